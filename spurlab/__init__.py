@@ -1,0 +1,44 @@
+"""spurlab: learn, teach and test how networks pick up spurious correlations, and how pruning
+a few hard training samples severs them (Mulchandani & Kim, ICLR 2025).
+
+The public API, in the order of the story::
+
+    train, test = load_dataset("shapes")                   # embedded data, no download
+    sc = make_scenario(train, test, Line(salience=0.4), target_class=0, prevalence=0.3)
+    model = make_model("tiny", in_channels=1, num_classes=6)
+    train_model(model, sc.train.images, sc.train.labels)  # spurlab.train
+    scores = el2n(model, sc.train.images, sc.train.labels)
+    keep = prune(scores, sc.train.labels, 0.25, strategy="hardest")
+    result = run(Config(salience=0.4, prune_ratio=0.25))  # the whole protocol in one call
+"""
+
+__version__ = "0.1.0"
+
+from .datasets import (DATASETS, SHAPE_CLASSES, ImageSet, from_tensors, load_dataset,  # noqa: E402
+                       load_digits, make_shapes, train_test_split)
+from .device import configure_threads, get_device, usable_cpus  # noqa: E402
+from .experiment import Config, Result, evaluate, run  # noqa: E402
+from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
+from .metrics import (accuracy, average_accuracy, group_accuracies,  # noqa: E402
+                      group_balanced_accuracy, spurious_misclassification_rate,
+                      worst_group_accuracy)
+from .models import MODELS, ResNet18, TinyCNN, make_model  # noqa: E402
+from .prune import STRATEGIES, prune  # noqa: E402
+from .scenario import PLACEMENTS, Scenario, make_scenario  # noqa: E402
+from .scores import (SCORES, ForgettingTracker, difficulty, el2n, grand,  # noqa: E402
+                     loss_scores, margin_scores)
+from .train import TrainingDiverged, predict, predict_logits, train  # noqa: E402
+
+train_model = train
+
+__all__ = [
+    "DATASETS", "SHAPE_CLASSES", "ImageSet", "from_tensors", "load_dataset", "load_digits",
+    "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",
+    "Config", "Result", "evaluate", "run", "FEATURES", "Line", "Patch", "Pattern",
+    "SpuriousFeature", "Tint", "make_feature", "accuracy", "average_accuracy",
+    "group_accuracies", "group_balanced_accuracy", "spurious_misclassification_rate",
+    "worst_group_accuracy", "MODELS", "ResNet18", "TinyCNN", "make_model", "STRATEGIES",
+    "prune", "PLACEMENTS", "Scenario", "make_scenario", "SCORES", "ForgettingTracker",
+    "difficulty", "el2n", "grand", "loss_scores", "margin_scores", "TrainingDiverged",
+    "predict", "predict_logits", "train", "train_model",
+]

@@ -1,0 +1,114 @@
+"""Metrics that users confuse, each defined once.
+
+- **accuracy** (average accuracy): share of correct predictions over the test set *as it is*.
+- **spurious misclassification rate** (SMR): share of test images of classes other than ``c1``
+  that are predicted ``c1`` once the spurious feature is stamped on them; its **clean baseline**
+  is the same share on the unstamped images.
+- **group accuracy**: accuracy within each group ``2 * class + has_feature``.
+- **worst-group accuracy**: the minimum over non-empty groups.
+- **group-balanced accuracy**: the unweighted mean over non-empty groups.
+
+Empty groups have accuracy NaN and are left out of the worst-group and balanced figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _arr(x):
+    return np.asarray(x.cpu() if hasattr(x, "cpu") else x)
+
+
+def _pair(pred, labels):
+    pred, labels = _arr(pred), _arr(labels)
+    if pred.shape != labels.shape or pred.ndim != 1:
+        raise ValueError(f"predictions and labels must be 1-D of equal length; got {pred.shape} "
+                         f"and {labels.shape}")
+    return pred, labels
+
+
+def accuracy(pred, labels):
+    """Average accuracy over the samples given (NaN when there are none).
+
+    Examples
+    --------
+    >>> accuracy([0, 1, 1], [0, 1, 0])
+    0.6666666666666666
+    """
+    pred, labels = _pair(pred, labels)
+    return float(np.mean(pred == labels)) if len(pred) else float("nan")
+
+
+def spurious_misclassification_rate(pred, labels, target_class):
+    """Share of samples whose label is not ``target_class`` that are predicted ``target_class``.
+
+    Pass the predictions on the *stamped* non-c1 test images for the SMR, on the clean ones for
+    its baseline.
+
+    Examples
+    --------
+    >>> spurious_misclassification_rate([0, 0, 2, 0], [1, 2, 2, 0], target_class=0)
+    0.3333333333333333
+    """
+    pred, labels = _pair(pred, labels)
+    m = labels != target_class
+    if not m.any():
+        raise ValueError(f"no sample has a label other than target_class={target_class}")
+    return float(np.mean(pred[m] == target_class))
+
+
+def group_accuracies(pred, labels, groups, num_groups=None):
+    """Accuracy in each group ``0..num_groups-1`` as a float array (NaN for empty groups).
+
+    Examples
+    --------
+    >>> group_accuracies([0, 1, 1], [0, 1, 0], [0, 2, 1], num_groups=4).tolist()
+    [1.0, 0.0, 1.0, nan]
+    """
+    pred, labels = _pair(pred, labels)
+    groups = _arr(groups).astype(np.int64)
+    if groups.shape != pred.shape:
+        raise ValueError(f"groups must have shape {pred.shape}; got {groups.shape}")
+    if len(groups) and groups.min() < 0:
+        raise ValueError("groups must be non-negative integers")
+    G = (int(groups.max()) + 1 if len(groups) else 0) if num_groups is None else int(num_groups)
+    if len(groups) and groups.max() >= G:
+        raise ValueError(f"groups holds {int(groups.max())} but num_groups={G}")
+    correct = np.bincount(groups, weights=(pred == labels).astype(float), minlength=G)
+    count = np.bincount(groups, minlength=G).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, correct / np.maximum(count, 1), np.nan)
+
+
+def worst_group_accuracy(pred, labels, groups, num_groups=None):
+    """Minimum accuracy over non-empty groups."""
+    acc = group_accuracies(pred, labels, groups, num_groups)
+    return float(np.nanmin(acc)) if np.isfinite(acc).any() else float("nan")
+
+
+def group_balanced_accuracy(pred, labels, groups, num_groups=None):
+    """Unweighted mean of the accuracies of the non-empty groups."""
+    acc = group_accuracies(pred, labels, groups, num_groups)
+    return float(np.nanmean(acc)) if np.isfinite(acc).any() else float("nan")
+
+
+def average_accuracy(pred, labels, groups=None, weights=None):
+    """Average accuracy over the test set as it is, or, with ``weights`` (one per group, e.g.
+    the training group proportions), the weighted mean of the group accuracies.
+
+    Examples
+    --------
+    >>> average_accuracy([0, 1, 1, 1], [0, 1, 0, 0], groups=[0, 1, 1, 1], weights=[0.5, 0.5])
+    0.5
+    """
+    if weights is None:
+        return accuracy(pred, labels)
+    if groups is None:
+        raise ValueError("average_accuracy with weights= needs groups=")
+    w = np.asarray(weights, dtype=float)
+    acc = group_accuracies(pred, labels, groups, len(w))
+    ok = np.isfinite(acc) & (w > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.sum(acc[ok] * w[ok]) / np.sum(w[ok]))
