@@ -1,0 +1,84 @@
+import pytest
+import torch
+
+from spurlab import TrainingDiverged, get_device, make_model, predict, train
+from spurlab.device import configure_threads, usable_cpus
+
+
+def test_training_learns_and_is_deterministic(small_data):
+    tr, te = small_data
+    states = []
+    for _ in range(2):
+        m = make_model(seed=4)
+        hist = train(m, tr.images, tr.labels, epochs=4, batch_size=32, seed=4, progress=False)
+        states.append({k: v.clone() for k, v in m.state_dict().items()})
+    for k in states[0]:
+        assert torch.equal(states[0][k], states[1][k]), k
+    assert hist[-1]["loss"] < hist[0]["loss"]
+    acc = (predict(m, te.images) == te.labels).float().mean()
+    assert acc > 0.5  # six classes: chance is 1/6
+
+
+def test_different_seed_different_model(small_data):
+    tr, _ = small_data
+    a, b = make_model(seed=0), make_model(seed=1)
+    assert not torch.equal(a.head.weight, b.head.weight)
+    train(a, tr.images, tr.labels, epochs=1, seed=0, progress=False)
+    m = make_model(seed=0)
+    train(m, tr.images, tr.labels, epochs=1, seed=1, progress=False)
+    assert not torch.equal(a.head.weight, m.head.weight)  # batch order differs
+
+
+def test_callback_each_epoch_and_stop_epoch(small_data):
+    tr, _ = small_data
+    seen = []
+    hist = train(make_model(), tr.images, tr.labels, epochs=5, stop_epoch=2, progress=False,
+                 callback=lambda e, m: seen.append((e, m.training)))
+    assert seen == [(1, False), (2, False)] and len(hist) == 2
+
+
+def test_divergence_is_reported(small_data):
+    tr, _ = small_data
+    x = tr.images.clone()
+    x[0] = 1e38  # overflows to inf in the first layer
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        train(make_model(), x, tr.labels, epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(epochs=0), "epochs"),
+    (dict(lr=0), "lr"),
+    (dict(lr=float("nan")), "lr"),
+    (dict(batch_size=1), "batch_size"),
+    (dict(stop_epoch=9, epochs=3), "stop_epoch"),
+])
+def test_train_argument_errors(small_data, kwargs, match):
+    tr, _ = small_data
+    with pytest.raises(ValueError, match=match):
+        train(make_model(), tr.images, tr.labels, progress=False, **kwargs)
+
+
+def test_train_shape_errors(small_data):
+    tr, _ = small_data
+    with pytest.raises(ValueError, match="labels"):
+        train(make_model(), tr.images, tr.labels[:-1], progress=False)
+
+
+def test_device_and_threads():
+    assert get_device("cpu").type == "cpu"
+    assert get_device().type in ("cpu", "cuda", "mps")
+    n = usable_cpus()
+    assert n >= 1 and configure_threads() == n == torch.get_num_threads()
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA"):
+            get_device("cuda")
+
+
+def test_models_by_name():
+    from spurlab import ResNet18, TinyCNN
+    assert isinstance(make_model("tiny"), TinyCNN)
+    r = make_model("resnet18", in_channels=3, num_classes=10, image_size=32)
+    assert isinstance(r, ResNet18)
+    assert r(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="model"):
+        make_model("vgg")
