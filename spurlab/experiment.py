@@ -54,8 +54,8 @@ class Config:
     n_test: int = 1800
     image_size: int = 16
     feature: str = "line"
-    salience: float = 0.4
-    target_class: int = 0
+    salience: float = 0.5
+    target_class: int = 4
     prevalence: float = 0.3
     placement: str = "random"
     band_low: float = 0.0

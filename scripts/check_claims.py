@@ -1,0 +1,121 @@
+"""Check the paper's claims 1, 2 and 4 on the embedded default setting over several seeds.
+
+    python scripts/check_claims.py --seeds 5 --out results/claims.json
+
+For each seed it runs the default :class:`spurlab.Config` with the arms hardest / random /
+easiest / hardest-oracle and a no-carrier reference model (claims 1 and 4), and places the
+feature on the K hardest vs the K easiest samples of c1 by latent difficulty (claim 2). It prints
+one row per seed, the verdict of each acceptance check, and writes everything as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from spurlab import Config, evaluate, make_model, run, train
+from spurlab.experiment import atomic_write_text, build_scenario, environment
+from spurlab.scenario import make_scenario
+
+ARMS = ["hardest", "random", "easiest", "hardest/oracle"]
+
+
+def claim2(config, k):
+    """SMR with the feature on the k hardest vs the k easiest c1 samples (latent difficulty)."""
+    out = {}
+    for placement in ("hardest", "easiest"):
+        cfg = config.replace(placement=placement)
+        sc, clean = build_scenario(cfg)
+        sc = make_scenario(clean, sc.test, sc.feature, cfg.target_class, placement=placement,
+                           n_carriers=k, seed=cfg.seed)
+        m = make_model(cfg.model, in_channels=1, num_classes=clean.num_classes,
+                       image_size=cfg.image_size, seed=cfg.seed)
+        train(m, sc.train.images, sc.train.labels, epochs=cfg.epochs, batch_size=cfg.batch_size,
+              lr=cfg.lr, weight_decay=cfg.weight_decay, seed=cfg.seed, progress=False)
+        out[placement] = evaluate(m, sc)["smr"]
+    return out
+
+
+def check(seeds, k=100, config=None):
+    """Run the checks; return a JSON-able dict with per-seed rows and verdicts."""
+    config = config or Config()
+    rows = []
+    for seed in seeds:
+        t = time.perf_counter()
+        cfg = config.replace(seed=seed)
+        r = run(cfg, arms=ARMS, reference=True)
+        c2 = claim2(cfg, k)
+        rows.append({
+            "seed": seed,
+            "smr_reference": r.reference["smr"],
+            "smr_baseline": r.baseline["smr"],
+            "smr_clean_baseline": r.baseline["smr_clean"],
+            "clean_accuracy_baseline": r.baseline["clean_accuracy"],
+            "regime_percentile": r.regime_percentile,
+            **{f"smr_{a}": r.arms[a]["metrics"]["smr"] for a in ARMS},
+            **{f"excess_removed_{a}": r.excess_removed(a) for a in ARMS},
+            **{f"clean_accuracy_{a}": r.arms[a]["metrics"]["clean_accuracy"] for a in ARMS},
+            "smr_k_hardest_carriers": c2["hardest"],
+            "smr_k_easiest_carriers": c2["easiest"],
+            "seconds": time.perf_counter() - t,
+        })
+        print(_row(rows[-1]), flush=True)
+    return {"config": config.to_string(), "k": k, "seeds": list(seeds), "rows": rows,
+            "verdicts": verdicts(rows), "environment": environment("cpu")}
+
+
+def verdicts(rows):
+    ex = {a: [r[f"excess_removed_{a}"] for r in rows] for a in ARMS}
+    acc_cost = [r["clean_accuracy_baseline"] - r["clean_accuracy_hardest"] for r in rows]
+    n = len(rows)
+    beats = sum(r["smr_hardest"] < min(r["smr_random"], r["smr_easiest"]) for r in rows)
+    return {
+        "claim1_smr_far_above_clean_baseline": all(
+            r["smr_baseline"] >= 3 * max(r["smr_clean_baseline"], 0.01) for r in rows),
+        "claim1_min_clean_accuracy": min(r["clean_accuracy_baseline"] for r in rows),
+        "claim2_hard_vs_easy_ratio": [r["smr_k_hardest_carriers"] / max(r["smr_k_easiest_carriers"], 1e-3)
+                                      for r in rows],
+        "claim2_at_least_2x_every_seed": all(
+            r["smr_k_hardest_carriers"] >= 2 * r["smr_k_easiest_carriers"] for r in rows),
+        "claim4_mean_excess_removed": {a: statistics.fmean(v) for a, v in ex.items()},
+        "claim4_hardest_removes_half_on_average": statistics.fmean(ex["hardest"]) >= 0.5,
+        "claim4_hardest_beats_random_and_easiest_seeds": f"{beats}/{n}",
+        "claim4_beats_in_4_of_5": beats >= (4 * n + 4) // 5,
+        "claim4_oracle_three_quarters_every_seed": all(v >= 0.75 for v in ex["hardest/oracle"]),
+        "claim4_mean_clean_accuracy_cost_hardest": statistics.fmean(acc_cost),
+    }
+
+
+def _row(r):
+    return (f"seed {r['seed']}: SMR ref {r['smr_reference']:.3f} base {r['smr_baseline']:.3f} "
+            f"(clean {r['smr_clean_baseline']:.3f}, acc {r['clean_accuracy_baseline']:.3f}) | "
+            f"excess removed: " + ", ".join(f"{a} {r[f'excess_removed_{a}']:+.0%}" for a in ARMS)
+            + f" | K hardest/easiest carriers SMR {r['smr_k_hardest_carriers']:.3f}/"
+            f"{r['smr_k_easiest_carriers']:.3f} | regime {r['regime_percentile']:.0f} "
+            f"| {r['seconds']:.0f} s")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=5, help="number of seeds (0..N-1)")
+    ap.add_argument("--k", type=int, default=100, help="carriers for claim 2")
+    ap.add_argument("--config", default="default", help="config string to start from")
+    ap.add_argument("--out", help="write the results as JSON here")
+    args = ap.parse_args(argv)
+    res = check(range(args.seeds), args.k, Config.from_string(args.config))
+    print(json.dumps(res["verdicts"], indent=1))
+    if args.out:
+        atomic_write_text(args.out, json.dumps(res, indent=1))
+    ok = all(v for k, v in res["verdicts"].items() if isinstance(v, bool))
+    print("all claims hold" if ok else "some claims do not hold (see verdicts)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    sys.exit(main())
