@@ -31,6 +31,7 @@ from .metrics import (accuracy, group_accuracies, group_balanced_accuracy,
                       spurious_misclassification_rate, worst_group_accuracy)
 from .models import MODELS, make_model
 from .prune import STRATEGIES, prune
+from .reweight import upweight_indices
 from .scenario import PLACEMENTS, make_scenario
 from .scores import SCORES, ForgettingTracker, difficulty, percentile_within
 from .train import predict, train
@@ -69,6 +70,7 @@ class Config:
     score_epoch: int = 3
     score_seeds: int = 1
     prune_ratio: float = 0.25
+    jtt_upweight: int = 5
     strategy: str = "hardest"
     scope: str = "class"
     seed: int = 0
@@ -97,6 +99,7 @@ class Config:
         check_int("score_epoch", self.score_epoch, low=1, high=self.epochs)
         check_int("score_seeds", self.score_seeds, low=1)
         check_fraction("prune_ratio", self.prune_ratio, high_open=True)
+        check_int("jtt_upweight", self.jtt_upweight, low=1)
         check_choice("strategy", self.strategy, STRATEGIES)
         check_choice("scope", self.scope, SCOPES)
         check_seed(self.seed)
@@ -169,7 +172,14 @@ def arm_name(strategy, scope):
 
 
 def parse_arm(name):
-    """``'hardest/oracle'`` -> ``('hardest', 'oracle')``; scope defaults to ``'class'``."""
+    """``'hardest/oracle'`` -> ``('hardest', 'oracle')``; scope defaults to ``'class'``.
+
+    The special arm ``'jtt'`` (no pruning: JTT-style upweighting of the samples the baseline
+    misclassifies at ``score_epoch``, repeated ``jtt_upweight`` times) parses to
+    ``('jtt', 'class')``.
+    """
+    if name == "jtt":
+        return "jtt", "class"
     strategy, _, scope = str(name).partition("/")
     check_choice("strategy", strategy, STRATEGIES)
     check_choice("scope", scope or "class", SCOPES)
@@ -209,8 +219,9 @@ class Result:
             rows.append(("no carriers (reference)", self.reference, None, None))
         rows.append(("baseline (ERM)", self.baseline, None, None))
         for name, arm in self.arms.items():
-            rows.append((f"prune {name} p={self.config.prune_ratio:g}", arm["metrics"],
-                         arm["carriers_pruned"], self.excess_removed(name)))
+            label = (f"upweight jtt x{self.config.jtt_upweight}" if name == "jtt"
+                     else f"prune {name} p={self.config.prune_ratio:g}")
+            rows.append((label, arm["metrics"], arm["carriers_pruned"], self.excess_removed(name)))
         head = (f"{'model':<28} {'clean acc':>9} {'SMR':>7} {'SMR clean':>9} {'worst grp':>9} "
                 f"{'carriers cut':>12} {'excess cut':>10}")
         lines = [head, "-" * len(head)]
@@ -220,8 +231,9 @@ class Result:
             lines.append(f"{label:<28} {m['clean_accuracy']:>9.3f} {m['smr']:>7.3f} "
                          f"{m['smr_clean']:>9.3f} {m['worst_group_accuracy']:>9.3f} "
                          f"{cut_s:>12} {ex_s:>10}")
-        lines.append(f"regime: carriers sit at the {self.regime_percentile:.0f}th difficulty "
-                     f"percentile of class {self.config.target_class} on average "
+        lines.append(f"regime: carriers' mean early-{self.config.score.upper()} difficulty "
+                     f"percentile within class {self.config.target_class} is "
+                     f"{self.regime_percentile:.0f} "
                      f"(~50 = spread evenly, weak signal; low = among the easiest, strong signal)")
         return "\n".join(lines)
 
@@ -333,9 +345,13 @@ def _fit(config, images, labels, n_classes, *, seed, device, progress, callback=
 
 
 def early_scores(config, scenario, *, device=None, progress=False, on_epoch=None):
-    """Train the baseline and return ``(model, scores, history)``, with ``scores`` the
+    """Train the baseline and return ``(model, scores, history, errors)``, with ``scores`` the
     ``config.score`` of every training sample at epoch ``config.score_epoch`` (averaged over
-    ``config.score_seeds`` seeds; extra seeds train only up to that epoch)."""
+    ``config.score_seeds`` seeds; extra seeds train only up to that epoch).
+
+    ``errors`` marks the training samples the baseline misclassifies at ``score_epoch`` (the
+    error set of the ``'jtt'`` arm). ``on_epoch`` is called during the baseline run only.
+    """
     x, y, K = scenario.train.images, scenario.train.labels, scenario.train.num_classes
     recorded = {}
     tracker = ForgettingTracker(x, y) if config.score == "forgetting" else None
@@ -343,22 +359,27 @@ def early_scores(config, scenario, *, device=None, progress=False, on_epoch=None
     def cb(epoch, model):
         if tracker is not None:
             tracker(epoch, model)
-        elif epoch == config.score_epoch:
-            recorded["s"] = difficulty(model, x, y, config.score)
-        if on_epoch is not None:
+        if epoch == config.score_epoch:
+            if tracker is None:
+                recorded["s"] = difficulty(model, x, y, config.score)
+            if "extra_seed" not in recorded:
+                recorded["errors"] = predict(model, x) != y
+        if on_epoch is not None and "extra_seed" not in recorded:
             on_epoch(epoch, model)
 
     model, hist = _fit(config, x, y, K, seed=config.seed, device=device, progress=progress,
                        callback=cb, desc="baseline")
     runs = [tracker.scores() if tracker is not None else recorded["s"]]
+    errors = recorded["errors"]
     for extra in range(1, config.score_seeds):
         recorded.clear()
+        recorded["extra_seed"] = True
         tracker = ForgettingTracker(x, y) if config.score == "forgetting" else None
         _fit(config, x, y, K, seed=config.seed + 1000 * extra, device=device, progress=progress,
              callback=cb, stop_epoch=None if tracker is not None else config.score_epoch,
              desc=f"score seed {extra + 1}")
         runs.append(tracker.scores() if tracker is not None else recorded["s"])
-    return model, torch.stack(runs).mean(0), hist
+    return model, torch.stack(runs).mean(0), hist, errors
 
 
 def run(config=None, *, arms=None, reference=True, device=None, progress=False, on_epoch=None):
@@ -402,7 +423,7 @@ def run(config=None, *, arms=None, reference=True, device=None, progress=False, 
     timings["data"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    base_model, scores, hist = early_scores(config, sc, device=dev, progress=progress,
+    base_model, scores, hist, errors = early_scores(config, sc, device=dev, progress=progress,
                                             on_epoch=on_epoch)
     baseline = evaluate(base_model, sc, device=dev)
     timings["baseline"] = time.perf_counter() - t
@@ -419,6 +440,18 @@ def run(config=None, *, arms=None, reference=True, device=None, progress=False, 
     results = {}
     for name, (strategy, scope) in parsed.items():
         t = time.perf_counter()
+        if strategy == "jtt":
+            idx = upweight_indices(errors.numpy(), config.jtt_upweight)
+            model, h = _fit(config, sc.train.images[idx], y[idx], sc.train.num_classes,
+                            seed=config.seed, device=dev, progress=progress, desc="retrain jtt")
+            results[name] = {"metrics": evaluate(model, sc, device=dev), "n_kept": int(len(idx)),
+                             "carriers_pruned": 0, "pruned": [],
+                             "pruned_by_group": [0] * sc.num_groups,
+                             "upweighted": int(errors.sum()),
+                             "upweighted_carriers": int(carriers[errors.numpy()].sum())}
+            history[name] = h
+            timings["retrain jtt"] = time.perf_counter() - t
+            continue
         kw = {"per_class": scope in ("class", "target", "oracle")}
         if scope == "target":
             kw["classes"] = [c1]
@@ -452,3 +485,32 @@ def run(config=None, *, arms=None, reference=True, device=None, progress=False, 
     timings["total"] = time.perf_counter() - t0
     return Result(config, baseline, results, ref, regime, int(carriers.sum()), sc.describe(),
                   timings, environment(dev), history, s_np.tolist())
+
+
+PRESETS = {
+    "full": Config(),
+    # notebooks' quick mode: a smaller set and a shorter schedule; claims re-checked with
+    # scripts/check_claims.py --config (see README)
+    "quick": Config(n_train=3000, n_test=900, epochs=10, score_epoch=2),
+}
+
+
+def preset(name="quick", **changes):
+    """The ``'quick'`` (notebooks, seconds per run) or ``'full'`` (defaults) config, with changes.
+
+    Examples
+    --------
+    >>> preset("quick", salience=0.3).n_train
+    3000
+    """
+    check_choice("preset", name, tuple(PRESETS))
+    return PRESETS[name].replace(**changes)
+
+
+def summarize(values):
+    """Mean, standard deviation and count of a list of numbers (NaNs dropped), as a dict."""
+    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
+    if len(v) == 0:
+        return {"mean": float("nan"), "sd": float("nan"), "n": 0}
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+            "n": int(len(v))}

@@ -56,3 +56,56 @@ def plot_result(result, ax=None):
         take = (f"Takeaway: the baseline sends {result.baseline['smr']:.1%} of stamped images to c1; "
                 f"pruning '{best}' brings it to {result.arms[best]['metrics']['smr']:.1%}{ex_s}.")
     return fig, take
+
+
+def bars_with_spread(ax, labels, per_label_values, *, ylabel, title, colors=None):
+    """Bars at the mean of each list of per-seed values, sd error bars, and each seed as a dot.
+
+    Returns the means.
+    """
+    import numpy as np
+
+    means = [float(np.nanmean(v)) for v in per_label_values]
+    sds = [float(np.nanstd(v, ddof=1)) if len(v) > 1 else 0.0 for v in per_label_values]
+    colors = colors or [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(labels))]
+    x = np.arange(len(labels))
+    ax.bar(x, means, yerr=sds, color=colors, capsize=4, alpha=0.85)
+    for i, v in enumerate(per_label_values):
+        ax.scatter(np.full(len(v), x[i]) + np.linspace(-0.15, 0.15, len(v)), v, color="black",
+                   s=10, zorder=3)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return means
+
+
+def gallery(images, *, titles=None, edge_colors=None, ncols=10, title="", size=1.1):
+    """A grid of images (``(N, C, H, W)`` in [0, 1]) with optional per-image titles and coloured
+    frames (e.g. carrier vs not). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    n = len(images)
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= n:
+            ax.axis("off")
+            continue
+        img = images[i].detach().cpu()
+        if img.shape[0] == 1:
+            ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
+        else:
+            ax.imshow(img.permute(1, 2, 0).clamp(0, 1))
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=7)
+        if edge_colors is not None:
+            for sp in ax.spines.values():
+                sp.set_edgecolor(edge_colors[i])
+                sp.set_linewidth(2.5)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,62 @@
+"""Auto-checks for the notebooks' exercises (Neuromatch style).
+
+Each exercise in a notebook is a function stub that raises ``NotImplementedError``; the cell
+after it calls a checker from here, e.g. ``nb01.check_accuracy(accuracy)``, which runs the
+learner's function on small cases, compares with spurlab's own implementation and prints
+``pass`` or a hint. Checkers return ``True`` on pass, ``False`` otherwise; they never raise.
+Solutions live in ``notebooks/solutions/``, out of the learner's way, and are tested to pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def _same(got, want, atol):
+    if isinstance(want, (list, tuple)) and not isinstance(got, (list, tuple, np.ndarray,
+                                                                  torch.Tensor)):
+        return False
+    g = got.detach().cpu().numpy() if isinstance(got, torch.Tensor) else np.asarray(got)
+    w = want.detach().cpu().numpy() if isinstance(want, torch.Tensor) else np.asarray(want)
+    if g.shape != w.shape:
+        return False
+    if w.dtype == bool or np.issubdtype(w.dtype, np.integer):
+        return bool(np.array_equal(g.astype(w.dtype), w))
+    return bool(np.allclose(g.astype(float), w.astype(float), atol=atol, equal_nan=True))
+
+
+def check(fn, reference, cases, *, name, hint, atol=1e-5):
+    """Run ``fn(*case)`` against ``reference(*case)`` for every case; print pass or a hint.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's function.
+    reference : callable
+        The correct implementation.
+    cases : list of tuple
+        Arguments to try.
+    name : str
+        Exercise name, printed.
+    hint : str
+        Printed when an answer is wrong.
+    """
+    for i, case in enumerate(cases):
+        try:
+            got = fn(*case)
+        except NotImplementedError:
+            print(f"not done yet: {name} still raises NotImplementedError; replace that line "
+                  "with your code and run the cell again.")
+            return False
+        except Exception as exc:  # the learner's code: report, never crash the notebook
+            print(f"hint for {name}: your function raised {type(exc).__name__}: {exc}\n  {hint}")
+            return False
+        want = reference(*case)
+        if not _same(got, want, atol):
+            shown = got if np.size(np.asarray(got, dtype=object)) <= 8 else "(large)"
+            print(f"hint for {name}: on test case {i + 1} you returned {shown}, expected "
+                  f"{want if np.size(np.asarray(want, dtype=object)) <= 8 else '(large)'}.\n  {hint}")
+            return False
+    print(f"pass: {name} is correct on all {len(cases)} test cases.")
+    return True
