@@ -96,9 +96,9 @@ def gallery(images, *, titles=None, edge_colors=None, ncols=10, title="", size=1
             continue
         img = images[i].detach().cpu()
         if img.shape[0] == 1:
-            ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
+            ax.imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=1)
         else:
-            ax.imshow(img.permute(1, 2, 0).clamp(0, 1))
+            ax.imshow(img.permute(1, 2, 0).clamp(0, 1).numpy())
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=7)
         if edge_colors is not None:

@@ -114,3 +114,33 @@ def test_run_rejects_wrong_target_class():
         run("dataset=digits target_class=12 epochs=1 score_epoch=1")
     with pytest.raises(TypeError, match="config"):
         run(42)
+
+
+def test_jtt_arm_upweights_the_error_set():
+    r = run(TINY, arms=["jtt", "random/oracle"], reference=False)
+    jtt = r.arms["jtt"]
+    assert jtt["n_kept"] == 600 + 4 * jtt["upweighted"] and jtt["upweighted"] > 0
+    assert 0 <= jtt["upweighted_carriers"] <= r.carriers
+    assert "upweight jtt x5" in r.table()
+    assert r.arms["random/oracle"]["carriers_pruned"] == round(0.25 * r.carriers)
+
+
+def test_upweight_indices():
+    import numpy as np
+    from spurlab import upweight_indices
+    assert upweight_indices(np.array([True, False, True]), 2).tolist() == [0, 1, 2, 0, 2]
+    with pytest.raises(ValueError, match="factor"):
+        upweight_indices(np.array([True]), 0)
+    with pytest.raises(ValueError, match="error_mask"):
+        upweight_indices(np.array([1, 0]), 2)
+
+
+def test_presets_and_summarize():
+    from spurlab import preset, summarize
+    assert preset("quick").n_train < preset("full").n_train == Config().n_train
+    assert preset("quick", seed=3).seed == 3
+    with pytest.raises(ValueError, match="preset"):
+        preset("fast")
+    s = summarize([1.0, 3.0, float("nan"), None])
+    assert s == {"mean": 2.0, "sd": pytest.approx(2 ** 0.5), "n": 2}
+    assert summarize([])["n"] == 0

@@ -1,0 +1,103 @@
+import ipywidgets as w
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from spurlab.exercises import check  # noqa: E402
+from spurlab.plotting import OKABE_ITO, bars_with_spread, gallery, plot_result  # noqa: E402
+from spurlab.widgets import Panel, cached_run, run_seeds, slider  # noqa: E402
+from spurlab.experiment import preset  # noqa: E402
+
+
+def _panel(fn=lambda x: x * 2):
+    return Panel({"x": slider("x", 1.0, 0.0, 2.0, 0.1)}, fn, title="t", budget_s=5)
+
+
+def test_panel_states_and_result():
+    p = _panel()
+    assert "not run yet" in p.status.value
+    assert p.run() == 2.0 and "done in" in p.status.value and "budget 5" in p.status.value
+    p.set(x=1.5)
+    assert "stale" in p.status.value
+    assert p.run() == 3.0
+    with pytest.raises(KeyError, match="no control named"):
+        p.set(y=1)
+
+
+def test_panel_shows_errors_and_stays_usable():
+    def compute(x):
+        if x > 1:
+            raise ValueError(f"x must be at most 1; got {x}")
+        return x
+
+    p = _panel(compute)
+    p.set(x=1.5).run()
+    assert isinstance(p.error, ValueError) and "error" in p.status.value
+    assert not p.button.disabled
+    assert p.set(x=0.5).run() == 0.5 and p.error is None
+
+
+def test_panel_interrupt_is_caught():
+    def compute(x):
+        raise KeyboardInterrupt
+
+    p = _panel(compute)
+    p.run()
+    assert isinstance(p.error, KeyboardInterrupt) and "interrupted" in p.status.value
+
+
+def test_auto_panel_recomputes_on_change():
+    calls = []
+    p = Panel({"x": w.IntSlider(value=1)}, lambda x: calls.append(x) or x, auto=True)
+    p.set(x=3)
+    assert calls == [3] and p.result == 3
+
+
+def test_cached_run_returns_the_same_object_for_the_same_setting():
+    cfg = preset("quick", n_train=300, n_test=120, epochs=1, score_epoch=1)
+    a = cached_run(cfg, ["hardest"], reference=False, progress=False)
+    b = cached_run(cfg, ["hardest"], reference=False, progress=False)
+    assert a is b
+    rs = run_seeds(cfg, [0, 1], ["hardest"], reference=False, progress=False)
+    assert rs[0] is a and rs[1].config.seed == 1
+
+
+def test_plot_helpers_draw_labelled_figures():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    means = bars_with_spread(ax, ["a", "b"], [[1, 2, 3], [2, 2, 2]], ylabel="y", title="T")
+    assert means == [2.0, 2.0] and ax.get_ylabel() == "y" and ax.get_title() == "T"
+    g = gallery(torch.rand(5, 1, 8, 8), titles=list("abcde"), edge_colors=[OKABE_ITO[0]] * 5,
+                ncols=3, title="G")
+    assert g._suptitle.get_text() == "G" and len(g.axes) == 6
+    plt.close("all")
+
+
+def test_plot_result_takeaway_uses_the_numbers():
+    cfg = preset("quick", n_train=300, n_test=120, epochs=1, score_epoch=1)
+    r = cached_run(cfg, ["hardest"], reference=False, progress=False)
+    fig, take = plot_result(r)
+    assert f"{r.baseline['smr']:.1%}" in take and "hardest" in take
+    assert all(a.get_ylabel() for a in fig.axes) and all(a.get_title() for a in fig.axes)
+
+
+def test_exercise_check_pass_stub_and_wrong(capsys):
+    ref = np.square
+    cases = [(np.array([1.0, 2.0]),), (np.array([-3.0]),)]
+    assert check(np.square, ref, cases, name="square", hint="multiply x by itself")
+    assert "pass" in capsys.readouterr().out
+
+    def stub(x):
+        raise NotImplementedError("Exercise")
+
+    assert not check(stub, ref, cases, name="square", hint="h")
+    assert "not done yet" in capsys.readouterr().out
+    assert not check(lambda x: x * 2, ref, cases, name="square", hint="multiply x by itself")
+    out = capsys.readouterr().out
+    assert "hint" in out and "multiply" in out
+    assert not check(lambda x: 1 / 0, ref, cases, name="square", hint="h")
+    assert "ZeroDivisionError" in capsys.readouterr().out
