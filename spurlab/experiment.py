@@ -257,6 +257,8 @@ class Result:
         d.pop("config_string", None)
         d.pop("excess_removed", None)
         d["config"] = Config(**d["config"])
+        if d.get("regime_percentile") is None:  # NaN is stored as null in JSON
+            d["regime_percentile"] = float("nan")
         return cls(**d)
 
     @classmethod

@@ -18,30 +18,47 @@ Examples
 
 from __future__ import annotations
 
+import os
 import time
 
 import ipywidgets as w
 from IPython.display import display
 
-from .experiment import Config, run as run_experiment
+from . import __version__
+from .cache import ResultCache, cache_key
+from .experiment import Config, Result, run as run_experiment
 
 _CACHE = {}
 
 
-def cached_run(config, arms, *, reference=True, progress=True):
-    """:func:`spurlab.run` with an in-memory cache keyed by the config string and arms:
-    re-displaying a setting already computed returns the same numbers at once."""
-    key = (config.to_string(), tuple(arms), reference)
-    if key not in _CACHE:
-        _CACHE[key] = run_experiment(config, arms=list(arms), reference=reference,
-                                     progress=progress)
-    return _CACHE[key]
+def cached_run(config, arms, *, reference=True, progress=True, cache_dir=None):
+    """:func:`spurlab.run` with a cache keyed by the config string, the arms and the version:
+    re-displaying a setting already computed returns the same numbers at once.
+
+    Results are kept in memory, and also on disk as checksummed JSON when ``cache_dir`` (or the
+    environment variable ``SPURLAB_CACHE_DIR``) names a folder; a corrupt cache file is
+    recomputed with a warning. An interrupted run (Ctrl-C) caches nothing.
+    """
+    key = cache_key(config.to_string(), list(arms), bool(reference), __version__)
+    if key in _CACHE:
+        return _CACHE[key]
+    folder = cache_dir or os.environ.get("SPURLAB_CACHE_DIR")
+    disk = ResultCache(folder) if folder else None
+    stored = disk.get(key) if disk else None
+    if stored is not None:
+        result = Result.from_dict(stored)
+    else:
+        result = run_experiment(config, arms=list(arms), reference=reference, progress=progress)
+        if disk:
+            disk.put(key, result.to_dict())
+    _CACHE[key] = result
+    return result
 
 
-def run_seeds(config, seeds, arms, *, reference=True, progress=True):
+def run_seeds(config, seeds, arms, *, reference=True, progress=True, cache_dir=None):
     """Run ``config`` for each seed (cached); return the list of results."""
-    return [cached_run(config.replace(seed=s), arms, reference=reference, progress=progress)
-            for s in seeds]
+    return [cached_run(config.replace(seed=s), arms, reference=reference, progress=progress,
+                       cache_dir=cache_dir) for s in seeds]
 
 
 def slider(description, value, low, high, step, fmt=".2f"):
