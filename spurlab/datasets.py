@@ -329,23 +329,30 @@ def train_test_split(ds, test_fraction=0.25, *, seed=0):
     return ds.subset(tr), ds.subset(te)
 
 
-DATASETS = ("shapes", "digits")
+DATASETS = ("shapes", "digits", "mnist", "fashion_mnist", "cifar10")
 
 
-def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0):
-    """Load a named offline dataset as ``(train, test)``.
+def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0, root=None,
+                 download=False):
+    """Load a named dataset as ``(train, test)``.
 
     Parameters
     ----------
-    name : {'shapes', 'digits'}
-        ``'shapes'`` (embedded, generated) or ``'digits'`` (scikit-learn, 1,797 images; a
-        stratified 75/25 split, ``n_train``/``n_test`` ignored).
+    name : {'shapes', 'digits', 'mnist', 'fashion_mnist', 'cifar10'}
+        ``'shapes'`` (embedded, generated) and ``'digits'`` (scikit-learn, 1,797 images; a
+        stratified 75/25 split, ``n_train``/``n_test`` ignored) need no download. The others
+        come through torchvision (see :func:`spurlab.real_datasets.load_real`): files under
+        ``root``, ``download=True`` to fetch them.
     n_train, n_test : int
-        Sizes for generated data. Train and test are drawn from one seeded stream.
+        Sizes for generated data; random subsets of the real datasets (``None``: all).
     size : int
-        Image side in pixels.
+        Image side in pixels (real datasets are resized to it; ``None`` keeps their own).
     seed : int
         Same seed, same data.
+    root : str, optional
+        Data folder of the torchvision datasets.
+    download : bool
+        Download missing torchvision files.
 
     Examples
     --------
@@ -355,6 +362,12 @@ def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0):
     """
     check_choice("dataset", name, DATASETS)
     seed = check_seed(seed)
+    if name not in ("shapes", "digits"):
+        from .real_datasets import load_real
+
+        return load_real(name, root=root, download=download, n_train=n_train, n_test=n_test,
+                         size=size, seed=seed)
+    size = 16 if size is None else size
     if name == "shapes":
         n_train = check_int("n_train", n_train, low=60)
         n_test = check_int("n_test", n_test, low=60)
