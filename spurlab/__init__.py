@@ -14,20 +14,32 @@ The public API, in the order of the story::
 
 __version__ = "0.1.0"
 
-from .datasets import (DATASETS, SHAPE_CLASSES, ImageSet, from_tensors, load_dataset,  # noqa: E402
-                       load_digits, make_shapes, train_test_split)
+from .datasets import (  # noqa: E402
+                       DATASETS,
+                       SHAPE_CLASSES,
+                       ImageSet,
+                       from_tensors,
+                       load_dataset,
+                       load_digits,
+                       make_shapes,
+                       train_test_split,
+)
 from .device import configure_threads, get_device, usable_cpus  # noqa: E402
 from .experiment import PRESETS, Config, Result, evaluate, preset, run, summarize  # noqa: E402
 from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
-from .metrics import (accuracy, average_accuracy, group_accuracies,  # noqa: E402
-                      group_balanced_accuracy, spurious_misclassification_rate,
-                      worst_group_accuracy)
+from .metrics import (  # noqa: E402
+                       accuracy,
+                       average_accuracy,
+                       group_accuracies,
+                       group_balanced_accuracy,
+                       spurious_misclassification_rate,
+                       worst_group_accuracy,
+)
 from .models import MODELS, ResNet18, TinyCNN, make_model  # noqa: E402
 from .prune import STRATEGIES, prune  # noqa: E402
 from .reweight import upweight_indices  # noqa: E402
 from .scenario import PLACEMENTS, Scenario, make_scenario  # noqa: E402
-from .scores import (SCORES, ForgettingTracker, difficulty, el2n, grand,  # noqa: E402
-                     loss_scores, margin_scores)
+from .scores import SCORES, ForgettingTracker, difficulty, el2n, grand, loss_scores, margin_scores  # noqa: E402
 from .train import TrainingDiverged, predict, predict_logits, train  # noqa: E402
 
 train_model = train
@@ -35,11 +47,11 @@ train_model = train
 __all__ = [
     "DATASETS", "SHAPE_CLASSES", "ImageSet", "from_tensors", "load_dataset", "load_digits",
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",
-    "Config", "Result", "evaluate", "run", "PRESETS", "preset", "summarize", "upweight_indices", "FEATURES", "Line", "Patch", "Pattern",
-    "SpuriousFeature", "Tint", "make_feature", "accuracy", "average_accuracy",
-    "group_accuracies", "group_balanced_accuracy", "spurious_misclassification_rate",
-    "worst_group_accuracy", "MODELS", "ResNet18", "TinyCNN", "make_model", "STRATEGIES",
-    "prune", "PLACEMENTS", "Scenario", "make_scenario", "SCORES", "ForgettingTracker",
-    "difficulty", "el2n", "grand", "loss_scores", "margin_scores", "TrainingDiverged",
-    "predict", "predict_logits", "train", "train_model",
+    "Config", "Result", "evaluate", "run", "PRESETS", "preset", "summarize", "upweight_indices",
+    "FEATURES", "Line", "Patch", "Pattern", "SpuriousFeature", "Tint", "make_feature",
+    "accuracy", "average_accuracy", "group_accuracies", "group_balanced_accuracy",
+    "spurious_misclassification_rate", "worst_group_accuracy", "MODELS", "ResNet18", "TinyCNN",
+    "make_model", "STRATEGIES", "prune", "PLACEMENTS", "Scenario", "make_scenario", "SCORES",
+    "ForgettingTracker", "difficulty", "el2n", "grand", "loss_scores", "margin_scores",
+    "TrainingDiverged", "predict", "predict_logits", "train", "train_model",
 ]

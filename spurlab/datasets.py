@@ -290,8 +290,8 @@ def from_tensors(images, labels, *, classes=None, difficulty=None, name="custom"
         raise ValueError(f"labels must be below len(classes)={k}; got {y.max().item()}")
     counts = torch.bincount(y, minlength=k)
     if (counts == 0).any():
-        raise ValueError(f"labels must cover every class; classes {counts.eq(0).nonzero().flatten().tolist()} "
-                         "have no sample")
+        empty = counts.eq(0).nonzero().flatten().tolist()
+        raise ValueError(f"labels must cover every class; classes {empty} have no sample")
     if k < 2:
         raise ValueError(f"labels must have at least 2 classes; got {k}")
     classes = tuple(str(i) for i in range(k)) if classes is None else tuple(map(str, classes))

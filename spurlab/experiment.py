@@ -27,8 +27,13 @@ from ._validate import check_choice, check_fraction, check_int, check_seed
 from .datasets import DATASETS, load_dataset
 from .device import get_device
 from .features import FEATURES, make_feature
-from .metrics import (accuracy, group_accuracies, group_balanced_accuracy,
-                      spurious_misclassification_rate, worst_group_accuracy)
+from .metrics import (
+    accuracy,
+    group_accuracies,
+    group_balanced_accuracy,
+    spurious_misclassification_rate,
+    worst_group_accuracy,
+)
 from .models import MODELS, make_model
 from .prune import STRATEGIES, prune
 from .reweight import upweight_indices

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._validate import (as_index_array, as_score_array, check_choice, check_fraction, check_int,
-                        check_seed)
+from ._validate import as_index_array, as_score_array, check_choice, check_fraction, check_int, check_seed
 from .datasets import ImageSet
 from .features import SpuriousFeature, make_feature
 

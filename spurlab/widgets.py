@@ -26,7 +26,8 @@ from IPython.display import display
 
 from . import __version__
 from .cache import ResultCache, cache_key
-from .experiment import Config, Result, run as run_experiment
+from .experiment import Config, Result
+from .experiment import run as run_experiment
 
 _CACHE = {}
 

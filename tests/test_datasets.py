@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from spurlab import (SHAPE_CLASSES, from_tensors, load_dataset, load_digits, make_shapes,
-                     train_test_split)
+from spurlab import SHAPE_CLASSES, from_tensors, load_dataset, load_digits, make_shapes, train_test_split
 
 
 def test_shapes_format_and_balance():

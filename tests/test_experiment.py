@@ -127,6 +127,7 @@ def test_jtt_arm_upweights_the_error_set():
 
 def test_upweight_indices():
     import numpy as np
+
     from spurlab import upweight_indices
     assert upweight_indices(np.array([True, False, True]), 2).tolist() == [0, 1, 2, 0, 2]
     with pytest.raises(ValueError, match="factor"):

@@ -3,8 +3,14 @@ import math
 import numpy as np
 import pytest
 
-from spurlab import (accuracy, average_accuracy, group_accuracies, group_balanced_accuracy,
-                     spurious_misclassification_rate, worst_group_accuracy)
+from spurlab import (
+    accuracy,
+    average_accuracy,
+    group_accuracies,
+    group_balanced_accuracy,
+    spurious_misclassification_rate,
+    worst_group_accuracy,
+)
 
 # hand-computed fixture: 4 groups, group 3 empty
 PRED = [0, 0, 1, 1, 1, 0, 0, 1]

@@ -101,7 +101,8 @@ def test_cifar10_scenario_runs_end_to_end(tmp_path, monkeypatch):
     sc = sl.make_scenario(tr, te, sl.Line(salience=1.0, value=(1, 0, 0)), target_class=3,
                           prevalence=0.5)
     assert int(sc.carrier.sum()) == 5 and sc.train.images.shape[1] == 3
-    assert torch.allclose(sc.train.images[sc.carrier][:, :, 16], torch.tensor([1.0, 0, 0])[None, :, None].expand(5, 3, 32))
+    red = torch.tensor([1.0, 0, 0])[None, :, None].expand(5, 3, 32)
+    assert torch.allclose(sc.train.images[sc.carrier][:, :, 16], red)
 
 
 def test_missing_files_without_download_say_what_to_do(tmp_path):

@@ -4,8 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from spurlab import (ForgettingTracker, difficulty, el2n, grand, loss_scores, make_model,
-                     margin_scores, train)
+from spurlab import ForgettingTracker, difficulty, el2n, grand, loss_scores, make_model, margin_scores, train
 from spurlab.scores import percentile_within
 
 

@@ -7,9 +7,9 @@ import torch
 matplotlib.use("Agg")
 
 from spurlab.exercises import check  # noqa: E402
+from spurlab.experiment import preset  # noqa: E402
 from spurlab.plotting import OKABE_ITO, bars_with_spread, gallery, plot_result  # noqa: E402
 from spurlab.widgets import Panel, cached_run, run_seeds, slider  # noqa: E402
-from spurlab.experiment import preset  # noqa: E402
 
 
 def _panel(fn=lambda x: x * 2):
