@@ -60,11 +60,35 @@ def main(argv=None):
     runp.add_argument("--json", metavar="PATH")
     runp.add_argument("--figure", metavar="PATH", default="")
     runp.add_argument("--quiet", action="store_true")
+    rep = sub.add_parser("reproduce", help="the paper's protocol on CIFAR-10S or CelebA "
+                         "(resumable; files must be under --root or use --download)")
+    rep.add_argument("setting", help="cifar10s or celeba")
+    rep.add_argument("--quick", action="store_true", help="small CPU-sized variant (labelled)")
+    rep.add_argument("--seeds", type=int, default=1)
+    rep.add_argument("--prune-ratios", default="0.1,0.25,0.5",
+                     help="comma-separated prune ratios (default 0.1,0.25,0.5)")
+    rep.add_argument("--out", required=True, help="output folder (finished runs are reused)")
+    rep.add_argument("--root", default=None, help="data folder (default $SPURLAB_DATA or "
+                     "~/.spurlab/data)")
+    rep.add_argument("--download", action="store_true", help="download missing files")
+    rep.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
         from .experiment import Config
 
-        if args.command == "demo":
+        if args.command == "reproduce":
+            from .reproduce import reproduce
+
+            try:
+                ratios = [float(p) for p in args.prune_ratios.split(",") if p.strip()]
+            except ValueError:
+                raise ValueError(f"--prune-ratios must be comma-separated numbers in [0, 1); "
+                                 f"got {args.prune_ratios!r}") from None
+            reproduce(args.setting, out=args.out, quick=args.quick, seeds=args.seeds,
+                      prune_ratios=ratios, root=args.root, download=args.download,
+                      progress=not args.quiet)
+            print(f"results: {os.path.join(args.out, 'results.json')}")
+        elif args.command == "demo":
             if args.seed < 0:
                 raise ValueError(f"--seed must be a non-negative integer; got {args.seed}")
             _run_and_report(Config(seed=args.seed), DEMO_ARMS, args)
@@ -74,6 +98,9 @@ def main(argv=None):
     except (ValueError, TypeError) as exc:
         print(f"spurlab: error: {exc}", file=sys.stderr)
         return 2
+    except (FileNotFoundError, ConnectionError, RuntimeError) as exc:
+        print(f"spurlab: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("spurlab: interrupted; nothing was written", file=sys.stderr)
         return 130

@@ -61,6 +61,8 @@ class Config:
     image_size: int = 16
     feature: str = "line"
     salience: float = 0.5
+    orientation: str = "horizontal"
+    thickness: int = 1
     target_class: int = 4
     prevalence: float = 0.3
     placement: str = "random"
@@ -87,6 +89,8 @@ class Config:
         check_int("image_size", self.image_size, low=8, high=64)
         check_choice("feature", self.feature, FEATURES)
         check_fraction("salience", self.salience)
+        check_choice("orientation", self.orientation, ("horizontal", "vertical"))
+        check_int("thickness", self.thickness, low=1)
         check_int("target_class", self.target_class, low=0)
         check_fraction("prevalence", self.prevalence)
         check_choice("placement", self.placement, tuple(p for p in PLACEMENTS if p != "indices"))
@@ -309,7 +313,15 @@ def environment(device):
             "device": str(device), "threads": torch.get_num_threads()}
 
 
-def build_scenario(config, *, device=None, progress=False):
+def make_config_feature(config):
+    """The spurious feature a config describes."""
+    if config.feature == "line":
+        return make_feature("line", salience=config.salience, orientation=config.orientation,
+                            thickness=config.thickness)
+    return make_feature(config.feature, salience=config.salience)
+
+
+def build_scenario(config, *, device=None, progress=False, root=None, download=False):
     """Data and scenario of ``config``: ``(scenario, clean_train)``.
 
     Placements that rank ``c1`` by difficulty use the dataset's latent difficulty when it has
@@ -317,7 +329,7 @@ def build_scenario(config, *, device=None, progress=False):
     """
     train_set, test_set = load_dataset(config.dataset, n_train=config.n_train,
                                        n_test=config.n_test, size=config.image_size,
-                                       seed=config.seed)
+                                       seed=config.seed, root=root, download=download)
     if config.target_class >= train_set.num_classes:
         raise ValueError(f"target_class must be in [0, {train_set.num_classes - 1}] for "
                          f"dataset {config.dataset!r}; got {config.target_class}")
@@ -334,7 +346,7 @@ def build_scenario(config, *, device=None, progress=False):
              device=device, progress=progress, callback=cb, stop_epoch=config.score_epoch,
              desc="rank carriers")
         scores = got["s"]
-    feat = make_feature(config.feature, salience=config.salience)
+    feat = make_config_feature(config)
     sc = make_scenario(train_set, test_set, feat, config.target_class, config.prevalence,
                        placement=config.placement, scores=scores,
                        band=(config.band_low, config.band_high), seed=config.seed)

@@ -9,7 +9,7 @@ from torch import nn
 
 from ._validate import check_choice, check_int, check_seed
 
-MODELS = ("tiny", "resnet18")
+MODELS = ("tiny", "resnet18", "resnet50")
 
 
 def _conv_bn(cin, cout):
@@ -77,8 +77,38 @@ class ResNet18(nn.Module):
         return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
-def make_model(name="tiny", *, in_channels=1, num_classes=6, image_size=16, seed=0):
+def _resnet50(num_classes, pretrained, allow_random_init):
+    import warnings
+
+    import torchvision
+
+    weights = None
+    if pretrained:
+        try:
+            weights = torchvision.models.ResNet50_Weights.IMAGENET1K_V1
+            model = torchvision.models.resnet50(weights=weights)
+        except Exception as exc:  # no network, no cached weights
+            if not allow_random_init:
+                raise RuntimeError(
+                    f"could not load ImageNet-pretrained ResNet-50 weights ({exc}); they download "
+                    "once into ~/.cache/torch/hub. Connect to the network, or pass "
+                    "allow_random_init=True to train a randomly initialised model") from exc
+            warnings.warn("ImageNet weights unavailable: using a RANDOMLY INITIALISED ResNet-50; "
+                          "results will not match the paper", RuntimeWarning, stacklevel=3)
+            model = torchvision.models.resnet50(weights=None)
+    else:
+        model = torchvision.models.resnet50(weights=None)
+    model.fc = nn.Linear(model.fc.in_features, num_classes)
+    return model
+
+
+def make_model(name="tiny", *, in_channels=1, num_classes=6, image_size=16, seed=0,
+               pretrained=False, allow_random_init=False):
     """Build a freshly initialised model by name; the same seed gives the same weights.
+
+    ``'resnet50'`` is torchvision's ImageNet ResNet-50 (3 input channels) with a new head;
+    ``pretrained=True`` loads ImageNet weights (downloaded once), and if they cannot be had
+    raises a clear error, or with ``allow_random_init=True`` warns and starts from random weights.
 
     Examples
     --------
@@ -94,4 +124,8 @@ def make_model(name="tiny", *, in_channels=1, num_classes=6, image_size=16, seed
         torch.manual_seed(check_seed(seed))
         if name == "tiny":
             return TinyCNN(in_channels, num_classes, image_size)
+        if name == "resnet50":
+            if in_channels != 3:
+                raise ValueError(f"in_channels must be 3 for resnet50; got {in_channels}")
+            return _resnet50(num_classes, pretrained, allow_random_init)
         return ResNet18(in_channels, num_classes)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ._validate import check_fraction, check_int, check_seed
+from ._validate import check_choice, check_fraction, check_int, check_seed
 from .device import get_device
 
 
@@ -33,8 +33,8 @@ def _check_data(images, labels):
 
 
 def train(model, images, labels, *, epochs=15, batch_size=128, lr=0.05, momentum=0.9,
-          weight_decay=5e-4, seed=0, device=None, callback=None, stop_epoch=None,
-          progress=True, desc="train"):
+          weight_decay=5e-4, schedule="cosine", seed=0, device=None, callback=None,
+          stop_epoch=None, progress=True, desc="train"):
     """Train ``model`` in place on ``(images, labels)``; return the per-epoch history.
 
     Parameters
@@ -45,6 +45,8 @@ def train(model, images, labels, *, epochs=15, batch_size=128, lr=0.05, momentum
         Length of the cosine schedule.
     batch_size, lr, momentum, weight_decay
         SGD (Nesterov) settings; a final batch of a single sample is skipped (BatchNorm).
+    schedule : {'cosine', 'constant'}
+        Learning-rate schedule over ``epochs`` (the CelebA recipe uses a constant rate).
     seed : int
         Seeds the batch order (initialisation is seeded by :func:`spurlab.make_model`).
     device : str or torch.device, optional
@@ -82,6 +84,7 @@ def train(model, images, labels, *, epochs=15, batch_size=128, lr=0.05, momentum
     momentum = check_fraction("momentum", momentum, high_open=True)
     weight_decay = check_fraction("weight_decay", weight_decay)
     seed = check_seed(seed)
+    check_choice("schedule", schedule, ("cosine", "constant"))
     if stop_epoch is not None:
         stop_epoch = check_int("stop_epoch", stop_epoch, low=1, high=epochs)
     dev = get_device(device)
@@ -97,7 +100,8 @@ def train(model, images, labels, *, epochs=15, batch_size=128, lr=0.05, momentum
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=momentum > 0,
                           weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+        opt, (lambda s: 1.0) if schedule == "constant"
+        else (lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total))))
     gen = torch.Generator().manual_seed(seed)
     history = []
     last = stop_epoch or epochs

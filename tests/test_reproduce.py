@@ -1,0 +1,169 @@
+"""CelebA split and loader, `spurlab reproduce`, offline, on tiny files in the real formats."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from spurlab import celeba, make_model, reproduce
+from spurlab.celeba import celeba_split, load_celeba
+from spurlab.cli import main
+
+from .test_real_datasets import no_network, write_cifar  # noqa: F401  (fixture + helper)
+
+ATTRS = ["5_o_Clock_Shadow", "Eyeglasses", "Male", "Smiling"]
+
+
+def write_celeba(root, groups, partition, size=(24, 30)):
+    """CelebA's on-disk files for images with the given groups (2*male + glasses)."""
+    from PIL import Image
+
+    folder = os.path.join(root, "celeba")
+    os.makedirs(os.path.join(folder, "img_align_celeba"))
+    rng = np.random.default_rng(0)
+    files = [f"{i + 1:06d}.jpg" for i in range(len(groups))]
+    with open(os.path.join(folder, "list_attr_celeba.txt"), "w") as f:
+        f.write(f"{len(files)}\n{' '.join(ATTRS)}\n")
+        for fn, g in zip(files, groups):
+            male, glasses = g // 2, g % 2
+            vals = [-1, 1 if glasses else -1, 1 if male else -1, 1]
+            f.write(fn + "  " + " ".join(f"{v:2d}" for v in vals) + "\n")
+    with open(os.path.join(folder, "list_eval_partition.txt"), "w") as f:
+        for fn, p in zip(files, partition):
+            f.write(f"{fn} {p}\n")
+    for fn, g in zip(files, groups):
+        arr = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+        arr[:, :, 0] = 60 * g  # a little group signal
+        Image.fromarray(arr).save(os.path.join(folder, "img_align_celeba", fn))
+    return folder
+
+
+def test_celeba_split_counts_order_and_the_val_test_move():
+    rng = np.random.default_rng(0)
+    n = 400
+    groups = rng.integers(0, 4, n)
+    partition = np.where(np.arange(n) < 300, 0, np.where(np.arange(n) < 350, 1, 2))
+    male, glasses = groups // 2 == 1, groups % 2 == 1
+    s = celeba_split(male, glasses, partition, counts=(10, 12, 20), seed=3)
+    g_tr = groups[s["train"]]
+    assert [(g_tr == k).sum() for k in range(4)] == [20, 0, 10, 12]
+    # file order: the first 10 males without glasses of the train partition
+    first = np.flatnonzero((partition == 0) & (groups == 2))[:10]
+    assert set(first) <= set(s["train"])
+    moved = np.flatnonzero((partition == 0) & (groups == 1))
+    v, t = np.intersect1d(s["val"], moved), np.intersect1d(s["test"], moved)
+    assert len(v) + len(t) == len(moved) and abs(len(v) - len(t)) <= 1
+    assert len(np.intersect1d(v, t)) == 0
+    # official val/test partitions kept whole
+    assert set(np.flatnonzero(partition == 1)) <= set(s["val"])
+    assert set(np.flatnonzero(partition == 2)) <= set(s["test"])
+    assert celeba_split(male, glasses, partition, counts=(10, 12, 20), seed=3)["val"].tolist() \
+        == s["val"].tolist()
+    with pytest.raises(ValueError, match="counts"):
+        celeba_split(male, glasses, partition, counts=(10_000, 1, 1))
+
+
+def test_load_celeba_from_files(tmp_path):
+    groups = np.array([2, 3, 0, 1, 2, 3, 0, 1, 0, 2, 1, 3, 0, 2])
+    part = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2])
+    write_celeba(tmp_path, groups, part)
+    tr, va, te = load_celeba(str(tmp_path), size=16, counts=(2, 2, 2), seed=0)
+    assert tr.images.shape == (6, 3, 16, 16) and tr.classes == ("female", "male")
+    assert sorted(tr.meta["groups"].tolist()) == [0, 0, 2, 2, 3, 3]
+    assert torch.equal(tr.labels, (tr.meta["groups"] // 2))
+    assert len(va) + len(te) == 6 + 2  # official val/test + the 2 moved females with glasses
+
+
+def test_celeba_missing_or_corrupt_files_give_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="mmlab"):
+        load_celeba(str(tmp_path))
+    folder = write_celeba(tmp_path, np.array([0, 2, 3]), np.array([0, 0, 0]))
+    with open(os.path.join(folder, "list_attr_celeba.txt"), "w") as f:
+        f.write("3\nMale Eyeglasses\n000001.jpg 1\n")
+    with pytest.raises(RuntimeError, match="corrupt"):
+        load_celeba(str(tmp_path))
+
+
+def test_celeba_download_failure_lists_manual_steps(tmp_path, monkeypatch):
+    import torchvision.datasets as tvd
+
+    def quota(*a, **k):
+        raise RuntimeError("Too many users have viewed or downloaded this file recently")
+
+    monkeypatch.setattr(tvd, "CelebA", quota)
+    with pytest.raises(ConnectionError, match="img_align_celeba.zip"):
+        load_celeba(str(tmp_path), download=True)
+
+
+def test_pretrained_weights_offline_is_a_clear_error_or_a_warning(monkeypatch):
+    import torchvision
+
+    def offline(*a, **k):
+        raise OSError("no network")
+
+    monkeypatch.setattr(torchvision.models, "resnet50",
+                        lambda weights=None: offline() if weights else _orig_resnet50(weights=None))
+    with pytest.raises(RuntimeError, match="allow_random_init"):
+        make_model("resnet50", in_channels=3, num_classes=2, pretrained=True)
+    with pytest.warns(RuntimeWarning, match="RANDOMLY INITIALISED"):
+        m = make_model("resnet50", in_channels=3, num_classes=2, pretrained=True,
+                       allow_random_init=True)
+    assert m.fc.out_features == 2
+
+
+def _orig_resnet50(weights=None):
+    import torchvision.models.resnet as r
+
+    return r.ResNet(r.Bottleneck, [3, 4, 6, 3])
+
+
+def test_reproduce_cifar10s_quick_runs_and_resumes(tmp_path, monkeypatch, capsys):
+    write_cifar(tmp_path / "data", monkeypatch, n_per_batch=60)
+    out = tmp_path / "out"
+    monkeypatch.setitem(reproduce.CIFAR10S, "quick",
+                        reproduce.CIFAR10S["quick"].replace(epochs=2, score_epoch=1, n_test=60))
+    rc = main(["reproduce", "cifar10s", "--quick", "--prune-ratios", "0.25", "--out", str(out),
+               "--root", str(tmp_path / "data"), "--quiet"])
+    text = capsys.readouterr().out
+    assert rc == 0 and "QUICK variant" in text and "hardest/oracle" in text
+    files = sorted(os.listdir(out))
+    assert "results.json" in files and "results.png" in files
+    assert len([f for f in files if f.startswith("cifar10s-quick-seed0")]) == 5  # base + 4 arms
+    mtimes = {f: os.path.getmtime(out / f) for f in files if f.startswith("cifar10s")}
+    # resumable: a second run trains nothing and rewrites no run file
+    calls = []
+    monkeypatch.setattr(reproduce._Task, "fit", lambda *a, **k: calls.append(1))
+    assert main(["reproduce", "cifar10s", "--quick", "--prune-ratios", "0.25", "--out",
+                 str(out), "--root", str(tmp_path / "data"), "--quiet"]) == 0
+    assert calls == []
+    assert mtimes == {f: os.path.getmtime(out / f) for f in mtimes}
+
+
+def test_reproduce_celeba_quick_on_tiny_files(tmp_path, monkeypatch):
+    rng = np.random.default_rng(1)
+    groups = np.concatenate([np.repeat([0, 2, 3], [10, 5, 5]), rng.integers(0, 4, 24)])
+    part = np.concatenate([np.zeros(20, int), np.zeros(8, int), np.ones(8, int), 2 * np.ones(8, int)])
+    groups[20:28] = 1  # females with glasses in the train partition: moved to val/test
+    write_celeba(tmp_path, groups, part)
+    monkeypatch.setitem(reproduce.CELEBA, "quick",
+                        {**reproduce.CELEBA["quick"], "counts": (5, 5, 10), "epochs": 2,
+                         "score_epoch": 1, "size": 16})
+    doc = reproduce.reproduce("celeba", out=str(tmp_path / "o"), quick=True, prune_ratios=[0.2],
+                              root=str(tmp_path), progress=False, log=lambda *a: None)
+    assert doc["headline"] == "female_glasses_accuracy" and "QUICK" in doc["protocol"]
+    oracle = [r for r in doc["runs"] if r["arm"] == "hardest/oracle"][0]
+    assert 0 <= oracle["female_glasses_accuracy"] <= 1 and len(oracle["group_accuracy"]) == 4
+
+
+def test_reproduce_bad_arguments(tmp_path, capsys):
+    assert main(["reproduce", "imagenet", "--out", str(tmp_path)]) == 2
+    assert "setting" in capsys.readouterr().err
+    assert main(["reproduce", "cifar10s", "--prune-ratios", "0.2,x", "--out", str(tmp_path)]) == 2
+    assert "--prune-ratios" in capsys.readouterr().err
+    assert main(["reproduce", "cifar10s", "--out", str(tmp_path), "--root", str(tmp_path)]) == 1
+    assert "not found" in capsys.readouterr().err
+
+
+def test_celeba_module_documents_the_manual_steps():
+    assert "list_eval_partition.txt" in celeba.MANUAL_STEPS
