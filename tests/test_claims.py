@@ -25,7 +25,8 @@ def test_claims_hold_on_three_seeds():
     rows, v = res["rows"], res["verdicts"]
     for r in rows:
         # claim 1: the shortcut is learned while clean accuracy stays high
-        assert r["smr_baseline"] > 3 * r["smr_reference"], r
+        assert r["smr_baseline"] >= 3 * max(r["smr_clean_baseline"], 0.01), r
+        assert r["smr_baseline"] >= 2 * r["smr_reference"], r
         assert r["clean_accuracy_baseline"] > 0.8, r
         # claim 2: hard carriers drive it
         assert r["smr_k_hardest_carriers"] >= 2 * r["smr_k_easiest_carriers"], r
