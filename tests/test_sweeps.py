@@ -1,0 +1,74 @@
+"""spurlab.sweeps: the same numbers as spurlab.run, with shared work reused across a grid."""
+
+import math
+
+import pytest
+
+from spurlab import Config, run, sweeps
+
+TINY = Config.from_string("n_train=600 n_test=120 epochs=2 score_epoch=1 prune_ratio=0.2")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    sweeps.clear_cache()
+    yield
+    sweeps.clear_cache()
+
+
+def test_same_numbers_as_run_and_reuse():
+    arms = ["hardest", "random", "hardest/oracle"]
+    want = run(TINY, arms=arms, reference=True)
+    got = sweeps.run(TINY, arms, reference=True)
+    assert got.baseline == want.baseline and got.reference == want.reference
+    assert got.arms == want.arms and got.scores == want.scores
+    assert got.regime_percentile == want.regime_percentile and got.carriers == want.carriers
+    assert sweeps.cache_info() == {"baselines": 1, "references": 1, "arms": 3}
+
+    # another ratio: the baseline and the reference are reused, only the arm is retrained
+    other = sweeps.run(TINY.replace(prune_ratio=0.4), ["hardest"], reference=True)
+    assert other.timings["baseline"] == 0.0 and other.baseline == want.baseline
+    assert sweeps.cache_info() == {"baselines": 1, "references": 1, "arms": 4}
+    assert other.arms["hardest"]["n_kept"] < want.arms["hardest"]["n_kept"]
+
+    # another salience: new baseline, same reference model, evaluated on the new scenario
+    strong = TINY.replace(salience=0.9)
+    got = sweeps.run(strong, ["hardest"], reference=True)
+    assert sweeps.cache_info()["references"] == 1
+    assert got.reference == run(strong, arms=[], reference=True).reference
+
+
+def test_grid_rows_and_pivot():
+    rows = sweeps.grid(TINY, {"salience": [0.5, 0.9], "prune_ratio": [0.1, 0.3]}, seeds=[0],
+                       arms=["hardest", "random"], reference=True)
+    assert [(r["salience"], r["prune_ratio"]) for r in rows] == [(0.5, 0.1), (0.5, 0.3),
+                                                                 (0.9, 0.1), (0.9, 0.3)]
+    assert sweeps.cache_info()["baselines"] == 2
+    for key in ("smr_hardest", "excess_removed_random", "carriers_pruned_hardest", "seed",
+                "regime_percentile", "smr_reference"):
+        assert key in rows[0]
+    sal, ratios, mean, sd = sweeps.pivot(rows, "salience", "prune_ratio", "smr_hardest")
+    assert sal == [0.5, 0.9] and ratios == [0.1, 0.3] and mean.shape == sd.shape == (2, 2)
+    assert mean[1, 0] == rows[2]["smr_hardest"] and sd[1, 0] == 0.0
+
+
+def test_pivot_averages_and_skips_missing():
+    rows = [{"a": 1, "b": 2, "v": 0.2}, {"a": 1, "b": 2, "v": 0.4}, {"a": 1, "b": 3, "v": None},
+            {"a": 2, "b": 2, "v": float("nan")}]
+    rv, cv, mean, sd = sweeps.pivot(rows, "a", "b", lambda r: r["v"])
+    assert rv == [1, 2] and cv == [2, 3]
+    assert mean[0, 0] == pytest.approx(0.3) and sd[0, 0] == pytest.approx(0.2 ** 0.5 / 10 ** 0.5)
+    assert math.isnan(mean[0, 1]) and math.isnan(mean[1, 0])
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="jtt"):
+        sweeps.run(TINY, ["jtt"], reference=False)
+    with pytest.raises(ValueError, match="strategy"):
+        sweeps.run(TINY, ["hardestt"], reference=False)
+    with pytest.raises(ValueError, match="unknown"):
+        sweeps.grid(TINY, {"salinece": [0.5]}, seeds=[0])
+    with pytest.raises(ValueError, match="axes"):
+        sweeps.grid(TINY, {}, seeds=[0])
+    with pytest.raises(TypeError, match="config"):
+        sweeps.run(42)
