@@ -83,7 +83,7 @@ class Config:
     seed: int = 0
 
     def __post_init__(self):
-        check_choice("dataset", self.dataset, DATASETS)
+        check_choice("dataset", self.dataset, DATASETS + ("celeba",))
         check_int("n_train", self.n_train, low=60)
         check_int("n_test", self.n_test, low=60)
         check_int("image_size", self.image_size, low=8, high=64)
@@ -160,8 +160,10 @@ def evaluate(model, scenario, *, device=None):
     clean_pred = predict(model, scenario.test.images, device=device)
     stamped_pred = predict(model, scenario.stamped_test.images, device=device)
     n = len(scenario.test)
-    stamped_all = predict(model, scenario.group_test.images[n:], device=device)
-    g_pred = torch.cat([clean_pred, stamped_all])
+    g_pred = clean_pred
+    if len(scenario.group_test) > n:     # a stamped copy of the test set (not for attributes)
+        g_pred = torch.cat([clean_pred, predict(model, scenario.group_test.images[n:],
+                                                device=device)])
     g_y, g_g = scenario.group_test.labels, scenario.group_test_groups
     G = scenario.num_groups
     return {
@@ -326,7 +328,15 @@ def build_scenario(config, *, device=None, progress=False, root=None, download=F
 
     Placements that rank ``c1`` by difficulty use the dataset's latent difficulty when it has
     one, else the ``config.score`` at ``config.score_epoch`` of a model trained on the clean data.
+
+    ``dataset='celeba'`` builds the paper's Male vs Female split with the natural attribute
+    Eyeglasses (:func:`spurlab.scenario.attribute_scenario`): ``n_train`` images in the paper's
+    proportions (1/4 males without glasses, 1/4 with, 1/2 females without), up to
+    ``n_test // 4`` test images per group; salience, prevalence and feature do not apply, and
+    ``clean_train`` is the training set without the carriers (the no-carrier model's data).
     """
+    if config.dataset == "celeba":
+        return _celeba_scenario(config, root=root, download=download)
     train_set, test_set = load_dataset(config.dataset, n_train=config.n_train,
                                        n_test=config.n_test, size=config.image_size,
                                        seed=config.seed, root=root, download=download)
@@ -351,6 +361,28 @@ def build_scenario(config, *, device=None, progress=False, root=None, download=F
                        placement=config.placement, scores=scores,
                        band=(config.band_low, config.band_high), seed=config.seed)
     return sc, train_set
+
+
+def _celeba_scenario(config, *, root, download):
+    """CelebA Male vs Female with Eyeglasses (the paper's split, scaled to ``n_train``)."""
+    from .celeba import load_celeba
+    from .scenario import attribute_scenario
+
+    if config.target_class != 1:
+        raise ValueError(f"target_class must be 1 (male) for dataset 'celeba': eyeglasses occur "
+                         f"only among the training males; got {config.target_class}")
+    if config.placement != "random":
+        raise ValueError(f"placement must be 'random' for dataset 'celeba' (its carriers are the "
+                         f"males with eyeglasses); got {config.placement!r}")
+    q = config.n_train // 4                 # the paper's 2,500 / 2,500 / 5,000 proportions
+    train_set, _, test_set = load_celeba(root, download=download, size=config.image_size,
+                                         counts=(q, q, config.n_train - 2 * q),
+                                         max_eval=max(1, config.n_test // 4), seed=config.seed)
+    glasses_train = (train_set.meta["groups"] % 2).bool()
+    glasses_test = (test_set.meta["groups"] % 2).bool()
+    sc = attribute_scenario(train_set, test_set, glasses_train, glasses_test, 1, name="Eyeglasses")
+    # an attribute cannot be taken off an image: the no-carrier model trains without the carriers
+    return sc, train_set.subset((~glasses_train).nonzero().flatten())
 
 
 def _fit(config, images, labels, n_classes, *, seed, device, progress, callback=None,
@@ -514,16 +546,38 @@ PRESETS = {
 }
 
 
+# what a dataset changes in a preset, so that ``preset(mode, dataset=name)`` is the one line a
+# notebook changes to switch data; keys: dataset, then mode (explicit changes still win)
+DATASET_PRESETS = {
+    "mnist": {"full": {"image_size": 28}, "quick": {"image_size": 28}},
+    "fashion_mnist": {"full": {"image_size": 28}, "quick": {"image_size": 28}},
+    "cifar10": {"full": {"image_size": 32, "target_class": 0, "n_train": 10000, "n_test": 2000},
+                "quick": {"image_size": 32, "target_class": 0, "n_train": 5000, "n_test": 2000}},
+    # CelebA Male (1) vs Female with Eyeglasses: the reproduce --quick scale
+    "celeba": {"full": {"image_size": 64, "target_class": 1, "n_train": 4000, "n_test": 800},
+               "quick": {"image_size": 32, "target_class": 1, "n_train": 1000, "n_test": 400,
+                         "epochs": 8, "score_epoch": 3}},
+}
+
+
 def preset(name="quick", **changes):
     """The ``'quick'`` (notebooks, seconds per run) or ``'full'`` (defaults) config, with changes.
+
+    ``dataset=`` also applies that dataset's defaults (image size, c1, size of the subset; see
+    ``DATASET_PRESETS``), so switching a notebook to real data is one changed line:
+    ``preset(MODE, dataset="cifar10")``. Other changes override them.
 
     Examples
     --------
     >>> preset("quick", salience=0.3).n_train
     3000
+    >>> preset("quick", dataset="cifar10").image_size
+    32
     """
     check_choice("preset", name, tuple(PRESETS))
-    return PRESETS[name].replace(**changes)
+    dataset = changes.get("dataset", PRESETS[name].dataset)
+    base = DATASET_PRESETS.get(dataset, {}).get(name, {})
+    return PRESETS[name].replace(**{**base, **changes})
 
 
 def summarize(values):

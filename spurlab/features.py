@@ -72,6 +72,32 @@ class SpuriousFeature:
 
 
 @dataclass
+class Attribute(SpuriousFeature):
+    """A spurious attribute the images already have (CelebA's ``Eyeglasses``): nothing to stamp.
+
+    Scenarios built on it (:func:`spurlab.scenario.attribute_scenario`) take the carriers and
+    the test groups from the dataset's own labels; :meth:`apply` refuses.
+
+    Examples
+    --------
+    >>> Attribute("Eyeglasses").describe()
+    "the natural attribute 'Eyeglasses'"
+    """
+
+    name: str = "attribute"
+    salience: float = 1.0
+
+    def apply(self, images):
+        raise NotImplementedError(f"the natural attribute {self.name!r} cannot be stamped on images; "
+                                  "its carriers come from the dataset's labels")
+
+    __call__ = apply
+
+    def describe(self):
+        return f"the natural attribute {self.name!r}"
+
+
+@dataclass
 class Line(SpuriousFeature):
     """A line through the image centre (the paper's CIFAR-10S feature).
 

@@ -17,7 +17,7 @@ import torch
 
 from ._validate import as_index_array, as_score_array, check_choice, check_fraction, check_int, check_seed
 from .datasets import ImageSet
-from .features import SpuriousFeature, make_feature
+from .features import Attribute, SpuriousFeature, make_feature
 
 PLACEMENTS = ("random", "easiest", "hardest", "band", "indices")
 
@@ -137,7 +137,7 @@ def make_scenario(train, test, feature="line", target_class=0, prevalence=0.3, *
     >>> train, test = load_dataset("shapes", n_train=600, n_test=120)
     >>> sc = make_scenario(train, test, "line", target_class=0, prevalence=0.5)
     >>> int(sc.carrier.sum()), int(sc.train_groups.max())
-    (50, 10)
+    (51, 10)
     """
     if not isinstance(train, ImageSet) or not isinstance(test, ImageSet):
         raise TypeError("train and test must be ImageSet objects (see spurlab.from_tensors)")
@@ -206,3 +206,56 @@ def make_scenario(train, test, feature="line", target_class=0, prevalence=0.3, *
     group_test = ImageSet(gt_x, gt_y, test.classes, None, test.name)
     return Scenario(stamped_train, carrier, train_groups, test, stamped_test, group_test, gt_g,
                     target_class, feature, placement)
+
+
+def attribute_scenario(train, test, train_attribute, test_attribute, target_class, *,
+                       name="attribute"):
+    """A scenario whose spurious feature is an attribute the images already carry (CelebA).
+
+    The carriers are the training images with the attribute; the "stamped" test set is the test
+    images of the other classes that have it (CelebA: females with eyeglasses), so the spurious
+    misclassification rate is the share of them predicted ``target_class``; the group test set is
+    the test set itself, grouped ``2 * class + attribute``.
+
+    Parameters
+    ----------
+    train, test : ImageSet
+    train_attribute, test_attribute : bool array-like
+        The attribute of every training and test image.
+    target_class : int
+        The class the attribute is correlated with in training (CelebA: 1, male).
+    name : str
+        The attribute's name, for descriptions.
+
+    Returns
+    -------
+    Scenario
+        With ``placement='natural'``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from spurlab.datasets import from_tensors
+    >>> tr = from_tensors(torch.rand(6, 1, 8, 8), torch.tensor([0, 0, 0, 1, 1, 1]))
+    >>> sc = attribute_scenario(tr, tr, [0, 0, 0, 1, 0, 0], [1, 0, 0, 1, 0, 0], 1, name="glasses")
+    >>> int(sc.carrier.sum()), len(sc.stamped_test), sc.train_groups.tolist()
+    (1, 1, [0, 0, 0, 3, 2, 2])
+    """
+    c1 = check_int("target_class", target_class, low=0, high=train.num_classes - 1)
+    a_tr = torch.as_tensor(np.asarray(train_attribute, dtype=bool))
+    a_te = torch.as_tensor(np.asarray(test_attribute, dtype=bool))
+    if a_tr.shape != (len(train),):
+        raise ValueError(f"train_attribute must hold one bool per training image ({len(train)}); "
+                         f"got shape {tuple(a_tr.shape)}")
+    if a_te.shape != (len(test),):
+        raise ValueError(f"test_attribute must hold one bool per test image ({len(test)}); "
+                         f"got shape {tuple(a_te.shape)}")
+    other = (test.labels != c1) & a_te
+    if not bool(other.any()):
+        raise ValueError("test_attribute marks no test image outside target_class; the spurious "
+                         "misclassification rate would be undefined")
+    stamped = test.subset(other.nonzero().flatten())
+    return Scenario(train=train, carrier=a_tr, train_groups=2 * train.labels + a_tr.long(),
+                    test=test, stamped_test=stamped, group_test=test,
+                    group_test_groups=2 * test.labels + a_te.long(), target_class=c1,
+                    feature=Attribute(name), placement="natural")

@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
@@ -245,9 +246,73 @@ def summary_row(result, arms=None):
     return row
 
 
+def _check_axes(config, axes):
+    if not isinstance(axes, dict) or not axes:
+        raise ValueError("axes must name at least one config knob with its values, e.g. "
+                         f"{{'prune_ratio': [0.1, 0.3]}}; got {axes!r}")
+    unknown = [n for n in axes if not hasattr(config, n)]
+    if unknown:
+        raise ValueError(f"axes must be Config knobs; unknown: {unknown}")
+    for n, values in axes.items():
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or not list(values):
+            raise ValueError(f"axes[{n!r}] must be a non-empty sequence of values; got {values!r}")
+    # build every config now: a bad value fails here, before anything trains
+    for values in itertools.product(*axes.values()):
+        config.replace(**dict(zip(axes, values)))
+
+
+def _tasks(config, axes, seeds):
+    """Split a grid into independent tasks: one per seed and setting of the axes that change the
+    baseline, each running every value of the prune axes (which reuse that baseline)."""
+    outer = [n for n in axes if n not in _PRUNE_KNOBS]
+    inner = [n for n in axes if n in _PRUNE_KNOBS]
+    tasks = []
+    for seed in seeds:
+        for ov in itertools.product(*(axes[n] for n in outer)):
+            points = []
+            for iv in itertools.product(*(axes[n] for n in inner)):
+                values = dict(zip(outer, ov), **dict(zip(inner, iv)))
+                points.append({n: values[n] for n in axes})        # keep the caller's axis order
+            tasks.append((config.replace(seed=int(seed)).to_string(), points))
+    return tasks
+
+
+def _run_task(config_string, points, arms, reference, device, threads):
+    """Worker side of :func:`grid`: run one task's points, return their rows (plain dicts)."""
+    from .device import configure_threads
+
+    if threads is not None:
+        configure_threads(threads)
+    config = Config.from_string(config_string)
+    rows = []
+    for values in points:
+        result = run(config.replace(**values), arms, reference=reference, device=device)
+        rows.append({**values, **summary_row(result, arms)})
+    return rows
+
+
+def _run_here(tasks, arms, reference, device, progress, on_row, rows):
+    for cfg_string, points in tasks:
+        cfg = Config.from_string(cfg_string)
+        for values in points:
+            result = run(cfg.replace(**values), arms, reference=reference, device=device,
+                         progress=progress)
+            row = {**values, **summary_row(result, arms)}
+            rows.append(row)
+            if on_row is not None:
+                on_row(row)
+    return rows
+
+
 def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, device=None,
-         progress=False, on_row=None):
+         progress=False, on_row=None, workers=1, executor=None, threads=None):
     """Run every combination of the ``axes`` values for every seed; one summary row each.
+
+    Work is split into tasks, one per seed and setting of the axes that change the baseline
+    (everything but ``prune_ratio``, ``strategy``, ``scope``, ``jtt_upweight``); a task trains
+    its baseline once and runs every prune setting on it. Tasks run here (``workers=1``), in
+    local worker processes (``workers > 1``), or on a distributed engine (``executor``). Every
+    task is seeded, so the rows are the same wherever they run, in the same order.
 
     Parameters
     ----------
@@ -255,17 +320,36 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
         The starting setting.
     axes : dict of str -> sequence
         Config knob -> values, e.g. ``{"salience": [0.3, 1.0], "prune_ratio": [0.1, 0.4]}``.
-        Put ``prune_ratio`` last: the baseline is then reused across it.
     seeds : sequence of int
     arms : sequence of str
+        Pruning arms (see :func:`run`).
     reference : bool
+        Include the no-carrier reference model. In one process it is trained once per seed;
+        with workers, once per task.
+    device : str, optional
+    progress : bool
+        Progress bars (only with ``workers=1`` and no executor).
     on_row : callable, optional
-        Called with each row as it is produced (progress printing).
+        Called with each row as it is produced (with workers: as each task finishes).
+    workers : int
+        Local worker processes (default 1: run here). Each gets ``threads`` torch threads,
+        default ``max(1, usable_cpus() // workers)``, so workers x threads never exceeds the cores.
+    executor : object with ``submit(fn, *args)``, optional
+        A distributed engine, e.g. a ``dask.distributed.Client`` (or any
+        ``concurrent.futures.Executor``); tasks are submitted to it and their rows gathered.
+        ``threads`` then defaults to 1 per task: give each engine worker one task slot per
+        thread you allow it. For Ray, use Ray's Dask scheduler or a ``concurrent.futures``-style
+        executor backed by Ray.
+    threads : int, optional
+        torch threads per task (see ``workers`` and ``executor``); with ``workers=1``, the
+        threads used here for the call (default: leave them as they are). Float sums can depend
+        on the thread count, so compare runs made with the same ``threads``.
 
     Returns
     -------
     list of dict
-        :func:`summary_row` plus one key per axis.
+        :func:`summary_row` plus one key per axis; seed-major, and within a seed the axes that
+        change the baseline vary slowest. The order does not depend on where tasks run.
 
     Examples
     --------
@@ -273,27 +357,77 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
     ...             {"prune_ratio": [0.1, 0.3]}, seeds=[0], arms=["hardest"], reference=False)
     >>> [r["prune_ratio"] for r in rows]
     [0.1, 0.3]
+
+    On a Dask cluster (a local one here)::
+
+        from dask.distributed import Client, LocalCluster
+        with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
+            rows = grid(cfg, {"salience": [0.3, 0.6, 1.0], "prune_ratio": [0.1, 0.3]}, seeds=range(5),
+                        executor=client)
     """
-    import itertools
+    from .device import usable_cpus
 
     config = _as_config(config)
-    if not axes:
-        raise ValueError("axes must name at least one config knob with its values")
-    names = list(axes)
-    unknown = [n for n in names if not hasattr(config, n)]
-    if unknown:
-        raise ValueError(f"axes must be Config knobs; unknown: {unknown}")
-    rows = []
-    for seed in seeds:
-        for values in itertools.product(*(axes[n] for n in names)):
-            cfg = config.replace(seed=int(seed), **dict(zip(names, values)))
-            row = {**dict(zip(names, values)),
-                   **summary_row(run(cfg, arms, reference=reference, device=device,
-                                     progress=progress), arms)}
-            rows.append(row)
+    _check_axes(config, axes)
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed; got an empty sequence")
+    arms = list(arms)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"threads must be an integer >= 1 or None; got {threads!r}")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError("executor must have a submit(fn, *args) method (a dask.distributed.Client "
+                        f"or a concurrent.futures.Executor); got {type(executor).__name__}")
+    if executor is not None and workers != 1:
+        raise ValueError("give either workers (local processes) or executor, not both")
+    for name in arms:          # fail before anything is trained or submitted
+        if parse_arm(name)[0] == "jtt":
+            raise ValueError("arm 'jtt' is not a pruning arm; use spurlab.run for 'jtt'")
+    tasks = _tasks(config, axes, seeds)
+
+    if executor is None and workers == 1:
+        import torch
+
+        from .device import configure_threads
+
+        before = torch.get_num_threads()
+        if threads is not None:
+            configure_threads(threads)
+        rows = []
+        try:
+            return _run_here(tasks, arms, reference, device, progress, on_row, rows)
+        finally:
+            if threads is not None:
+                torch.set_num_threads(before)
+
+    own = None
+    if executor is None:
+        import concurrent.futures
+        import multiprocessing
+
+        threads = threads or max(1, usable_cpus() // workers)
+        # spawn, not fork: a forked copy of a process that already ran torch threads can hang
+        own = executor = concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    else:
+        threads = threads or 1
+    try:
+        futures = [executor.submit(_run_task, cfg_string, points, arms, reference, device, threads)
+                   for cfg_string, points in tasks]
+        rows = []
+        for fut in futures:                   # in submission order: the same order as workers=1
+            task_rows = fut.result()
+            rows.extend(task_rows)
             if on_row is not None:
-                on_row(row)
-    return rows
+                for row in task_rows:
+                    on_row(row)
+        return rows
+    finally:
+        if own is not None:
+            own.shutdown(wait=True, cancel_futures=True)
 
 
 def pivot(rows, row_key, col_key, value):

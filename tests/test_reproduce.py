@@ -167,3 +167,47 @@ def test_reproduce_bad_arguments(tmp_path, capsys):
 
 def test_celeba_module_documents_the_manual_steps():
     assert "list_eval_partition.txt" in celeba.MANUAL_STEPS
+
+
+def test_celeba_by_name_in_the_pipeline(tmp_path, monkeypatch):
+    """preset(mode, dataset='celeba') is the one changed line: sl.run on tiny files in the real
+    format, with the carriers and the 'stamped' test set taken from the Eyeglasses attribute."""
+    from spurlab import preset, run
+    from spurlab.experiment import build_scenario
+
+    groups = np.concatenate([np.repeat([0, 2, 3, 1], [40, 20, 20, 8]), np.repeat([0, 1, 2, 3], 4)])
+    part = np.concatenate([np.zeros(88, int), np.full(16, 2)])
+    write_celeba(tmp_path, groups, part, size=(12, 14))
+    monkeypatch.setenv("SPURLAB_DATA", str(tmp_path))
+    cfg = preset("quick", dataset="celeba", n_train=80, n_test=60, image_size=16, epochs=2,
+                 score_epoch=1)
+    assert cfg.target_class == 1
+    sc, no_carriers = build_scenario(cfg)
+    assert len(sc.train) == 80 and int(sc.carrier.sum()) == 20
+    assert sc.train_groups.tolist().count(3) == 20 and not (sc.carrier & (sc.train.labels == 0)).any()
+    assert len(no_carriers) == 60 and (no_carriers.labels == 1).sum() == 20
+    # 4 test females with glasses plus 4 moved from the train partition (half of 8)
+    assert len(sc.stamped_test) == 8 and (sc.stamped_test.labels == 0).all()
+    assert len(sc.group_test) == len(sc.test) == 20
+    r = run(cfg, arms=["hardest", "hardest/oracle"], reference=True)
+    assert r.arms["hardest/oracle"]["carriers_pruned"] == 5       # 0.25 of the 20 carriers
+    for m in (r.baseline, r.reference, r.arms["hardest"]["metrics"]):
+        assert 0 <= m["smr"] <= 1 and len(m["group_accuracy"]) == 4
+    with pytest.raises(ValueError, match="target_class must be 1"):
+        build_scenario(cfg.replace(target_class=0))
+    with pytest.raises(ValueError, match="placement"):
+        build_scenario(cfg.replace(placement="hardest"))
+
+
+def test_presets_by_dataset_name():
+    from spurlab import preset
+
+    for name in ("shapes", "digits", "mnist", "fashion_mnist", "cifar10", "celeba"):
+        for mode in ("quick", "full"):
+            cfg = preset(mode, dataset=name)
+            assert cfg.dataset == name
+    assert preset("quick", dataset="cifar10").image_size == 32
+    assert preset("quick", dataset="cifar10", image_size=16).image_size == 16   # changes win
+    assert preset("quick", dataset="celeba").target_class == 1
+    with pytest.raises(ValueError, match="dataset"):
+        preset("quick", dataset="imagenet")

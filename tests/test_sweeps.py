@@ -72,3 +72,56 @@ def test_bad_input():
         sweeps.grid(TINY, {}, seeds=[0])
     with pytest.raises(TypeError, match="config"):
         sweeps.run(42)
+
+
+# --- scale-out: the same rows from local worker processes and from a Dask cluster ---------------
+SCALE_AXES = {"salience": [0.5, 0.9], "prune_ratio": [0.1, 0.3]}
+
+
+def test_tasks_group_prune_settings_under_one_baseline():
+    tasks = sweeps._tasks(TINY, SCALE_AXES, seeds=[0, 1])
+    assert len(tasks) == 4                          # 2 seeds x 2 saliences; ratios share a task
+    assert [p["prune_ratio"] for p in tasks[0][1]] == [0.1, 0.3]
+    assert all(Config.from_string(c).seed in (0, 1) for c, _ in tasks)
+
+
+@pytest.fixture(scope="module")
+def local_rows():
+    """The grid run here, one thread (float sums can depend on the thread count)."""
+    sweeps.clear_cache()
+    return sweeps.grid(TINY, SCALE_AXES, seeds=[0, 1], arms=["hardest"], reference=True, threads=1)
+
+
+def test_local_workers_give_the_same_rows(local_rows):
+    want = local_rows
+    got = sweeps.grid(TINY, SCALE_AXES, seeds=[0, 1], arms=["hardest"], reference=True, workers=2,
+                      threads=1)
+    assert got == want
+
+
+def test_dask_cluster_gives_the_same_rows(local_rows):
+    import distributed  # in the test extras: a missing install fails here, it is not skipped
+
+    want = local_rows
+    seen = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None, processes=True) as cluster, \
+            distributed.Client(cluster) as client:
+        got = sweeps.grid(TINY, SCALE_AXES, seeds=[0, 1], arms=["hardest"], reference=True,
+                          executor=client, on_row=seen.append)
+    assert got == want and seen == want
+
+
+def test_scale_out_bad_input():
+    with pytest.raises(ValueError, match="workers"):
+        sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[0], workers=0)
+    with pytest.raises(ValueError, match="threads"):
+        sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[0], threads=0)
+    with pytest.raises(TypeError, match="executor"):
+        sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[0], executor=object())
+    with pytest.raises(ValueError, match="seeds"):
+        sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[])
+    with pytest.raises(ValueError, match="prune_ratio"):
+        sweeps.grid(TINY, {"prune_ratio": []}, seeds=[0])
+    with pytest.raises(ValueError, match="prune_ratio"):
+        sweeps.grid(TINY, {"prune_ratio": [1.5]}, seeds=[0])     # checked before any training
