@@ -36,6 +36,7 @@ from .metrics import (  # noqa: E402
                        worst_group_accuracy,
 )
 from .models import MODELS, ResNet18, TinyCNN, make_model  # noqa: E402
+from .multiseed import el2n_seeds, predict_logits_seeds, train_seeds  # noqa: E402
 from .prune import STRATEGIES, prune  # noqa: E402
 from .reweight import upweight_indices  # noqa: E402
 from .scenario import PLACEMENTS, Scenario, make_scenario  # noqa: E402
@@ -54,4 +55,5 @@ __all__ = [
     "make_model", "STRATEGIES", "prune", "PLACEMENTS", "Scenario", "make_scenario", "SCORES",
     "ForgettingTracker", "difficulty", "el2n", "grand", "loss_scores", "margin_scores",
     "TrainingDiverged", "predict", "predict_logits", "train", "train_model",
+    "train_seeds", "el2n_seeds", "predict_logits_seeds",
 ]
