@@ -11,7 +11,10 @@ run on this machine.
 3. scoring   batched EL2N vs one evaluation pass (goal: <= 1.1x) and vs a per-sample loop;
              vectorised GraNd vs a per-sample backward loop (goal >= 10x); same results.
 4. memory    peak RSS of one quick cycle in a fresh process; goal <= 1 GB.
-5. cache     re-displaying a computed setting (same config, same seed): goal <= 0.5 s and
+5. seeds     S = 5 seeds of the tiny CNN in one packed pass (spurlab.train_seeds) vs 5 sequential
+             runs of spurlab.train (quick data, 5 epochs; benchmarks/multiseed.py has the full
+             version with the equality checks): goal >= 2x.
+6. cache     re-displaying a computed setting (same config, same seed): goal <= 0.5 s and
              identical numbers.
 """
 
@@ -170,8 +173,17 @@ def bench_cache():
            f"identical numbers: {same}")
 
 
+def bench_seeds():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import multiseed
+
+    r = multiseed.main(["--seeds", "5", "--repeats", "3", "--epochs", "5"])
+    report("5 seeds at once vs sequential", f"{r:.2f}x", ">= 2x", r >= 2.0,
+           "train_seeds vs 5 x spurlab.train, median of 3")
+
+
 BENCHES = {"cycle": bench_cycle, "flops": bench_flops, "scoring": bench_scoring,
-           "memory": bench_memory, "cache": bench_cache}
+           "memory": bench_memory, "seeds": bench_seeds, "cache": bench_cache}
 
 
 def main(argv=None):
