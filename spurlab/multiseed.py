@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from ._validate import check_choice, check_fraction, check_int, check_seed
 from .device import get_device
 from .models import MODELS, TinyCNN, make_model
-from .train import TrainingDiverged, _check_data
+from .train import TrainingDiverged, _check_data, predict_logits
 
 PACKABLE = ("tiny",)
 
@@ -300,19 +300,29 @@ def predict_logits_seeds(models, images, *, batch_size=1024, device=None):
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         raise ValueError("images must be a (N, C, H, W) tensor; got "
                          f"{tuple(images.shape) if hasattr(images, 'shape') else type(images)}")
-    batch_size = check_int("batch_size", batch_size, low=1)
     packed = PackedTinyCNN(models)
     dev = packed.head_weight.device if device is None else get_device(device)
     fmt = torch.channels_last if dev.type in ("cuda", "cpu") else torch.contiguous_format
-    packed = packed.to(dev, memory_format=fmt).eval()
-    S = packed.num_seeds
-    outs = []
-    for s in range(0, len(images), batch_size):
-        xb = images[s:s + batch_size].to(dev, non_blocking=True)
-        xb = xb.repeat(1, S, 1, 1).contiguous(memory_format=fmt)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            outs.append(packed(xb).float().cpu())
-    return torch.cat(outs, 1) if outs else torch.zeros(S, 0, packed.head_weight.shape[1])
+    wrapped = _SameImages(packed.to(dev, memory_format=fmt))
+    # spurlab.predict_logits does the batching, device and autocast: (N, S, K) -> (S, N, K)
+    out = predict_logits(wrapped, images, batch_size=batch_size, device=dev)
+    if len(images) == 0:
+        return torch.zeros(packed.num_seeds, 0, packed.head_weight.shape[1])
+    return out.transpose(0, 1).contiguous()
+
+
+class _SameImages(nn.Module):
+    """The packed model fed the same images for every seed; output ``(B, S, K)``."""
+
+    def __init__(self, packed):
+        super().__init__()
+        self.packed = packed
+
+    def forward(self, x):
+        x = x.repeat(1, self.packed.num_seeds, 1, 1)
+        if x.device.type in ("cuda", "cpu"):
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.packed(x).transpose(0, 1)
 
 
 def el2n_seeds(models, images, labels, *, batch_size=1024, device=None):
