@@ -1,41 +1,11 @@
-"""Notebook 01's exercise checkers: the solutions pass, an unfilled stub and wrong answers don't."""
-
-import importlib.util
-import pathlib
+"""Notebook 01's exercise checkers: wrong answers get a hint (the rest: test_exercises.py)."""
 
 import pytest
 import torch
 
 from spurlab.exercises import nb01
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _solutions():
-    spec = importlib.util.spec_from_file_location("sol_nb01", ROOT / "notebooks" / "solutions"
-                                                  / "nb01.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _stub(*args):
-    raise NotImplementedError("Exercise: ...")
-
-
-def test_solutions_pass(capsys):
-    sol = _solutions()
-    assert nb01.check_accuracy(sol.accuracy) is True
-    assert nb01.check_spurious_rate(sol.spurious_rate) is True
-    out = capsys.readouterr().out
-    assert out.count("pass") == 2 and "hint" not in out
-
-
-def test_stubs_are_not_done_yet(capsys):
-    assert nb01.check_accuracy(_stub) is False
-    assert nb01.check_spurious_rate(_stub) is False
-    out = capsys.readouterr().out
-    assert out.count("not done yet") == 2 and "pass" not in out
+from .exercise_helpers import solutions
 
 
 def test_numpy_style_answers_pass(capsys):
@@ -78,6 +48,6 @@ def test_wrong_answers_get_a_hint(capsys):
 
 def test_references_agree_with_the_definitions():
     pred, labels = torch.tensor([4, 4, 1, 4]), torch.tensor([4, 0, 1, 2])
-    sol = _solutions()
+    sol = solutions("nb01")
     assert sol.spurious_rate(pred, labels, 4) == pytest.approx(2 / 3)
     assert sol.accuracy(pred, labels) == 0.5

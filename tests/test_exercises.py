@@ -1,0 +1,52 @@
+"""Every notebook's exercise checkers: the solution passes and an unfilled stub is "not done yet".
+
+Wrong answers (each must get a hint) are tested per notebook in ``test_exercises_nbNN.py``.
+"""
+
+import importlib
+import inspect
+
+import pytest
+
+from .exercise_helpers import solutions
+
+EXERCISES = {
+    "nb00": ["stamp_line", "prevalence_of"],
+    "nb01": ["accuracy", "spurious_rate"],
+    "nb02": ["el2n_from_logits", "ks_statistic"],
+    "nb03": ["hardest_k", "band_pool"],
+    "nb04": ["prune_hardest_per_class", "excess_removed"],
+    "nb05": ["worst_group_accuracy", "group_balanced_accuracy", "upweight"],
+    "nb06": ["make_corner_mask", "regime_percentile"],
+}
+CASES = [(nb, name) for nb, names in EXERCISES.items() for name in names]
+
+
+def _checker(nb, name):
+    return getattr(importlib.import_module(f"spurlab.exercises.{nb}"), f"check_{name}")
+
+
+def _stub(*args):
+    raise NotImplementedError("Exercise: ...")
+
+
+def test_every_checker_is_listed():
+    for nb, names in EXERCISES.items():
+        module = importlib.import_module(f"spurlab.exercises.{nb}")
+        checkers = {n[len("check_"):] for n, f in inspect.getmembers(module, inspect.isfunction)
+                    if n.startswith("check_") and f.__module__ == module.__name__}
+        assert checkers == set(names), nb
+
+
+@pytest.mark.parametrize("nb,name", CASES)
+def test_solution_passes(nb, name, capsys):
+    assert _checker(nb, name)(getattr(solutions(nb), name)) is True
+    out = capsys.readouterr().out
+    assert "pass" in out and "hint" not in out
+
+
+@pytest.mark.parametrize("nb,name", CASES)
+def test_stub_is_not_done_yet(nb, name, capsys):
+    assert _checker(nb, name)(_stub) is False
+    out = capsys.readouterr().out
+    assert "not done yet" in out and "pass" not in out
