@@ -86,26 +86,24 @@ def main(argv=None):
         "mode": args.mode, "config": cfg.to_string(), "arms": ARMS,
         "environment": environment(get_device()),
     }
-    phase_axes = {"salience": _floats(args.saliences), "prune_ratio": _floats(args.ratios)}
-    print(f"phase diagram: {phase_axes} x seeds 0..{args.seeds - 1} on '{cfg.to_string()}'",
-          flush=True)
-    rows = grid(cfg, phase_axes, range(args.seeds), ARMS, **scale,
-                on_row=lambda r: print(_row(r, phase_axes), flush=True))
-    out["phase"] = {"axes": phase_axes, "fixed": {"prevalence": cfg.prevalence},
-                    "seeds": list(range(args.seeds)), "rows": rows}
-    out["seconds"] = time.perf_counter() - t0
-    atomic_write_text(args.out, json.dumps(out, indent=1))
+    def run_grid(key, title, axes, fixed, n_seeds):
+        """One grid: print each row, store it under ``out[key]``, write the JSON (so an
+        interrupted run keeps the grids already done)."""
+        fixed_text = " ".join(f"{k}={v}" for k, v in fixed.items())
+        print(f"{title}: {axes} at {fixed_text} x seeds 0..{n_seeds - 1} on '{cfg.to_string()}'",
+              flush=True)
+        rows = grid(cfg, axes, range(n_seeds), ARMS, **scale,
+                    on_row=lambda r: print(_row(r, axes), flush=True))
+        out[key] = {"axes": axes, "fixed": fixed, "seeds": list(range(n_seeds)), "rows": rows}
+        out["seconds"] = time.perf_counter() - t0
+        atomic_write_text(args.out, json.dumps(out, indent=1))
 
-    regime_axes = {"salience": _floats(args.regime_saliences),
-                   "prevalence": _floats(args.prevalences)}
-    print(f"regime map: {regime_axes} at prune_ratio={cfg.prune_ratio} x seeds "
-          f"0..{args.regime_seeds - 1}", flush=True)
-    rows = grid(cfg, regime_axes, range(args.regime_seeds), ARMS, **scale,
-                on_row=lambda r: print(_row(r, regime_axes), flush=True))
-    out["regime"] = {"axes": regime_axes, "fixed": {"prune_ratio": cfg.prune_ratio},
-                     "seeds": list(range(args.regime_seeds)), "rows": rows}
-    out["seconds"] = time.perf_counter() - t0
-    atomic_write_text(args.out, json.dumps(out, indent=1))
+    run_grid("phase", "phase diagram",
+             {"salience": _floats(args.saliences), "prune_ratio": _floats(args.ratios)},
+             {"prevalence": cfg.prevalence}, args.seeds)
+    run_grid("regime", "regime map",
+             {"salience": _floats(args.regime_saliences), "prevalence": _floats(args.prevalences)},
+             {"prune_ratio": cfg.prune_ratio}, args.regime_seeds)
     print(f"wrote {args.out} in {out['seconds']:.0f} s", flush=True)
     if executor is not None:
         executor.close()

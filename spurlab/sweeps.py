@@ -153,6 +153,14 @@ def _arm(config, name, base, dev, progress):
     return out
 
 
+def _check_pruning_arms(arms):
+    for name in arms:
+        if parse_arm(name)[0] == "jtt":
+            raise ValueError("arm 'jtt' is not a pruning arm; spurlab.sweeps runs pruning arms "
+                             "(hardest, random, easiest, with /class, /global, /target or "
+                             "/oracle); use spurlab.run for 'jtt'")
+
+
 def run(config, arms=("hardest",), *, reference=True, device=None, progress=False):
     """:func:`spurlab.run` for pruning arms, reusing cached baselines, references and arms.
 
@@ -180,11 +188,7 @@ def run(config, arms=("hardest",), *, reference=True, device=None, progress=Fals
     """
     config = _as_config(config)
     arms = list(arms)
-    for name in arms:  # check every arm before training anything
-        if parse_arm(name)[0] == "jtt":
-            raise ValueError("arm 'jtt' is not a pruning arm; spurlab.sweeps runs pruning arms "
-                             "(hardest, random, easiest, with /class, /global, /target or "
-                             "/oracle); use spurlab.run for 'jtt'")
+    _check_pruning_arms(arms)  # every arm, before training anything
     dev = get_device(device)
     t0 = time.perf_counter()
     base = baseline(config, device=dev, progress=progress)
@@ -277,8 +281,10 @@ def _tasks(config, axes, seeds):
     return tasks
 
 
-def _run_task(config_string, points, arms, reference, device, threads):
-    """Worker side of :func:`grid`: run one task's points, return their rows (plain dicts)."""
+def _run_task(config_string, points, arms, reference, device, threads, progress=False,
+              on_row=None):
+    """Run one task's points and return their rows (plain dicts); the worker side of
+    :func:`grid`, also used in this process (``threads=None`` leaves the threads alone)."""
     from .device import configure_threads
 
     if threads is not None:
@@ -286,21 +292,11 @@ def _run_task(config_string, points, arms, reference, device, threads):
     config = Config.from_string(config_string)
     rows = []
     for values in points:
-        result = run(config.replace(**values), arms, reference=reference, device=device)
+        result = run(config.replace(**values), arms, reference=reference, device=device,
+                     progress=progress)
         rows.append({**values, **summary_row(result, arms)})
-    return rows
-
-
-def _run_here(tasks, arms, reference, device, progress, on_row, rows):
-    for cfg_string, points in tasks:
-        cfg = Config.from_string(cfg_string)
-        for values in points:
-            result = run(cfg.replace(**values), arms, reference=reference, device=device,
-                         progress=progress)
-            row = {**values, **summary_row(result, arms)}
-            rows.append(row)
-            if on_row is not None:
-                on_row(row)
+        if on_row is not None:
+            on_row(rows[-1])
     return rows
 
 
@@ -383,9 +379,7 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
                         f"or a concurrent.futures.Executor); got {type(executor).__name__}")
     if executor is not None and workers != 1:
         raise ValueError("give either workers (local processes) or executor, not both")
-    for name in arms:          # fail before anything is trained or submitted
-        if parse_arm(name)[0] == "jtt":
-            raise ValueError("arm 'jtt' is not a pruning arm; use spurlab.run for 'jtt'")
+    _check_pruning_arms(arms)  # fail before anything is trained or submitted
     tasks = _tasks(config, axes, seeds)
 
     if executor is None and workers == 1:
@@ -396,9 +390,10 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
         before = torch.get_num_threads()
         if threads is not None:
             configure_threads(threads)
-        rows = []
         try:
-            return _run_here(tasks, arms, reference, device, progress, on_row, rows)
+            return [row for cfg_string, points in tasks
+                    for row in _run_task(cfg_string, points, arms, reference, device, None,
+                                         progress, on_row)]
         finally:
             if threads is not None:
                 torch.set_num_threads(before)
