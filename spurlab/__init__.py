@@ -18,6 +18,8 @@ from .datasets import (  # noqa: E402
                        DATASETS,
                        SHAPE_CLASSES,
                        ImageSet,
+                       class_names,
+                       fetch,
                        from_tensors,
                        load_dataset,
                        load_digits,
@@ -25,7 +27,16 @@ from .datasets import (  # noqa: E402
                        train_test_split,
 )
 from .device import configure_threads, get_device, usable_cpus  # noqa: E402
-from .experiment import PRESETS, Config, Result, evaluate, preset, run, summarize  # noqa: E402
+from .experiment import (  # noqa: E402
+                         PRESETS,
+                         Config,
+                         Result,
+                         evaluate,
+                         placement_scores,
+                         preset,
+                         run,
+                         summarize,
+)
 from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
 from .metrics import (  # noqa: E402
                        accuracy,
@@ -46,9 +57,11 @@ from .train import TrainingDiverged, predict, predict_logits, train  # noqa: E40
 train_model = train
 
 __all__ = [
-    "DATASETS", "SHAPE_CLASSES", "ImageSet", "from_tensors", "load_dataset", "load_digits",
+    "DATASETS", "SHAPE_CLASSES", "ImageSet", "class_names", "fetch", "from_tensors", "load_dataset",
+    "load_digits",
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",
-    "Config", "Result", "evaluate", "run", "PRESETS", "preset", "summarize", "upweight_indices",
+    "Config", "Result", "evaluate", "placement_scores", "run", "PRESETS", "preset", "summarize",
+    "upweight_indices",
     "FEATURES", "Line", "Patch", "Pattern", "SpuriousFeature", "Tint", "make_feature",
     "accuracy", "average_accuracy", "group_accuracies", "group_balanced_accuracy",
     "spurious_misclassification_rate", "worst_group_accuracy", "MODELS", "ResNet18", "TinyCNN",

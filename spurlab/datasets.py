@@ -331,6 +331,68 @@ def train_test_split(ds, test_fraction=0.25, *, seed=0):
 
 DATASETS = ("shapes", "digits", "mnist", "fashion_mnist", "cifar10")
 
+# class names as the loaders return them (torchvision's MNIST names "0 - zero" become "zero")
+CLASS_NAMES = {
+    "shapes": SHAPE_CLASSES,
+    "digits": tuple(str(k) for k in range(10)),
+    "mnist": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                      "Sneaker", "Bag", "Ankle boot"),
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                "truck"),
+    "celeba": ("female", "male"),
+}
+
+
+def class_names(name):
+    """Class names of a named dataset, in label order, without loading it.
+
+    Examples
+    --------
+    >>> class_names("cifar10")[0], class_names("shapes")[4]
+    ('airplane', 'ring')
+    """
+    check_choice("dataset", name, tuple(CLASS_NAMES))
+    return CLASS_NAMES[name]
+
+
+def fetch(name, *, root=None):
+    """Make sure a named dataset's files are on disk, downloading them once if not.
+
+    A no-op for the datasets that need no files (``'shapes'``, ``'digits'``). The torchvision
+    datasets keep their checksum checks; CelebA's Google Drive download often fails on quota, and
+    the error then lists the manual steps. Returns the data folder (``None`` for no-op datasets).
+
+    Parameters
+    ----------
+    name : {'shapes', 'digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeba'}
+    root : str, optional
+        Data folder (default ``$SPURLAB_DATA``, else ``~/.spurlab/data``).
+
+    Raises
+    ------
+    ConnectionError
+        Files missing and the download failed (no network, quota): says where to put them.
+
+    Examples
+    --------
+    >>> fetch("shapes") is None
+    True
+    """
+    check_choice("dataset", name, DATASETS + ("celeba",))
+    if name in ("shapes", "digits"):
+        return None
+    from .real_datasets import default_root
+
+    root = root or default_root()
+    if name == "celeba":
+        from .celeba import load_celeba
+
+        load_celeba(root, download=True, size=8, counts=(1, 1, 1), max_eval=1)
+    else:
+        load_dataset(name, n_train=60, n_test=60, size=None, root=root, download=True)
+    return root
+
 
 def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0, root=None,
                  download=False):

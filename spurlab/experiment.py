@@ -345,22 +345,43 @@ def build_scenario(config, *, device=None, progress=False, root=None, download=F
                          f"dataset {config.dataset!r}; got {config.target_class}")
     scores = None
     if config.placement in ("easiest", "hardest", "band") and train_set.difficulty is None:
-        got = {}
-
-        def cb(epoch, model):
-            if epoch == config.score_epoch:
-                got["s"] = difficulty(model, train_set.images, train_set.labels,
-                                      "el2n" if config.score == "forgetting" else config.score)
-
-        _fit(config, train_set.images, train_set.labels, train_set.num_classes, seed=config.seed,
-             device=device, progress=progress, callback=cb, stop_epoch=config.score_epoch,
-             desc="rank carriers")
-        scores = got["s"]
+        scores = placement_scores(config, train_set, device=device, progress=progress)
     feat = make_config_feature(config)
     sc = make_scenario(train_set, test_set, feat, config.target_class, config.prevalence,
                        placement=config.placement, scores=scores,
                        band=(config.band_low, config.band_high), seed=config.seed)
     return sc, train_set
+
+
+def placement_scores(config, train_set, *, device=None, progress=False):
+    """How hard each clean training sample is, for placing carriers by difficulty.
+
+    The dataset's latent difficulty when it has one (the embedded shapes), else the
+    ``config.score`` (EL2N for ``'forgetting'``) at epoch ``config.score_epoch`` of a model
+    trained with ``config``'s recipe on the clean data; higher = harder either way. This is what
+    ``build_scenario`` ranks by for ``placement='easiest' | 'hardest' | 'band'``.
+
+    Examples
+    --------
+    >>> from spurlab.datasets import load_dataset
+    >>> cfg = Config(n_train=600, n_test=120)
+    >>> train, _ = load_dataset("shapes", n_train=600, n_test=120)
+    >>> bool((placement_scores(cfg, train) == train.difficulty).all())
+    True
+    """
+    if train_set.difficulty is not None:
+        return train_set.difficulty
+    got = {}
+
+    def cb(epoch, model):
+        if epoch == config.score_epoch:
+            got["s"] = difficulty(model, train_set.images, train_set.labels,
+                                  "el2n" if config.score == "forgetting" else config.score)
+
+    _fit(config, train_set.images, train_set.labels, train_set.num_classes, seed=config.seed,
+         device=device, progress=progress, callback=cb, stop_epoch=config.score_epoch,
+         desc="rank carriers")
+    return got["s"]
 
 
 def _celeba_scenario(config, *, root, download):
@@ -543,25 +564,33 @@ PRESETS = {
     # notebooks' quick mode: a smaller set and a shorter schedule; claims re-checked with
     # scripts/check_claims.py --config (see README)
     "quick": Config(n_train=3000, n_test=900, epochs=10, score_epoch=2),
+    # a plumbing check (every notebook cell runs in seconds); its numbers teach nothing
+    "smoke": Config(n_train=600, n_test=300, epochs=3, score_epoch=1),
 }
 
 
 # what a dataset changes in a preset, so that ``preset(mode, dataset=name)`` is the one line a
 # notebook changes to switch data; keys: dataset, then mode (explicit changes still win)
 DATASET_PRESETS = {
-    "mnist": {"full": {"image_size": 28}, "quick": {"image_size": 28}},
-    "fashion_mnist": {"full": {"image_size": 28}, "quick": {"image_size": 28}},
+    "mnist": {"full": {"image_size": 28}, "quick": {"image_size": 28},
+              "smoke": {"image_size": 28}},
+    "fashion_mnist": {"full": {"image_size": 28}, "quick": {"image_size": 28},
+                      "smoke": {"image_size": 28}},
     "cifar10": {"full": {"image_size": 32, "target_class": 0, "n_train": 10000, "n_test": 2000},
-                "quick": {"image_size": 32, "target_class": 0, "n_train": 5000, "n_test": 2000}},
+                "quick": {"image_size": 32, "target_class": 0, "n_train": 5000, "n_test": 2000},
+                "smoke": {"image_size": 32, "target_class": 0}},
     # CelebA Male (1) vs Female with Eyeglasses: the reproduce --quick scale
     "celeba": {"full": {"image_size": 64, "target_class": 1, "n_train": 4000, "n_test": 800},
                "quick": {"image_size": 32, "target_class": 1, "n_train": 1000, "n_test": 400,
-                         "epochs": 8, "score_epoch": 3}},
+                         "epochs": 8, "score_epoch": 3},
+               "smoke": {"image_size": 32, "target_class": 1, "n_test": 240}},
 }
 
 
 def preset(name="quick", **changes):
-    """The ``'quick'`` (notebooks, seconds per run) or ``'full'`` (defaults) config, with changes.
+    """The ``'quick'`` (notebooks, seconds per run), ``'full'`` (defaults) or ``'smoke'`` (every
+    step in a second or two, for checking that code runs; its numbers mean nothing) config, with
+    changes.
 
     ``dataset=`` also applies that dataset's defaults (image size, c1, size of the subset; see
     ``DATASET_PRESETS``), so switching a notebook to real data is one changed line:

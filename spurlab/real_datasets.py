@@ -46,25 +46,24 @@ def _reachable(url, timeout):
         return False
 
 
-def _to_imageset(ds, name):
-    data = ds.data
-    x = torch.as_tensor(np.asarray(data))
+def _to_imageset(ds, name, n, seed):
+    """The (seeded random subset of ``n``) images as float32 in [0, 1]; the subset is taken on
+    the uint8 array, so CIFAR-10 never holds all 50,000 images as floats (600 MB)."""
+    data = np.asarray(ds.data)
+    targets = np.asarray(ds.targets)
+    if n is not None and n < len(data):
+        g = torch.Generator().manual_seed(seed)
+        idx = torch.randperm(len(data), generator=g)[:n].sort().values.numpy()
+        data, targets = data[idx], targets[idx]
+    x = torch.as_tensor(data)
     if x.ndim == 3:  # (N, H, W) greyscale
         x = x.unsqueeze(1)
     else:  # (N, H, W, C)
         x = x.permute(0, 3, 1, 2)
     x = x.contiguous().float().div_(255.0)
-    y = torch.as_tensor(np.asarray(ds.targets), dtype=torch.long)
+    y = torch.as_tensor(targets, dtype=torch.long)
     classes = tuple(str(c).split(" - ")[-1] for c in ds.classes)
     return ImageSet(x, y, classes, None, name)
-
-
-def _subsample(ds, n, seed):
-    if n is None or n >= len(ds):
-        return ds
-    g = torch.Generator().manual_seed(seed)
-    idx = torch.randperm(len(ds), generator=g)[:n].sort().values
-    return ds.subset(idx)
 
 
 def load_real(name, *, root=None, download=False, n_train=None, n_test=None, size=None, seed=0,
@@ -139,9 +138,8 @@ def load_real(name, *, root=None, download=False, n_train=None, n_test=None, siz
         except Exception as exc:  # torchvision raises several kinds on failed downloads
             raise ConnectionError(f"downloading {name} failed: {exc}. Place the files under "
                                   f"{root} by hand, or use load_dataset('shapes')") from exc
-    train, test = (_to_imageset(p, name) for p in parts)
-    train = _subsample(train, n_train, seed)
-    test = _subsample(test, n_test, seed + 1)
+    train = _to_imageset(parts[0], name, n_train, seed)
+    test = _to_imageset(parts[1], name, n_test, seed + 1)
     if size is not None and size != train.images.shape[-1]:
         for s in (train, test):
             s.images = torch.nn.functional.interpolate(

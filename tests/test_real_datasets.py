@@ -137,3 +137,63 @@ def test_reachable_uses_a_short_timeout(monkeypatch):
     monkeypatch.setattr(real_datasets.socket, "create_connection", fake)
     assert real_datasets._reachable("https://example.org/x.tar.gz", 2.0) is False
     assert seen == {"addr": ("example.org", 443), "timeout": 2.0}
+
+
+@pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
+def test_class_names_match_what_the_loader_returns(tmp_path, name, folder):
+    write_mnist(tmp_path, folder)
+    tr, _ = sl.load_dataset(name, root=str(tmp_path), n_train=None, n_test=None, size=None)
+    assert sl.class_names(name) == tuple(tr.classes)
+
+
+def test_class_names_of_cifar_and_the_embedded_sets(tmp_path, monkeypatch):
+    write_cifar(tmp_path, monkeypatch)
+    tr, _ = sl.load_dataset("cifar10", root=str(tmp_path), n_train=None, size=None)
+    assert sl.class_names("cifar10") == tuple(tr.classes)
+    assert sl.class_names("shapes") == sl.SHAPE_CLASSES
+    assert sl.class_names("digits") == tuple(sl.load_dataset("digits")[0].classes)
+    with pytest.raises(ValueError, match="dataset must be one of .*got 'cifar100'"):
+        sl.class_names("cifar100")
+
+
+def test_subset_is_taken_before_conversion_and_matches_the_full_set(tmp_path, monkeypatch):
+    write_cifar(tmp_path, monkeypatch)
+    full, full_te = sl.load_dataset("cifar10", root=str(tmp_path), n_train=None, n_test=None,
+                                    size=None)
+    sub, sub_te = sl.load_dataset("cifar10", root=str(tmp_path), n_train=17, n_test=4, size=None,
+                                  seed=5)
+    idx = torch.randperm(50, generator=torch.Generator().manual_seed(5))[:17].sort().values
+    assert torch.equal(sub.images, full.images[idx]) and torch.equal(sub.labels, full.labels[idx])
+    idx_te = torch.randperm(10, generator=torch.Generator().manual_seed(6))[:4].sort().values
+    assert torch.equal(sub_te.images, full_te.images[idx_te])
+
+
+def test_fetch_is_a_no_op_for_embedded_data_and_checks_files_for_real_data(tmp_path, monkeypatch):
+    assert sl.fetch("shapes") is None and sl.fetch("digits") is None
+    write_mnist(tmp_path)
+    assert sl.fetch("mnist", root=str(tmp_path)) == str(tmp_path)     # files there: no download
+    monkeypatch.setattr(real_datasets, "_reachable", lambda url, timeout: False)
+    with pytest.raises(ConnectionError, match="cannot reach"):
+        sl.fetch("fashion_mnist", root=str(tmp_path))               # missing, no network
+    monkeypatch.setenv("SPURLAB_DATA", str(tmp_path))
+    assert sl.fetch("mnist") == str(tmp_path)                         # default root
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        sl.fetch("imagenet")
+
+
+def test_placement_scores_latent_difficulty_or_early_el2n(tmp_path):
+    cfg = sl.preset("smoke")
+    shapes, _ = sl.load_dataset("shapes", n_train=cfg.n_train, n_test=cfg.n_test)
+    assert torch.equal(sl.placement_scores(cfg, shapes), shapes.difficulty)
+    write_mnist(tmp_path, n_train=200, n_test=60)
+    mnist, _ = sl.load_dataset("mnist", root=str(tmp_path), n_train=None, n_test=None, size=None)
+    cfg = sl.preset("smoke", dataset="mnist", n_train=200, n_test=60)
+    s = sl.placement_scores(cfg, mnist)
+    assert s.shape == (200,) and bool((s >= 0).all()) and float(s.std()) > 0
+    assert torch.equal(s, sl.placement_scores(cfg, mnist))        # same seed, same scores
+    # what build_scenario ranks by: placement='hardest' puts the carriers on the top scores
+    from spurlab.experiment import build_scenario
+    sc, _ = build_scenario(cfg.replace(placement="hardest", target_class=3), root=str(tmp_path))
+    c1 = (mnist.labels == 3).nonzero().flatten()
+    top = c1[s[c1].argsort(descending=True)[:int(sc.carrier.sum())]]
+    assert set(top.tolist()) == set(sc.carrier_indices.tolist())

@@ -203,9 +203,13 @@ def test_presets_by_dataset_name():
     from spurlab import preset
 
     for name in ("shapes", "digits", "mnist", "fashion_mnist", "cifar10", "celeba"):
-        for mode in ("quick", "full"):
+        for mode in ("quick", "full", "smoke"):
             cfg = preset(mode, dataset=name)
             assert cfg.dataset == name
+        # smoke: the smallest runs, with each dataset's own image size and c1
+        assert preset("smoke", dataset=name).n_train <= preset("quick", dataset=name).n_train
+        assert preset("smoke", dataset=name).image_size == preset("quick", dataset=name).image_size
+        assert preset("smoke", dataset=name).target_class == preset("quick", dataset=name).target_class
     assert preset("quick", dataset="cifar10").image_size == 32
     assert preset("quick", dataset="cifar10", image_size=16).image_size == 16   # changes win
     assert preset("quick", dataset="celeba").target_class == 1
