@@ -398,7 +398,8 @@ def _celeba_scenario(config, *, root, download):
     q = config.n_train // 4                 # the paper's 2,500 / 2,500 / 5,000 proportions
     train_set, _, test_set = load_celeba(root, download=download, size=config.image_size,
                                          counts=(q, q, config.n_train - 2 * q),
-                                         max_eval=max(1, config.n_test // 4), seed=config.seed)
+                                         max_eval=max(1, config.n_test // 4), seed=config.seed,
+                                         val=False)
     glasses_train = (train_set.meta["groups"] % 2).bool()
     glasses_test = (test_set.meta["groups"] % 2).bool()
     sc = attribute_scenario(train_set, test_set, glasses_train, glasses_test, 1, name="Eyeglasses")

@@ -120,9 +120,11 @@ class _CelebA(_Task):
     def __init__(self, recipe, seed, root, download, progress):
         from .celeba import load_celeba
 
+        # uint8 images and no validation set: 2.1 GB instead of 10.7 GB at the paper's 224 px
         self.train_set, _, self.test = load_celeba(root, download=download, size=recipe["size"],
                                                    counts=recipe["counts"],
-                                                   max_eval=recipe["max_eval"], seed=seed)
+                                                   max_eval=recipe["max_eval"], seed=seed,
+                                                   dtype="uint8", val=False)
         self.images, self.labels = self.train_set.images, self.train_set.labels
         self.num_classes = 2
         self.oracle = (self.train_set.meta["groups"] == 3).numpy()

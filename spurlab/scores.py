@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ._validate import check_choice, check_int
-from .train import predict_logits
+from .train import as_float, predict_logits
 
 SCORES = ("el2n", "loss", "margin", "grand", "forgetting")
 
@@ -87,7 +87,8 @@ def grand(model, images, labels, *, batch_size=256):
     per_sample = vmap(grad(loss_one), in_dims=(None, 0, 0))
     out = []
     for s in range(0, len(images), batch_size):
-        g = per_sample(params, images[s:s + batch_size].to(dev), labels[s:s + batch_size].to(dev))
+        g = per_sample(params, as_float(images[s:s + batch_size].to(dev)),
+                       labels[s:s + batch_size].to(dev))
         sq = sum(v.pow(2).flatten(1).sum(1) for v in g.values())
         out.append(sq.sqrt().cpu())
     model.train(was_training)

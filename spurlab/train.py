@@ -21,6 +21,20 @@ class TrainingDiverged(RuntimeError):
     """Raised when the training loss becomes NaN or infinite (learning rate too high?)."""
 
 
+def as_float(images):
+    """Images as float32 in [0, 1]: uint8 images (0-255) divided by 255, exactly as the loaders
+    do; float images unchanged. Training and prediction convert batch by batch, so a large set
+    can stay uint8 (4x less memory, e.g. CelebA at 224 px).
+
+    Examples
+    --------
+    >>> import torch
+    >>> as_float(torch.tensor([0, 51, 255], dtype=torch.uint8)).tolist()
+    [0.0, 0.20000000298023224, 1.0]
+    """
+    return images.float().div_(255.0) if images.dtype == torch.uint8 else images
+
+
 def _check_data(images, labels):
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         raise ValueError("images must be a (N, C, H, W) tensor; got "
@@ -116,7 +130,7 @@ def train(model, images, labels, *, epochs=15, batch_size=128, lr=0.05, momentum
             for s in starts:
                 idx = perm[s:s + batch_size]
                 with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda):
-                    out = model(x[idx].contiguous(memory_format=fmt))
+                    out = model(as_float(x[idx]).contiguous(memory_format=fmt))
                     loss = F.cross_entropy(out, y[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -163,7 +177,7 @@ def predict_logits(model, images, *, batch_size=1024, device=None):
     model.eval()
     outs = []
     for s in range(0, len(images), batch_size):
-        xb = images[s:s + batch_size].to(dev, non_blocking=True)
+        xb = as_float(images[s:s + batch_size].to(dev, non_blocking=True))
         if dev.type in ("cuda", "cpu"):
             xb = xb.contiguous(memory_format=torch.channels_last)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda):

@@ -82,3 +82,21 @@ def test_models_by_name():
     assert r(torch.rand(2, 3, 32, 32)).shape == (2, 10)
     with pytest.raises(ValueError, match="model"):
         make_model("vgg")
+
+
+def test_uint8_images_train_and_predict_like_their_floats(small_data):
+    from spurlab import make_model, predict_logits, train
+    from spurlab.scores import el2n, grand
+
+    tr, te = small_data
+    x8 = (tr.images * 255).round().to(torch.uint8)
+    xf = x8.float() / 255                     # the floats these bytes stand for
+    runs = []
+    for x in (x8, xf):
+        m = make_model("tiny", seed=0)
+        hist = train(m, x, tr.labels, epochs=2, batch_size=64, seed=0, progress=False)
+        runs.append((hist, predict_logits(m, x[:100]), el2n(m, x[:100], tr.labels[:100]),
+                     grand(m, x[:20], tr.labels[:20])))
+    (h8, p8, e8, g8), (hf, pf, ef, gf) = runs
+    assert h8 == hf
+    assert torch.equal(p8, pf) and torch.equal(e8, ef) and torch.allclose(g8, gf)
