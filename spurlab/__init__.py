@@ -52,7 +52,7 @@ from .prune import STRATEGIES, prune  # noqa: E402
 from .reweight import upweight_indices  # noqa: E402
 from .scenario import PLACEMENTS, Scenario, make_scenario  # noqa: E402
 from .scores import SCORES, ForgettingTracker, difficulty, el2n, grand, loss_scores, margin_scores  # noqa: E402
-from .train import TrainingDiverged, predict, predict_logits, train  # noqa: E402
+from .train import TrainingDiverged, as_float, predict, predict_logits, train  # noqa: E402
 
 train_model = train
 
@@ -67,6 +67,6 @@ __all__ = [
     "spurious_misclassification_rate", "worst_group_accuracy", "MODELS", "ResNet18", "TinyCNN",
     "make_model", "STRATEGIES", "prune", "PLACEMENTS", "Scenario", "make_scenario", "SCORES",
     "ForgettingTracker", "difficulty", "el2n", "grand", "loss_scores", "margin_scores",
-    "TrainingDiverged", "predict", "predict_logits", "train", "train_model",
+    "TrainingDiverged", "as_float", "predict", "predict_logits", "train", "train_model",
     "train_seeds", "el2n_seeds", "predict_logits_seeds",
 ]
