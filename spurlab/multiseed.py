@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from ._validate import check_choice, check_fraction, check_int, check_seed
 from .device import get_device
 from .models import MODELS, TinyCNN, make_model
-from .train import TrainingDiverged, _check_data, predict_logits
+from .train import TrainingDiverged, _check_data, _check_images, as_float, predict_logits
 
 PACKABLE = ("tiny",)
 
@@ -230,7 +230,7 @@ def train_seeds(images, labels, seeds, *, model="tiny", num_classes=None, epochs
         raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype!r}")
     packed = PackedTinyCNN(models).to(dev, dtype=dtype, memory_format=fmt)
     del models
-    x = images.to(dev, dtype=dtype, non_blocking=True)
+    x = as_float(images.to(dev, non_blocking=True)).to(dtype)   # uint8 images: / 255, as train
     y = labels.to(dev)
     n, S = len(x), len(seeds)
     starts = [s for s in range(0, n, batch_size) if min(batch_size, n - s) > 1]
@@ -297,9 +297,7 @@ def predict_logits_seeds(models, images, *, batch_size=1024, device=None):
     >>> predict_logits_seeds([make_model(seed=0), make_model(seed=1)], torch.rand(5, 1, 16, 16)).shape
     torch.Size([2, 5, 6])
     """
-    if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        raise ValueError("images must be a (N, C, H, W) tensor; got "
-                         f"{tuple(images.shape) if hasattr(images, 'shape') else type(images)}")
+    _check_images(images)
     packed = PackedTinyCNN(models)
     dev = packed.head_weight.device if device is None else get_device(device)
     fmt = torch.channels_last if dev.type in ("cuda", "cpu") else torch.contiguous_format

@@ -35,10 +35,14 @@ def as_float(images):
     return images.float().div_(255.0) if images.dtype == torch.uint8 else images
 
 
-def _check_data(images, labels):
+def _check_images(images):
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         raise ValueError("images must be a (N, C, H, W) tensor; got "
                          f"{tuple(images.shape) if hasattr(images, 'shape') else type(images)}")
+
+
+def _check_data(images, labels):
+    _check_images(images)
     if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
         raise ValueError(f"labels must be a ({len(images)},) tensor matching images; got "
                          f"{tuple(labels.shape) if hasattr(labels, 'shape') else type(labels)}")
@@ -168,8 +172,7 @@ def predict_logits(model, images, *, batch_size=1024, device=None):
     >>> predict_logits(make_model(), torch.rand(5, 1, 16, 16)).shape
     torch.Size([5, 6])
     """
-    if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        raise ValueError("images must be a (N, C, H, W) tensor")
+    _check_images(images)
     batch_size = check_int("batch_size", batch_size, low=1)
     dev = next(model.parameters()).device if device is None else get_device(device)
     cuda = dev.type == "cuda"
