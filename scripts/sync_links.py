@@ -188,13 +188,18 @@ def missing_raw_files(text, repo_url, root=ROOT):
                    if m.group("repo") == ours and not (Path(root) / m.group("path")).is_file()})
 
 
+def _rewrite_links(path, repo_url, root):
+    """``(text, problems)``: the file with its links rewritten, and the raw links naming files
+    this repository lacks."""
+    new = _sub_links(path.read_text(encoding="utf-8"), repo_url, root)
+    return new, [f"{path.name}: {url} names a file this repository does not have"
+                 for url in missing_raw_files(new, repo_url, root)]
+
+
 def sync_notebook(path, repo_url, root=ROOT):
     """Return ``(new_text, problems)`` for one notebook; ``problems`` cannot be fixed by a rewrite."""
     path = Path(path)
-    old = path.read_text(encoding="utf-8")
-    new = _sub_links(old, repo_url, root)
-    problems = [f"{path.name}: {url} names a file this repository does not have"
-                for url in missing_raw_files(new, repo_url, root)]
+    new, problems = _rewrite_links(path, repo_url, root)
     nb = json.loads(new)
     cells = nb.get("cells", [])
     first_md = next((c for c in cells if c.get("cell_type") == "markdown"), None)
@@ -235,10 +240,7 @@ def launch_block(repo_url, root=ROOT):
 
 def sync_readme(path, repo_url, root=ROOT):
     path = Path(path)
-    old = path.read_text(encoding="utf-8")
-    new = _sub_links(old, repo_url, root)
-    problems = [f"{path.name}: {url} names a file this repository does not have"
-                for url in missing_raw_files(new, repo_url, root)]
+    new, problems = _rewrite_links(path, repo_url, root)
     i, j = new.find(START), new.find(END)
     if i < 0 or j < i:
         problems.append(f"{path.name}: no '{START}' ... '{END}' markers around the launch table")
