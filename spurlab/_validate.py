@@ -75,3 +75,142 @@ def as_score_array(name, values, n):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; got {int((~np.isfinite(arr)).sum())} NaN/inf values")
     return arr
+
+
+def check_bool(name, value):
+    """Return ``value`` after checking it is ``True`` or ``False``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def check_finite_values(name, value, *, low=None, high=None):
+    """Return ``value`` (a number, a sequence or an array of numbers) as a float32 tensor after
+    checking that every entry is finite and, optionally, in ``[low, high]``."""
+    if isinstance(value, (str, bytes)) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
+    try:
+        t = torch.as_tensor(np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor)
+                                       else value, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {value!r}") from None
+    if t.numel() == 0:
+        raise ValueError(f"{name} must hold at least one number, got {value!r}")
+    if not torch.isfinite(t).all():
+        shown = value if t.numel() <= 4 else f"{int((~torch.isfinite(t)).sum())} NaN/inf entries"
+        raise ValueError(f"{name} must be finite, got {shown!r}")
+    lo, hi = t.min().item(), t.max().item()
+    if (low is not None and lo < low) or (high is not None and hi > high):
+        shown = value if t.numel() <= 4 else f"values from {lo:g} to {hi:g}"
+        rng = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+        raise ValueError(f"{name} must be in {rng}, got {shown!r}")
+    return t.float()
+
+
+def check_image_layout(name, shape):
+    """Check that ``shape`` is a 4-D ``(N, C, H, W)`` image shape; a channels-last
+    ``(N, H, W, C)`` shape (last axis 1 or 3, second axis not) gets the permute that fixes it."""
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 4:
+        raise ValueError(f"{name} must have shape (N, C, H, W); got {shape}")
+    if shape[-1] in (1, 3) and shape[1] not in (1, 3):
+        raise ValueError(f"{name} of shape {shape}: looks channels-last (N, H, W, C); use "
+                         f"images.permute(0, 3, 1, 2) to get (N, C, H, W) = "
+                         f"{(shape[0], shape[3], shape[1], shape[2])}")
+    return shape
+
+
+def check_images(name, images, *, float_dtype=None, unit_range=False):
+    """Return ``images`` after checking it is a ``(N, C, H, W)`` tensor (layout as
+    :func:`check_image_layout`), uint8 or floating point (of ``float_dtype`` when given, e.g.
+    the model's), with finite values, in ``[0, 1]`` when ``unit_range``."""
+    if not isinstance(images, torch.Tensor):
+        hint = " (use torch.from_numpy(images))" if isinstance(images, np.ndarray) else ""
+        raise TypeError(f"{name} must be a torch.Tensor of shape (N, C, H, W); got "
+                        f"{type(images).__name__}{hint}")
+    check_image_layout(name, images.shape)
+    if images.dtype == torch.uint8:
+        return images
+    if not images.is_floating_point():
+        raise TypeError(f"{name} must be floating point (values in [0, 1]) or uint8 (0-255); got "
+                        f"dtype {images.dtype}")
+    if float_dtype is not None and images.dtype != float_dtype:
+        raise TypeError(f"{name} have dtype {images.dtype} but the model's parameters are "
+                        f"{float_dtype}; use images.to({float_dtype}) (or convert the model)")
+    if images.numel():
+        lo, hi = (v.item() for v in torch.aminmax(images.detach()))
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            bad = int((~torch.isfinite(images)).sum())
+            raise ValueError(f"{name} must be finite; found {bad} NaN/inf values")
+        if unit_range and (lo < 0 or hi > 1):
+            raise ValueError(f"{name} must have values in [0, 1]; got range [{lo:.3g}, {hi:.3g}] "
+                             "(0-255 images: pass them as uint8, or divide by 255)")
+    return images
+
+
+def check_labels(name, labels, n, num_classes=None):
+    """Return ``labels`` as an int64 tensor after checking it is a ``(n,)`` tensor of integers
+    (any integer dtype), in ``[0, num_classes - 1]`` when ``num_classes`` is given."""
+    if not isinstance(labels, torch.Tensor):
+        hint = " (use torch.as_tensor(labels))" if isinstance(labels, (np.ndarray, list, tuple)) else ""
+        raise TypeError(f"{name} must be a ({n},) torch.Tensor of class indices; got "
+                        f"{type(labels).__name__}{hint}")
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer class indices; got dtype {labels.dtype} "
+                        "(use labels.long() if the values are whole numbers)")
+    if tuple(labels.shape) != (n,):
+        raise ValueError(f"{name} must have shape ({n},) to match images; got {tuple(labels.shape)}")
+    if n and num_classes is not None:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f"{name} must be class indices in [0, {num_classes - 1}] (the model has "
+                             f"{num_classes} outputs); got values from {lo} to {hi}")
+    return labels if labels.dtype == torch.int64 else labels.long()
+
+
+def as_class_array(name, values):
+    """Return ``values`` (list, numpy array or tensor) as a 1-D int64 numpy array of
+    non-negative integers (an empty list is fine)."""
+    arr = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got shape {arr.shape}")
+    if arr.size == 0:
+        return arr.astype(np.int64)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must hold integers; got dtype {arr.dtype}"
+                        + (" (fractional values are not truncated)" if np.issubdtype(arr.dtype, np.floating)
+                           else ""))
+    if arr.min() < 0:
+        raise ValueError(f"{name} must be non-negative integers; got {int(arr.min())}")
+    return arr.astype(np.int64)
+
+
+def check_output_path(name, path, *, folder=False):
+    """Check, before any work, that ``path`` can be written: a file path (or, with ``folder``,
+    a folder) that is not the wrong kind of thing, in a folder that exists or can be created,
+    with write permission. Returns ``path``."""
+    import os
+
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise ValueError(f"{name} must be a non-empty path; got {path!r}")
+    p = os.path.abspath(os.fspath(path))
+    if folder:
+        if os.path.exists(p) and not os.path.isdir(p):
+            raise ValueError(f"{name} must be a folder; {path!r} is an existing file")
+        if os.path.isdir(p):
+            if not os.access(p, os.W_OK | os.X_OK):
+                raise ValueError(f"{name} must be a writable folder; {path!r} is read-only")
+            return path
+    elif os.path.isdir(p):
+        raise ValueError(f"{name} must be a file path; {path!r} is a folder (add a file name)")
+    elif os.path.exists(p) and not os.access(p, os.W_OK):
+        raise ValueError(f"{name} must be writable; {path!r} is a read-only file")
+    parent = os.path.dirname(p)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ValueError(f"{name} cannot be created: {parent!r} in its path is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{name} cannot be written: the folder {parent!r} is read-only (choose "
+                         "a writable folder)")
+    return path

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _arr(x):
-    return np.asarray(x.cpu() if hasattr(x, "cpu") else x)
+from ._validate import as_class_array, check_finite_values, check_int
 
 
 def _pair(pred, labels):
-    pred, labels = _arr(pred), _arr(labels)
-    if pred.shape != labels.shape or pred.ndim != 1:
-        raise ValueError(f"predictions and labels must be 1-D of equal length; got {pred.shape} "
-                         f"and {labels.shape}")
+    """Predicted and true classes as 1-D int64 arrays of equal length (integers only)."""
+    pred, labels = as_class_array("pred", pred), as_class_array("labels", labels)
+    if pred.shape != labels.shape:
+        raise ValueError(f"pred and labels must have equal length; got {len(pred)} predictions "
+                         f"and {len(labels)} labels")
     return pred, labels
 
 
@@ -49,8 +48,9 @@ def spurious_misclassification_rate(pred, labels, target_class):
     Examples
     --------
     >>> spurious_misclassification_rate([0, 0, 2, 0], [1, 2, 2, 0], target_class=0)
-    0.3333333333333333
+    0.6666666666666666
     """
+    target_class = check_int("target_class", target_class, low=0)
     pred, labels = _pair(pred, labels)
     m = labels != target_class
     if not m.any():
@@ -67,14 +67,17 @@ def group_accuracies(pred, labels, groups, num_groups=None):
     [1.0, 0.0, 1.0, nan]
     """
     pred, labels = _pair(pred, labels)
-    groups = _arr(groups).astype(np.int64)
+    groups = as_class_array("groups", groups)
     if groups.shape != pred.shape:
-        raise ValueError(f"groups must have shape {pred.shape}; got {groups.shape}")
-    if len(groups) and groups.min() < 0:
-        raise ValueError("groups must be non-negative integers")
-    G = (int(groups.max()) + 1 if len(groups) else 0) if num_groups is None else int(num_groups)
+        raise ValueError(f"groups must have one group id per prediction, shape {pred.shape}; "
+                         f"got {groups.shape}")
+    if num_groups is None:
+        G = int(groups.max()) + 1 if len(groups) else 0
+    else:
+        G = check_int("num_groups", num_groups, low=1)
     if len(groups) and groups.max() >= G:
-        raise ValueError(f"groups holds {int(groups.max())} but num_groups={G}")
+        raise ValueError(f"groups must be group ids in [0, {G - 1}] (num_groups={G}); got "
+                         f"{int(groups.max())}")
     correct = np.bincount(groups, weights=(pred == labels).astype(float), minlength=G)
     count = np.bincount(groups, minlength=G).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -100,13 +103,15 @@ def average_accuracy(pred, labels, groups=None, weights=None):
     Examples
     --------
     >>> average_accuracy([0, 1, 1, 1], [0, 1, 0, 0], groups=[0, 1, 1, 1], weights=[0.5, 0.5])
-    0.5
+    0.6666666666666666
     """
     if weights is None:
         return accuracy(pred, labels)
     if groups is None:
-        raise ValueError("average_accuracy with weights= needs groups=")
-    w = np.asarray(weights, dtype=float)
+        raise ValueError("groups must be given with weights= (one group id per prediction); got None")
+    w = check_finite_values("weights", weights, low=0).double().numpy()
+    if w.ndim != 1:
+        raise ValueError(f"weights must be 1-D, one weight per group; got shape {w.shape}")
     acc = group_accuracies(pred, labels, groups, len(w))
     ok = np.isfinite(acc) & (w > 0)
     if not ok.any():
