@@ -17,18 +17,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from ._validate import check_choice, check_fraction, check_int
+from ._validate import check_choice, check_finite_values, check_fraction, check_images, check_int
 
 FEATURES = ("line", "patch", "tint")
 
 
 def _check_images(images):
-    if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        shape = tuple(images.shape) if hasattr(images, "shape") else type(images).__name__
-        raise ValueError(f"images must be a (N, C, H, W) tensor; got {shape}")
+    """Images to stamp: a float ``(N, C, H, W)`` tensor or numpy array with values in [0, 1]."""
+    if isinstance(images, np.ndarray):
+        images = torch.from_numpy(images)
+    check_images("images", images, unit_range=True)
+    if not images.is_floating_point():
+        raise TypeError(f"images must be floating point with values in [0, 1]; got dtype "
+                        f"{images.dtype} (uint8 images: spurlab.as_float(images))")
     return images
+
+
+def _colour(name, value):
+    """A feature colour: one value or one per channel (3 for RGB), finite, in [0, 1]."""
+    v = check_finite_values(name, value, low=0.0, high=1.0)
+    if v.ndim > 1:
+        raise ValueError(f"{name} must be one number or one per channel (e.g. 3 for RGB); got "
+                         f"shape {tuple(v.shape)}")
+    return value
 
 
 def _values(value, channels, device, dtype):
@@ -57,12 +71,14 @@ class SpuriousFeature:
         raise NotImplementedError
 
     def apply(self, images):
-        """Return a stamped copy of ``images`` (``(N, C, H, W)``, values in [0, 1])."""
+        """Return a stamped copy of ``images`` (``(N, C, H, W)`` float tensor or numpy array,
+        values in [0, 1]); a numpy array in gives a numpy array out."""
+        as_numpy = isinstance(images, np.ndarray)
         images = _check_images(images)
         m = self.mask(images.shape[-2], images.shape[-1], images.device).to(images.dtype)
         a = self.salience * m
-        out = (1 - a) * images + a * self.pattern(images)
-        return out.clamp_(0, 1)
+        out = ((1 - a) * images + a * self.pattern(images)).clamp_(0, 1)
+        return out.numpy() if as_numpy else out
 
     __call__ = apply
 
@@ -121,6 +137,7 @@ class Line(SpuriousFeature):
         self.salience = check_fraction("salience", self.salience)
         self.thickness = check_int("thickness", self.thickness, low=1)
         check_choice("orientation", self.orientation, ("horizontal", "vertical"))
+        self.value = _colour("value", self.value)
 
     def mask(self, height, width, device=None):
         n = height if self.orientation == "horizontal" else width
@@ -163,6 +180,10 @@ class Patch(SpuriousFeature):
         self.size = check_int("size", self.size, low=1)
         check_choice("position", self.position,
                      ("top-left", "top-right", "bottom-left", "bottom-right", "center"))
+        if isinstance(self.value, str):
+            check_choice("value", self.value, ("checker",))
+        else:
+            self.value = _colour("value", self.value)
 
     def _box(self, height, width):
         if self.size > min(height, width):
@@ -205,6 +226,7 @@ class Tint(SpuriousFeature):
 
     def __post_init__(self):
         self.salience = check_fraction("salience", self.salience)
+        self.color = _colour("color", self.color)
 
     def mask(self, height, width, device=None):
         return torch.ones(height, width, device=device)
@@ -243,6 +265,8 @@ class Pattern(SpuriousFeature):
                              f"mask={'set' if mask is not None else None}, fn={fn!r}")
         if fn is not None and not callable(fn):
             raise TypeError(f"fn must be callable; got {type(fn).__name__}")
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string; got {name!r} ({type(name).__name__})")
         self.fn = fn
         self.name = name
         self._mask = None
@@ -251,8 +275,10 @@ class Pattern(SpuriousFeature):
             if m.ndim != 2:
                 raise ValueError(f"mask must be 2-D (H, W); got shape {tuple(m.shape)}")
             if torch.isnan(m).any() or m.min() < 0 or m.max() > 1:
-                raise ValueError("mask must have values in [0, 1]")
+                raise ValueError(f"mask must have values in [0, 1]; got range "
+                                 f"[{m.min().item():.3g}, {m.max().item():.3g}]")
             self._mask = m
+        check_finite_values("values", values, low=0.0, high=1.0)
         self.values = values
 
     def mask(self, height, width, device=None):
@@ -264,10 +290,14 @@ class Pattern(SpuriousFeature):
         return self._mask.to(device)
 
     def pattern(self, images):
-        v = torch.as_tensor(self.values, dtype=images.dtype, device=images.device)
+        v = torch.as_tensor(np.asarray(self.values), dtype=images.dtype, device=images.device)
         if v.ndim <= 1:
             return _values(v, images.shape[1], images.device, images.dtype)
-        return v.expand_as(images[:1])
+        try:
+            return v.expand_as(images[:1])
+        except RuntimeError:
+            raise ValueError(f"values of shape {tuple(v.shape)} do not broadcast to the images' "
+                             f"(C, H, W) = {tuple(images.shape[1:])}") from None
 
     def apply(self, images):
         images = _check_images(images)
@@ -277,6 +307,9 @@ class Pattern(SpuriousFeature):
         if stamped.shape != images.shape:
             raise ValueError(f"fn must return images of shape {tuple(images.shape)}; "
                              f"got {tuple(stamped.shape)}")
+        if not torch.isfinite(stamped).all():
+            raise ValueError(f"fn must return finite values; got "
+                             f"{int((~torch.isfinite(stamped)).sum())} NaN/inf values")
         return ((1 - self.salience) * images + self.salience * stamped).clamp_(0, 1)
 
     def __repr__(self):
