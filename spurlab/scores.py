@@ -14,21 +14,26 @@ dispatcher :func:`difficulty` returns *hardness*: higher means harder (margin is
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._validate import check_choice, check_int
-from .train import as_float, predict_logits
+from ._validate import check_choice, check_int, check_labels
+from .train import _check_images, _num_classes, as_float, predict_logits
 
 SCORES = ("el2n", "loss", "margin", "grand", "forgetting")
 
 
-def _check(images, labels):
-    if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        raise ValueError("images must be a (N, C, H, W) tensor")
-    if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
-        raise ValueError(f"labels must be a ({len(images)},) tensor matching images")
+def _check(images, labels, model=None):
+    """Images and labels (checked against ``model`` when given: dtype, fit, label range);
+    returns the labels as int64."""
+    _check_images(images, model)
+    labels = check_labels("labels", labels, len(images))
+    if model is not None:
+        check_labels("labels", labels, len(images), _num_classes(model, images))
+    return labels
 
 
 def el2n(model, images, labels, *, batch_size=1024):
@@ -42,7 +47,7 @@ def el2n(model, images, labels, *, batch_size=1024):
     >>> s.shape, bool((s >= 0).all() and (s <= 2 ** 0.5).all())
     (torch.Size([4]), True)
     """
-    _check(images, labels)
+    labels = _check(images, labels, model)
     p = predict_logits(model, images, batch_size=batch_size).softmax(1)
     p[torch.arange(len(p)), labels] -= 1
     return p.norm(dim=1)
@@ -50,49 +55,63 @@ def el2n(model, images, labels, *, batch_size=1024):
 
 def loss_scores(model, images, labels, *, batch_size=1024):
     """Per-sample cross-entropy loss."""
-    _check(images, labels)
+    labels = _check(images, labels, model)
     return F.cross_entropy(predict_logits(model, images, batch_size=batch_size), labels,
                            reduction="none")
 
 
 def margin_scores(model, images, labels, *, batch_size=1024):
     """True-class logit minus the largest other logit (negative when misclassified)."""
-    _check(images, labels)
+    labels = _check(images, labels, model)
     z = predict_logits(model, images, batch_size=batch_size)
     true = z[torch.arange(len(z)), labels]
     z[torch.arange(len(z)), labels] = -float("inf")
     return true - z.max(1).values
 
 
-def grand(model, images, labels, *, batch_size=256):
+def grand(model, images, labels, *, batch_size=256, precision="fp32"):
     """GraNd: per-sample gradient norm of the loss w.r.t. all parameters (eval mode).
 
     Uses ``torch.func.vmap`` over per-sample gradients: one vectorised pass per batch instead
-    of one backward pass per sample.
+    of one backward pass per sample. ``precision='bf16'`` computes them under bf16 autocast
+    with the parameters and buffers cast to bf16 as well (torch's vmap rule for batch norm has
+    no mixed-dtype path); norms are summed in float32.
     """
     from torch.func import functional_call, grad, vmap
 
-    _check(images, labels)
+    labels = _check(images, labels, model)
     batch_size = check_int("batch_size", batch_size, low=1)
+    check_choice("precision", precision, ("fp32", "bf16"))
     was_training = model.training
     model.eval()
     dev = next(model.parameters()).device
-    params = {k: v.detach() for k, v in model.named_parameters()}
-    buffers = {k: v.detach() for k, v in model.named_buffers()}
+    cast = torch.bfloat16 if precision == "bf16" else None
+
+    def _cast(v):
+        return v.detach().to(cast) if cast is not None and v.is_floating_point() else v.detach()
+
+    params = {k: _cast(v) for k, v in model.named_parameters()}
+    buffers = {k: _cast(v) for k, v in model.named_buffers()}
 
     def loss_one(p, x, y):
         out = functional_call(model, (p, buffers), (x.unsqueeze(0),))
-        return F.cross_entropy(out, y.unsqueeze(0))
+        return F.cross_entropy(out.float(), y.unsqueeze(0))
 
     per_sample = vmap(grad(loss_one), in_dims=(None, 0, 0))
     out = []
-    for s in range(0, len(images), batch_size):
-        g = per_sample(params, as_float(images[s:s + batch_size].to(dev)),
-                       labels[s:s + batch_size].to(dev))
-        sq = sum(v.pow(2).flatten(1).sum(1) for v in g.values())
-        out.append(sq.sqrt().cpu())
-    model.train(was_training)
-    return torch.cat(out)
+    auto = (torch.autocast(dev.type, dtype=torch.bfloat16) if cast is not None
+            else contextlib.nullcontext())
+    try:
+        with auto:
+            for s in range(0, len(images), batch_size):
+                x = as_float(images[s:s + batch_size].to(dev))
+                g = per_sample(params, x if cast is None else x.to(cast),
+                               labels[s:s + batch_size].to(dev))
+                sq = sum(v.float().pow(2).flatten(1).sum(1) for v in g.values())
+                out.append(sq.sqrt().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out) if out else torch.zeros(0)
 
 
 class ForgettingTracker:
@@ -109,7 +128,8 @@ class ForgettingTracker:
     """
 
     def __init__(self, images, labels, *, batch_size=1024):
-        _check(images, labels)
+        labels = _check(images, labels)
+        batch_size = check_int("batch_size", batch_size, low=1)
         self.images, self.labels, self.batch_size = images, labels, batch_size
         self.correct = []  # one bool tensor per epoch
 
