@@ -244,8 +244,9 @@ def from_tensors(images, labels, *, classes=None, difficulty=None, name="custom"
     Parameters
     ----------
     images : array-like
-        ``(N, C, H, W)`` or ``(N, H, W)``; float values in ``[0, 1]``, or uint8 in ``[0, 255]``
-        (divided by 255).
+        ``(N, C, H, W)`` or ``(N, H, W)``, at least 8x8 pixels; float values in ``[0, 1]``, or
+        uint8 in ``[0, 255]`` (divided by 255). Channels-last ``(N, H, W, C)`` arrays are
+        refused with the ``permute`` that fixes them.
     labels : array-like
         ``(N,)`` integers ``0..K-1``; every class must have at least one sample.
     classes : sequence of str, optional
@@ -260,31 +261,47 @@ def from_tensors(images, labels, *, classes=None, difficulty=None, name="custom"
     >>> ds.num_classes
     2
     """
-    x = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images)
-    y = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
+    from ._validate import check_image_layout, check_images
+
+    def _tensor(what, value):
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu()
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.dtype == object:
+            raise TypeError(f"{what} must be an array or tensor of numbers; got "
+                            f"{type(value).__name__}")
+        return torch.as_tensor(arr)
+
+    x = _tensor("images", images)
+    y = _tensor("labels", labels)
     if x.ndim == 3:
         x = x.unsqueeze(1)
-    if x.ndim != 4:
-        raise ValueError(f"images must have shape (N, C, H, W) or (N, H, W); got {tuple(x.shape)}")
+    check_image_layout("images", x.shape)
     if y.ndim != 1 or len(y) != len(x):
         raise ValueError(f"labels must have shape ({len(x)},) to match images; got {tuple(y.shape)}")
+    if len(x) == 0:
+        raise ValueError("images must hold at least one sample; got 0")
+    if min(x.shape[-2:]) < 8:
+        raise ValueError(f"images must be at least 8x8 pixels (the models downsample three "
+                         f"times); got {x.shape[-2]}x{x.shape[-1]}")
     if x.dtype == torch.uint8:
         x = x.float() / 255.0
     elif not x.is_floating_point():
         raise TypeError(f"images must be float in [0, 1] or uint8; got dtype {x.dtype}")
-    x = x.float().contiguous()
-    if torch.isnan(x).any():
-        raise ValueError(f"images must not contain NaN; found {int(torch.isnan(x).sum())}")
-    if len(x) and (x.min() < 0 or x.max() > 1):
-        raise ValueError(f"images must have values in [0, 1]; got range "
-                         f"[{x.min().item():.3g}, {x.max().item():.3g}] (divide by 255?)")
-    if y.is_floating_point() or y.dtype == torch.bool:
+    x = check_images("images", x.float().contiguous(), unit_range=True)
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise TypeError(f"labels must be integers; got dtype {y.dtype}")
     y = y.long()
-    if len(y) == 0:
-        raise ValueError("images must hold at least one sample; got 0")
     if y.min() < 0:
         raise ValueError(f"labels must be 0..K-1; got {y.min().item()}")
+    if classes is not None:
+        if isinstance(classes, (str, bytes)) or not hasattr(classes, "__len__"):
+            raise TypeError(f"classes must be a list of class names; got {classes!r}")
+        if len(set(map(str, classes))) != len(classes):
+            raise ValueError(f"classes must be distinct names; got {list(classes)!r}")
     k = int(y.max()) + 1 if classes is None else len(classes)
     if y.max() >= k:
         raise ValueError(f"labels must be below len(classes)={k}; got {y.max().item()}")
@@ -295,11 +312,19 @@ def from_tensors(images, labels, *, classes=None, difficulty=None, name="custom"
     if k < 2:
         raise ValueError(f"labels must have at least 2 classes; got {k}")
     classes = tuple(str(i) for i in range(k)) if classes is None else tuple(map(str, classes))
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string; got {name!r}")
     diff = None
     if difficulty is not None:
-        diff = torch.as_tensor(np.asarray(difficulty), dtype=torch.float32)
+        try:
+            diff = torch.as_tensor(np.asarray(difficulty, dtype=np.float32))
+        except (TypeError, ValueError):
+            raise TypeError(f"difficulty must be ({len(y)},) numbers; got "
+                            f"{type(difficulty).__name__}") from None
         if diff.shape != (len(y),) or not torch.isfinite(diff).all():
-            raise ValueError(f"difficulty must be ({len(y)},) finite values; got {tuple(diff.shape)}")
+            raise ValueError(f"difficulty must be ({len(y)},) finite values; got shape "
+                             f"{tuple(diff.shape)}"
+                             + ("" if diff.shape != (len(y),) else " with NaN/inf values"))
     return ImageSet(x, y, classes, diff, name)
 
 
