@@ -18,13 +18,17 @@ Examples
 
 from __future__ import annotations
 
+import inspect
+import math
 import os
 import time
 
 import ipywidgets as w
 from IPython.display import display
+from traitlets import TraitError
 
 from . import __version__
+from ._validate import check_bool, check_fraction, check_int
 from .cache import ResultCache, cache_key
 from .experiment import Config, Result
 from .experiment import run as run_experiment
@@ -63,11 +67,74 @@ def run_seeds(config, seeds, arms, *, reference=True, progress=True, cache_dir=N
 
 
 def slider(description, value, low, high, step, fmt=".2f"):
-    """A FloatSlider with ``continuous_update=False`` and a readable label width."""
+    """A FloatSlider with ``continuous_update=False`` and a readable label width.
+
+    ``low < high``, ``step > 0`` and ``low <= value <= high`` are checked (ipywidgets would
+    clamp an out-of-range value silently).
+    """
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a string; got {description!r}")
+    low = check_fraction("low", low, low=-math.inf, high=math.inf)
+    high = check_fraction("high", high, low=-math.inf, high=math.inf)
+    if not low < high:
+        raise ValueError(f"low must be below high; got low={low:g}, high={high:g}")
+    step = check_fraction("step", step, low=0, high=high - low, low_open=True)
+    value = check_fraction("value", value, low=low, high=high)
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt must be a format string such as '.2f'; got {fmt!r}")
     return w.FloatSlider(value=value, min=low, max=high, step=step, description=description,
                          continuous_update=False, readout_format=fmt,
                          style={"description_width": "initial"},
                          layout=w.Layout(width="420px"))
+
+
+def _check_control_value(name, control, value):
+    """Check ``value`` against what ``control`` allows (its options, its range, its type)
+    before it is set: ipywidgets would clamp a slider value or fail with a TraitError."""
+    from ipywidgets.widgets.widget_selection import _MultipleSelection, _Selection
+
+    if isinstance(control, (_Selection, _MultipleSelection)):
+        allowed = tuple(control._options_values)
+        chosen = value if isinstance(control, _MultipleSelection) else (value,)
+        if isinstance(control, _MultipleSelection) and not isinstance(value, (tuple, list)):
+            raise TypeError(f"{name} must be a tuple of options; got {value!r}")
+        for v in chosen:
+            if not any(v is a or (type(v) is type(a) and v == a) for a in allowed):
+                raise ValueError(f"{name} must be one of "
+                                 f"{', '.join(repr(a) for a in allowed)}; got {v!r}")
+        return tuple(value) if isinstance(control, _MultipleSelection) else value
+    current = control.value
+    if isinstance(current, bool):
+        return check_bool(name, value)
+    if isinstance(current, str):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string; got {value!r} ({type(value).__name__})")
+        return value
+    lo, hi = getattr(control, "min", None), getattr(control, "max", None)
+    if isinstance(control, w.FloatLogSlider):
+        lo, hi = control.base ** lo, control.base ** hi
+    bounded = lo is not None and hi is not None
+    lo = -math.inf if lo is None else lo
+    hi = math.inf if hi is None else hi
+    if isinstance(current, tuple):                       # range sliders: (lower, upper)
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            raise TypeError(f"{name} must be a (lower, upper) pair; got {value!r}")
+        pair = tuple(_check_number(name, v, current[0], lo, hi, bounded) for v in value)
+        if pair[0] > pair[1]:
+            raise ValueError(f"{name} must be a (lower, upper) pair with lower <= upper; got "
+                             f"{value!r}")
+        return pair
+    if isinstance(current, (int, float)):
+        return _check_number(name, value, current, lo, hi, bounded)
+    return value
+
+
+def _check_number(name, value, current, lo, hi, bounded):
+    if isinstance(current, int):
+        if bounded:
+            return check_int(name, value, low=lo, high=hi)
+        return check_int(name, value)
+    return check_fraction(name, value, low=lo, high=hi)
 
 
 class Panel:
@@ -79,7 +146,8 @@ class Panel:
         Keyword name -> widget; ``compute`` receives the widgets' values by these names.
     compute : callable
         Does the work and draws into the current output (plots, prints); its return value is
-        kept in ``panel.result``.
+        kept in ``panel.result``. Any exception it raises is shown in the output area and kept
+        in ``panel.error``; the panel stays usable.
     title : str
     budget_s : float, optional
         Time budget printed in the status line ("done in 3.1 s (budget 5 s)").
@@ -88,6 +156,29 @@ class Panel:
     """
 
     def __init__(self, controls, compute, *, title="", budget_s=None, auto=False):
+        if not isinstance(controls, dict):
+            raise TypeError(f"controls must be a dict of name -> widget; got "
+                            f"{type(controls).__name__}")
+        for k, c in controls.items():
+            if not isinstance(k, str) or not k.isidentifier():
+                raise ValueError(f"controls must be keyed by keyword names; got {k!r}")
+            if not isinstance(c, w.ValueWidget):
+                raise TypeError(f"controls[{k!r}] must be an ipywidgets value widget (a slider, "
+                                f"dropdown, ...); got {type(c).__name__}")
+        if not callable(compute):
+            raise TypeError(f"compute must be callable; got {type(compute).__name__}")
+        try:
+            inspect.signature(compute).bind(**{k: c.value for k, c in controls.items()})
+        except TypeError as exc:
+            raise TypeError(f"compute must accept the controls' names "
+                            f"({', '.join(controls) or 'none'}) as keywords: {exc}") from None
+        except ValueError:  # no signature (builtins): checked when it runs
+            pass
+        if not isinstance(title, str):
+            raise TypeError(f"title must be a string; got {title!r}")
+        if budget_s is not None:
+            budget_s = check_fraction("budget_s", budget_s, low=0, high=math.inf, low_open=True)
+        auto = check_bool("auto", auto)
         self.controls = dict(controls)
         self.compute = compute
         self.budget_s = budget_s
@@ -118,20 +209,37 @@ class Panel:
         return {k: c.value for k, c in self.controls.items()}
 
     def set(self, **values):
-        """Set control values by name (unknown names raise ``KeyError``); returns the panel."""
+        """Set control values by name; returns the panel.
+
+        Every value is checked against its control first (a slider's range, a dropdown's
+        options, the type), and nothing is set if one is wrong: unknown names raise
+        ``KeyError``, bad values ``ValueError``/``TypeError`` naming the control, the value and
+        what it allows.
+        """
+        checked = {}
         for k, v in values.items():
             if k not in self.controls:
                 raise KeyError(f"no control named {k!r}; controls: {', '.join(self.controls)}")
-            self.controls[k].value = v
+            checked[k] = _check_control_value(k, self.controls[k], v)
+        for k, v in checked.items():
+            try:
+                self.controls[k].value = v
+            except TraitError as exc:
+                raise ValueError(f"{k} cannot be set to {v!r}: {exc}") from None
         return self
 
     def run(self):
-        """Compute with the current values, drawing into the output area; return the result."""
+        """Compute with the current values, drawing into the output area; return the result.
+
+        Whatever ``compute`` raises is caught and shown (``panel.error``); the status line
+        never stays at *recomputing...*.
+        """
         import matplotlib.pyplot as plt
 
         self.button.disabled = True
         self._set_status("recomputing...", "#0072B2")
         self.error = None
+        settled = False
         t = time.perf_counter()
         self.output.clear_output(wait=True)
         with self.output:
@@ -141,16 +249,23 @@ class Panel:
                 dt = time.perf_counter() - t
                 budget = f" (budget {self.budget_s:g} s)" if self.budget_s else ""
                 self._set_status(f"done in {dt:.1f} s{budget}", "#009E73")
-            except (ValueError, TypeError, RuntimeError) as exc:
-                self.error = exc
-                print(f"error: {exc}")
-                self._set_status("error: see below; change the settings and press Run", "#D55E00")
+                settled = True
             except KeyboardInterrupt:
                 self.error = KeyboardInterrupt()
                 print("interrupted: nothing was kept; press Run to start again")
                 self._set_status("interrupted", "#D55E00")
+                settled = True
+            except Exception as exc:  # noqa: BLE001 - any error of compute is shown, not raised
+                self.error = exc
+                kind = "" if isinstance(exc, (ValueError, TypeError, RuntimeError)) else \
+                    f"{type(exc).__name__}: "
+                print(f"error: {kind}{exc}")
+                self._set_status("error: see below; change the settings and press Run", "#D55E00")
+                settled = True
             finally:
                 self.button.disabled = False
+                if not settled:  # SystemExit and the like: say so, then let it propagate
+                    self._set_status("stopped: the computation was aborted; press Run", "#D55E00")
         return self.result
 
     def _ipython_display_(self):
