@@ -1,7 +1,7 @@
 """Command line: ``spurlab demo`` and ``spurlab run CONFIG``.
 
-Bad arguments print one line naming the parameter and exit with status 2 (no traceback);
-Ctrl-C exits with status 130 and writes nothing.
+Bad arguments print one line naming the parameter and exit with status 2 (no traceback), output
+paths included (checked before any training); Ctrl-C exits with status 130 and writes nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +43,29 @@ def _run_and_report(config, arms, args):
     return result
 
 
+def _check_outputs(args):
+    """Check every output path before any training: a run that cannot write its results should
+    fail in a second, not after minutes."""
+    from ._validate import check_output_path
+
+    if args.command == "reproduce":
+        check_output_path("--out", args.out, folder=True)
+        return
+    if args.json:
+        check_output_path("--json", args.json)
+    if args.figure:
+        check_output_path("--figure", args.figure)
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        ext = os.path.splitext(args.figure)[1][1:].lower()
+        formats = sorted(FigureCanvasBase.get_supported_filetypes())
+        if ext and ext not in formats:
+            raise ValueError(f"--figure must end in one of {', '.join('.' + f for f in formats)} "
+                             f"(or have no extension: png); got {args.figure!r}")
+    if args.json and args.figure and os.path.abspath(args.json) == os.path.abspath(args.figure):
+        raise ValueError(f"--json and --figure must be different files; both are {args.json!r}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="spurlab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +97,7 @@ def main(argv=None):
     rep.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
+        _check_outputs(args)
         from .experiment import Config
 
         if args.command == "reproduce":
