@@ -170,24 +170,60 @@ def test_binder_pins_resolve_on_pypi_network(tmp_path):
                 f"torchvision=={pins['torchvision']} requires {req!r}, but torch is pinned at {pins['torch']}"
 
 
+def _site_dirs():
+    """The site-packages folders of the interpreter running the tests (a venv's, a conda env's
+    or the system's): where its torch and pip are."""
+    return [p for p in sys.path
+            if os.path.basename(p) in ("site-packages", "dist-packages") and os.path.isdir(p)]
+
+
+def _venv_on_this_interpreter(env_dir):
+    """A fresh venv that also sees the packages of the interpreter running the tests
+    (``sys.executable``), after its own: a pin that interpreter has at another version is
+    installed into the venv and wins. ``system_site_packages=True`` would not do: it exposes the
+    *base* Python's packages, and when the tests run in a venv (as most users install) the base
+    Python has no torch. The outer folders are added as plain path lines, so their ``.pth``
+    files (e.g. an editable spurlab) are not run. That interpreter's pip serves the venv (it
+    installs into sys.prefix): much faster than ensurepip, which is the fallback."""
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    py = str(env_dir / ("Scripts" if os.name == "nt" else "bin") / "python")
+    purelib = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    Path(purelib).mkdir(parents=True, exist_ok=True)
+    (Path(purelib) / "zz_outer_interpreter.pth").write_text("".join(f"{d}\n" for d in _site_dirs()))
+    if subprocess.run([py, "-m", "pip", "--version"], capture_output=True).returncode != 0:
+        venv.EnvBuilder(with_pip=True).create(env_dir)
+    return py
+
+
+def test_fresh_venv_sees_this_interpreters_torch(tmp_path):
+    """The venv the Binder test builds imports torch from the interpreter running the tests, also
+    when that interpreter is itself a venv (where the system Python has no torch), and resolves
+    its own packages first."""
+    py = _venv_on_this_interpreter(tmp_path / "venv")
+    code = ("import sys, torch, pip; print(sys.prefix); print(torch.__file__); "
+            "print(sys.path.index(next(p for p in sys.path if p.startswith(sys.prefix) and "
+            "p.endswith('site-packages'))) < min(sys.path.index(d) for d in sys.argv[1:]))")
+    out = subprocess.run([py, "-c", code, *_site_dirs()], capture_output=True, text=True, env=_pip_env())
+    assert out.returncode == 0, out.stderr[-3000:]
+    prefix, torch_file, own_first = out.stdout.split()
+    assert Path(prefix) == tmp_path / "venv"
+    assert Path(torch_file).resolve() == Path(__import__("torch").__file__).resolve()
+    assert own_first == "True"
+
+
 @pytest.mark.slow
 def test_binder_pins_install_into_a_fresh_venv_and_import_network(tmp_path):
-    """A new venv gets the runtime pins (torch from the system: its CPU index is not reachable
-    everywhere) and spurlab --no-deps, as binder/postBuild does; then spurlab, ipywidgets and the
-    libraries the notebooks use import at exactly the pinned versions and do a little work."""
+    """A new venv gets the runtime pins (torch from the interpreter running the tests: its CPU
+    index is not reachable everywhere) and spurlab --no-deps, as binder/postBuild does; then
+    spurlab, ipywidgets and the libraries the notebooks use import at exactly the pinned versions
+    and do a little work."""
     _need_pypi()
     pins, _ = _pins()
     want = {n: v for n, v in pins.items() if n not in TORCH_PKGS | SERVER_PKGS}
     reqs = tmp_path / "requirements-runtime.txt"
     reqs.write_text("".join(f"{n}=={v}\n" for n, v in want.items()))
-    env_dir = tmp_path / "venv"
-    # system site packages: torch (1 GB) comes from there; a pin the system has at another version
-    # is installed into the venv, which comes first on sys.path. The system's pip serves the venv
-    # (it installs into sys.prefix): much faster than ensurepip, which is the fallback.
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
-    py = str(env_dir / ("Scripts" if os.name == "nt" else "bin") / "python")
-    if subprocess.run([py, "-m", "pip", "--version"], capture_output=True).returncode != 0:
-        venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    py = _venv_on_this_interpreter(tmp_path / "venv")
     # a copy of what the package build needs, so that installing writes nothing into the checkout
     src = tmp_path / "src"
     shutil.copytree(ROOT / "spurlab", src / "spurlab", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
