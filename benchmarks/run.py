@@ -11,7 +11,7 @@ run on this machine.
 3. scoring   batched EL2N vs one evaluation pass (goal: <= 1.1x) and vs a per-sample loop;
              vectorised GraNd vs a per-sample backward loop (goal >= 10x); same results.
 4. memory    peak RSS of one quick cycle in a fresh process; goal <= 1 GB.
-5. seeds     S = 5 seeds of the tiny CNN in one packed pass (spurlab.train_seeds) vs 5 sequential
+5. seeds     S = 5 seeds of the tiny CNN in one packed pass (spurlab.multiseed.train_seeds) vs 5 sequential
              runs of spurlab.train (quick data, 5 epochs; benchmarks/multiseed.py has the full
              version with the equality checks): goal >= 2x.
 6. cache     re-displaying a computed setting (same config, same seed): goal <= 0.5 s and
@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 import spurlab as sl
-from spurlab.experiment import preset
+from spurlab import preset
 
 ROWS = []
 
@@ -152,7 +152,7 @@ def bench_scoring():
 
 
 def bench_memory():
-    code = ("import resource, spurlab as sl; from spurlab.experiment import preset; "
+    code = ("import resource, spurlab as sl; from spurlab import preset; "
             "sl.run(preset('quick'), arms=['hardest'], reference=False); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -197,7 +197,7 @@ def main(argv=None):
     for name in args.only.split(","):
         BENCHES[name.strip()]()
     if args.json:
-        from spurlab.experiment import atomic_write_text
+        from spurlab.results import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(ROWS, indent=1))
     return 0

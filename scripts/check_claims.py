@@ -18,27 +18,17 @@ import time
 
 import numpy as np
 
-from spurlab import Config, evaluate, make_model, run, train
-from spurlab.experiment import atomic_write_text, build_scenario, environment
-from spurlab.scenario import make_scenario
+from spurlab import Config, run
+from spurlab.results import atomic_write_text, environment
 
 ARMS = ["hardest", "random", "easiest", "hardest/oracle"]
 
 
 def claim2(config, k):
     """SMR with the feature on the k hardest vs the k easiest c1 samples (latent difficulty)."""
-    out = {}
-    for placement in ("hardest", "easiest"):
-        cfg = config.replace(placement=placement)
-        sc, clean = build_scenario(cfg)
-        sc = make_scenario(clean, sc.test, sc.feature, cfg.target_class, placement=placement,
-                           n_carriers=k, seed=cfg.seed)
-        m = make_model(cfg.model, in_channels=1, num_classes=clean.num_classes,
-                       image_size=cfg.image_size, seed=cfg.seed)
-        train(m, sc.train.images, sc.train.labels, epochs=cfg.epochs, batch_size=cfg.batch_size,
-              lr=cfg.lr, weight_decay=cfg.weight_decay, seed=cfg.seed, progress=False)
-        out[placement] = evaluate(m, sc)["smr"]
-    return out
+    return {placement: run(config.replace(placement=placement, n_carriers=k), arms=[],
+                           reference=False).baseline["smr"]
+            for placement in ("hardest", "easiest")}
 
 
 def check(seeds, k=100, config=None):

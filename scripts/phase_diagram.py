@@ -31,7 +31,7 @@ import sys
 import time
 
 from spurlab import configure_threads, get_device, preset
-from spurlab.experiment import atomic_write_text, environment
+from spurlab.results import atomic_write_text, environment
 from spurlab.sweeps import grid
 
 ARMS = ["hardest", "random"]

@@ -10,10 +10,20 @@ The public API, in the order of the story::
     scores = el2n(model, sc.train.images, sc.train.labels)
     keep = prune(scores, sc.train.labels, 0.25, strategy="hardest")
     result = run(Config(salience=0.4, prune_ratio=0.25))  # the whole protocol in one call
+    result = run(preset("quick"), scenario=sc, arms=["hardest", "random"])  # on your scenario
+
+Modules: ``config`` (every knob, its default and why; presets), ``pipeline`` (the engine:
+``fit``, ``build_scenario``, ``baseline``, ``arm``, ``reference``, ``evaluate``, ``run``),
+``cache`` (memory + checksummed disk cache), ``results`` (``Result``, JSON, atomic files),
+``sweeps`` (grids over seeds and knobs, local or Dask), ``datasets``, ``features``,
+``scenario``, ``models``, ``train``, ``scores``, ``prune``, ``metrics``, ``plotting``,
+``widgets``.
 """
 
 __version__ = "0.1.0"
 
+from .cache import cache_info, clear_cache  # noqa: E402
+from .config import DEFAULTS, PRESETS, Config, preset  # noqa: E402
 from .datasets import (  # noqa: E402
                        DATASETS,
                        SHAPE_CLASSES,
@@ -27,16 +37,6 @@ from .datasets import (  # noqa: E402
                        train_test_split,
 )
 from .device import configure_threads, get_device, usable_cpus  # noqa: E402
-from .experiment import (  # noqa: E402
-                         PRESETS,
-                         Config,
-                         Result,
-                         evaluate,
-                         placement_scores,
-                         preset,
-                         run,
-                         summarize,
-)
 from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
 from .metrics import (  # noqa: E402
                        accuracy,
@@ -47,8 +47,21 @@ from .metrics import (  # noqa: E402
                        worst_group_accuracy,
 )
 from .models import MODELS, ResNet18, TinyCNN, make_model  # noqa: E402
-from .multiseed import el2n_seeds, predict_logits_seeds, train_seeds  # noqa: E402
+from .pipeline import (  # noqa: E402
+                       arm,
+                       baseline,
+                       build_scenario,
+                       evaluate,
+                       fit,
+                       placement_scores,
+                       prune_arm,
+                       reference,
+                       regime_percentile,
+                       run,
+                       run_seeds,
+)
 from .prune import STRATEGIES, prune  # noqa: E402
+from .results import Result, summarize  # noqa: E402
 from .reweight import upweight_indices  # noqa: E402
 from .scenario import PLACEMENTS, Scenario, make_scenario  # noqa: E402
 from .scores import SCORES, ForgettingTracker, difficulty, el2n, grand, loss_scores, margin_scores  # noqa: E402
@@ -60,7 +73,9 @@ __all__ = [
     "DATASETS", "SHAPE_CLASSES", "ImageSet", "class_names", "fetch", "from_tensors", "load_dataset",
     "load_digits",
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",
-    "Config", "Result", "evaluate", "placement_scores", "run", "PRESETS", "preset", "summarize",
+    "Config", "DEFAULTS", "Result", "evaluate", "placement_scores", "run", "run_seeds", "PRESETS",
+    "preset", "summarize", "fit", "baseline", "arm", "reference", "build_scenario", "prune_arm",
+    "regime_percentile", "cache_info", "clear_cache",
     "upweight_indices",
     "FEATURES", "Line", "Patch", "Pattern", "SpuriousFeature", "Tint", "make_feature",
     "accuracy", "average_accuracy", "group_accuracies", "group_balanced_accuracy",
@@ -68,5 +83,4 @@ __all__ = [
     "make_model", "STRATEGIES", "prune", "PLACEMENTS", "Scenario", "make_scenario", "SCORES",
     "ForgettingTracker", "difficulty", "el2n", "grand", "loss_scores", "margin_scores",
     "TrainingDiverged", "as_float", "predict", "predict_logits", "train", "train_model",
-    "train_seeds", "el2n_seeds", "predict_logits_seeds",
 ]

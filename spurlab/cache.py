@@ -1,6 +1,14 @@
-"""A result cache on disk: JSON files (never pickle), written atomically, each carrying a
-SHA-256 checksum of its payload. A corrupt or truncated file is detected, reported with a
-warning, deleted and recomputed; it is never loaded.
+"""The engine's one cache: results in memory for the session, and on disk as checksummed JSON
+when a folder is given (``cache_dir=`` or the environment variable ``SPURLAB_CACHE_DIR``).
+
+Keys are fingerprints (:func:`fingerprint`) of everything a step depends on: the config knobs
+that matter to it, or a content hash of custom data and feature, plus the spurlab version.
+
+Disk files are JSON (never pickle), written atomically, readable by the group and others as
+the umask allows (a class can share one folder), each with a SHA-256 checksum of its payload.
+A file that was read and failed its checksum or JSON parse is reported, deleted and
+recomputed. A file that cannot be *read* (permissions, I/O error) is never deleted: the
+caller is warned and recomputes, and the file stays for its owner.
 
 Examples
 --------
@@ -17,41 +25,85 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import warnings
 
-from .experiment import atomic_write_text
+from .results import atomic_write_text
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@=+-]{0,199}$")
 
 
 def _digest(payload):
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def cache_key(*parts):
-    """A short, file-name-safe key from any JSON-able parts (config string, arms, version...)."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+def fingerprint(*parts):
+    """A short, file-name-safe key from JSON-able parts, tensors and arrays (by content).
+
+    Examples
+    --------
+    >>> import torch
+    >>> fingerprint("a", torch.zeros(3)) == fingerprint("a", torch.zeros(3))
+    True
+    >>> fingerprint("a", torch.zeros(3)) == fingerprint("a", torch.ones(3))
+    False
+    """
+    h = hashlib.sha256()
+    for p in parts:
+        if hasattr(p, "detach"):                       # torch tensor
+            p = p.detach().cpu().contiguous()
+            h.update(f"tensor{tuple(p.shape)}{p.dtype}".encode())
+            h.update(p.numpy().tobytes())
+        elif hasattr(p, "dtype") and hasattr(p, "tobytes"):   # numpy array
+            h.update(f"array{p.shape}{p.dtype}".encode())
+            h.update(p.tobytes())
+        else:
+            h.update(json.dumps(p, sort_keys=True, default=repr).encode())
+        h.update(b"|")
+    return h.hexdigest()[:24]
+
+
+cache_key = fingerprint
 
 
 class ResultCache:
-    """JSON files in ``folder``, one per key, checksummed."""
+    """Checksummed JSON files in ``folder``, one per key.
+
+    Keys are file-name-safe strings (letters, digits and ``_.@=+-``); anything else, e.g. a
+    path such as ``'../x'``, is refused so that no file is written outside the folder.
+    """
 
     def __init__(self, folder):
+        if not isinstance(folder, (str, os.PathLike)):
+            raise TypeError(f"folder must be a path; got {type(folder).__name__}")
         self.folder = os.fspath(folder)
+        if os.path.exists(self.folder) and not os.path.isdir(self.folder):
+            raise ValueError(f"cache folder {self.folder!r} exists and is not a folder")
 
     def path(self, key):
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise ValueError(f"cache key must be 1-200 characters of letters, digits and _.@=+- "
+                             f"(no path separators); got {key!r}")
         return os.path.join(self.folder, f"{key}.json")
 
     def get(self, key):
-        """The stored payload, or ``None`` if absent or corrupt (corrupt files are removed)."""
+        """The stored payload, or ``None`` if absent, unreadable or corrupt."""
         p = self.path(key)
-        if not os.path.exists(p):
+        try:
+            with open(p, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:      # permissions, I/O: the file may be fine; keep it
+            warnings.warn(f"cache file {p} could not be read ({exc}); recomputing, the file is "
+                          "kept", RuntimeWarning, stacklevel=2)
             return None
         try:
-            with open(p) as f:
-                doc = json.load(f)
+            doc = json.loads(raw.decode())
             if not isinstance(doc, dict) or doc.get("sha256") != _digest(doc.get("payload")):
                 raise ValueError("checksum mismatch")
             return doc["payload"]
-        except (OSError, ValueError, KeyError) as exc:
+        except (ValueError, KeyError, UnicodeDecodeError) as exc:
             warnings.warn(f"cache file {p} is corrupt ({exc}); it was removed and will be "
                           "recomputed", RuntimeWarning, stacklevel=2)
             try:
@@ -61,6 +113,71 @@ class ResultCache:
             return None
 
     def put(self, key, payload):
-        """Store a JSON-able payload atomically."""
-        atomic_write_text(self.path(key), json.dumps({"sha256": _digest(payload),
-                                                      "payload": payload}))
+        """Store a JSON-able payload atomically. A folder that cannot be written is reported
+        with a warning (the result is still returned to the caller by the engine)."""
+        p = self.path(key)
+        try:
+            atomic_write_text(p, json.dumps({"sha256": _digest(payload), "payload": payload}))
+        except OSError as exc:
+            warnings.warn(f"cache file {p} could not be written ({exc}); the result is kept in "
+                          "memory only", RuntimeWarning, stacklevel=2)
+
+
+class Cache:
+    """Memory for the session, plus a :class:`ResultCache` on disk when a folder is given.
+
+    Values are dicts; keys starting with ``_`` (e.g. ``'_model'``) stay in memory only.
+    """
+
+    def __init__(self):
+        self.memory = {}
+
+    @staticmethod
+    def disk(cache_dir=None):
+        folder = cache_dir if cache_dir is not None else os.environ.get("SPURLAB_CACHE_DIR")
+        return ResultCache(folder) if folder else None
+
+    def get(self, kind, key, cache_dir=None, *, need=()):
+        """The value stored under ``(kind, key)``, from memory then disk; ``None`` if absent or
+        if it lacks one of the memory-only fields in ``need``."""
+        hit = self.memory.get((kind, key))
+        if hit is None:
+            disk = self.disk(cache_dir)
+            stored = disk.get(f"{kind}-{key}") if disk else None
+            if stored is not None:
+                hit = self.memory[(kind, key)] = stored
+        if hit is not None and all(n in hit for n in need):
+            return hit
+        return None
+
+    def put(self, kind, key, value, cache_dir=None, *, memory_only=False):
+        self.memory[(kind, key)] = value
+        disk = None if memory_only else self.disk(cache_dir)
+        if disk:
+            disk.put(f"{kind}-{key}", {k: v for k, v in value.items() if not k.startswith("_")})
+        return value
+
+    def clear(self):
+        self.memory.clear()
+
+    def info(self):
+        kinds = {}
+        for kind, _ in self.memory:
+            kinds[kind] = kinds.get(kind, 0) + 1
+        return kinds
+
+
+CACHE = Cache()
+
+
+def clear_cache():
+    """Forget every result the engine keeps in memory (disk files stay)."""
+    CACHE.clear()
+
+
+def cache_info():
+    """How many entries of each kind (baseline, arm, reference, ...) are in memory, as a dict."""
+    return CACHE.info()
+
+
+__all__ = ["CACHE", "Cache", "ResultCache", "cache_info", "cache_key", "clear_cache", "fingerprint"]

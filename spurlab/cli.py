@@ -15,7 +15,7 @@ DEMO_ARMS = ("hardest", "random", "easiest", "hardest/oracle")
 
 
 def _run_and_report(config, arms, args):
-    from .experiment import run
+    from .pipeline import run
     from .plotting import plot_result
 
     t = time.perf_counter()
@@ -98,7 +98,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         _check_outputs(args)
-        from .experiment import Config
+        from .config import Config
 
         if args.command == "reproduce":
             from .reproduce import reproduce

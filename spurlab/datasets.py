@@ -55,8 +55,12 @@ class ImageSet:
         """Return the samples at ``index`` (any torch/numpy index) as a new ImageSet."""
         index = torch.as_tensor(np.asarray(index), dtype=torch.long)
         diff = None if self.difficulty is None else self.difficulty[index]
-        return ImageSet(self.images[index], self.labels[index], self.classes, diff, self.name,
-                        dict(self.meta))
+        n = len(self)
+        # per-sample metadata (e.g. CelebA's groups) is sliced with the samples; the rest is kept
+        meta = {k: (v[index] if isinstance(v, torch.Tensor) and v.ndim and len(v) == n else
+                    v[index.numpy()] if isinstance(v, np.ndarray) and v.ndim and len(v) == n else v)
+                for k, v in self.meta.items()}
+        return ImageSet(self.images[index], self.labels[index], self.classes, diff, self.name, meta)
 
     def class_counts(self):
         """Number of samples in each class, as a list."""

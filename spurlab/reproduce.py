@@ -1,209 +1,132 @@
 """``spurlab reproduce``: the paper's protocols on CIFAR-10S and CelebA-Eyeglasses.
 
 For each seed: train the baseline (ERM) and record EL2N at the preset's early epoch; then for
-each prune ratio ``p`` and arm, prune and retrain a fresh model with the same recipe:
+each prune ratio ``p`` and arm, prune and retrain a fresh model with the same recipe (all
+through the engine, :func:`spurlab.run`; the settings are the presets ``'cifar10s'`` and
+``'celeba'``):
 
 - ``hardest``: the top ``p`` of every class by early EL2N (label-free, the paper's method);
 - ``hardest/oracle``: the hardest ``p`` of the group that carries the spurious feature only
   (CIFAR-10S: the carriers; CelebA: males with glasses), the identifiable setting;
 - ``random`` and ``easiest`` at the same ratio: controls.
 
-Every finished run is one checksummed JSON file in ``out``: a rerun skips it (resumable), and an
-interrupted run leaves no half-written file. ``results.json`` and ``results.png`` summarise.
+Every finished step is one checksummed JSON file in ``out`` (the engine's disk cache): a rerun
+skips it (resumable), and an interrupted run leaves no half-written file. ``results.json`` and
+``results.png`` summarise.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 
-import numpy as np
 import torch
 
 from ._validate import check_choice, check_fraction, check_int
-from .cache import ResultCache
-from .experiment import Config, atomic_write_text, build_scenario, environment, evaluate
-from .metrics import accuracy, group_accuracies
-from .models import make_model
-from .prune import prune
-from .scores import difficulty
-from .train import predict, train
+from .config import preset
+from .pipeline import build_scenario, check_arms, run
+from .results import atomic_write_text, environment, summarize
 
 SETTINGS = ("cifar10s", "celeba")
 ARMS = ("hardest", "random", "easiest", "hardest/oracle")
-
-# CIFAR-10S as in the reference code: a vertical line through the centre column, value 0.75,
-# on class 0 (airplane); EL2N after 10 epochs. The reference trains a ResNet-20 for 160 epochs
-# with augmentation; we train the CIFAR ResNet-18 for 30 epochs (cosine) without augmentation.
-CIFAR10S = {
-    "full": Config(dataset="cifar10", n_train=50000, n_test=10000, image_size=32,
-                   feature="line", orientation="vertical", salience=0.75, target_class=0,
-                   prevalence=0.1, model="resnet18", epochs=30, batch_size=128, lr=0.05,
-                   weight_decay=5e-4, score_epoch=10),
-    "quick": Config(dataset="cifar10", n_train=5000, n_test=2000, image_size=32,
-                    feature="line", orientation="vertical", salience=0.75, target_class=0,
-                    prevalence=0.1, model="tiny", epochs=10, batch_size=128, lr=0.05,
-                    weight_decay=5e-4, score_epoch=3),
-}
-
-# CelebA as in the reference code: ImageNet-pretrained ResNet-50, SGD momentum 0.9, lr 1e-3,
-# weight decay 1e-4, batch 64, 25 epochs (constant lr), no augmentation, centre crop 178 then
-# 224, EL2N after epoch 10. The quick variant is NOT the paper's: 1/10 of the data at 32 px,
-# a tiny CNN from scratch, 8 epochs.
-CELEBA = {
-    "full": {"size": 224, "counts": (2500, 2500, 5000), "max_eval": 1000, "model": "resnet50",
-             "pretrained": True, "epochs": 25, "batch_size": 64, "lr": 1e-3,
-             "weight_decay": 1e-4, "schedule": "constant", "score_epoch": 10},
-    "quick": {"size": 32, "counts": (250, 250, 500), "max_eval": 100, "model": "tiny",
-              "pretrained": False, "epochs": 8, "batch_size": 64, "lr": 0.05,
-              "weight_decay": 5e-4, "schedule": "cosine", "score_epoch": 3},
-}
+# the headline metric of each setting: CIFAR-10S the spurious misclassification rate; CelebA
+# the test accuracy of females with glasses (group 2*male + glasses = 1), as the reference code
+HEADLINE = {"cifar10s": "smr", "celeba": "female_glasses_accuracy"}
 
 
-def protocol(setting, quick):
+def setting_config(setting, quick=False):
+    """The protocol's config: the presets ``'cifar10s'``, ``'celeba'`` and their ``'-quick'``
+    CPU-sized variants (see :data:`spurlab.config.PRESETS`, where every choice is explained)."""
+    check_choice("setting", setting, SETTINGS)
+    return preset(f"{setting}-quick" if quick else setting)
+
+
+def protocol(setting, quick, config=None):
     """A plain-text statement of the protocol a run used (printed and saved)."""
+    c = config or setting_config(setting, quick)
     mode = "QUICK variant (not the paper's scale)" if quick else "full protocol"
+    recipe = (f"model {c.model}{' (ImageNet-pretrained)' if c.pretrained else ''}, {c.epochs} "
+              f"epochs, SGD Nesterov momentum {c.momentum} lr {c.lr} ({c.schedule}), weight decay "
+              f"{c.weight_decay}, batch {c.batch_size}; EL2N at epoch {c.score_epoch}")
     if setting == "cifar10s":
-        c = CIFAR10S["quick" if quick else "full"]
         return (f"CIFAR-10S, {mode}: {c.n_train} train / {c.n_test} test images at "
                 f"{c.image_size}px; a {c.orientation} line (value 1.0 white, salience "
                 f"{c.salience}) through the centre on {c.prevalence:.0%} of class {c.target_class} "
                 f"(airplane), placed at random; test: the line stamped on the other classes; "
-                f"model {c.model}, {c.epochs} epochs, SGD Nesterov lr {c.lr} cosine, batch "
-                f"{c.batch_size}; EL2N at epoch {c.score_epoch}; prune per class, retrain fresh.")
-    c = CELEBA["quick" if quick else "full"]
-    return (f"CelebA Male vs Female, spurious = Eyeglasses, {mode}: train {c['counts'][0]} males "
-            f"w/o glasses, {c['counts'][1]} with, {c['counts'][2]} females w/o, 0 with (official "
-            f"train partition, file order); females with glasses of that partition split half to "
-            f"val, half to test; up to {c['max_eval']} test images per group; {c['size']}px after "
-            f"a 178 centre crop; model {c['model']}{' (ImageNet-pretrained)' if c['pretrained'] else ''}, "
-            f"{c['epochs']} epochs, SGD momentum 0.9 lr {c['lr']} ({c['schedule']}), weight decay "
-            f"{c['weight_decay']}, batch {c['batch_size']}; EL2N at epoch {c['score_epoch']}; "
-            "headline: test accuracy of females with glasses at the last epoch.")
-
-
-class _Task:
-    """What the protocol needs from a setting: data, recipe, oracle group and metrics."""
-
-    def fit(self, images, labels, seed, callback=None):
-        m = make_model(self.model, in_channels=images.shape[1], num_classes=self.num_classes,
-                       image_size=images.shape[-1], seed=seed, **self.model_kw)
-        train(m, images, labels, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-              weight_decay=self.weight_decay, schedule=self.schedule, seed=seed,
-              callback=callback, progress=self.progress, desc=self.desc)
-        return m
-
-
-class _Cifar10S(_Task):
-    headline = "smr"
-
-    def __init__(self, cfg, seed, root, download, progress):
-        self.cfg = cfg.replace(seed=seed)
-        self.sc, _ = build_scenario(self.cfg, root=root, download=download)
-        self.images, self.labels = self.sc.train.images, self.sc.train.labels
-        self.num_classes = self.sc.train.num_classes
-        self.oracle = self.sc.carrier.numpy()
-        c = self.cfg
-        self.model, self.model_kw, self.epochs = c.model, {}, c.epochs
-        self.batch_size, self.lr, self.weight_decay = c.batch_size, c.lr, c.weight_decay
-        self.schedule, self.score_epoch, self.progress, self.desc = "cosine", c.score_epoch, progress, ""
-
-    def evaluate(self, model):
-        return evaluate(model, self.sc)
-
-
-class _CelebA(_Task):
-    headline = "female_glasses_accuracy"
-
-    def __init__(self, recipe, seed, root, download, progress):
-        from .celeba import load_celeba
-
-        # uint8 images and no validation set: 2.1 GB instead of 10.7 GB at the paper's 224 px
-        self.train_set, _, self.test = load_celeba(root, download=download, size=recipe["size"],
-                                                   counts=recipe["counts"],
-                                                   max_eval=recipe["max_eval"], seed=seed,
-                                                   dtype="uint8", val=False)
-        self.images, self.labels = self.train_set.images, self.train_set.labels
-        self.num_classes = 2
-        self.oracle = (self.train_set.meta["groups"] == 3).numpy()
-        self.model = recipe["model"]
-        self.model_kw = {"pretrained": recipe["pretrained"], "allow_random_init": False}
-        for k in ("epochs", "batch_size", "lr", "weight_decay", "schedule", "score_epoch"):
-            setattr(self, k, recipe[k])
-        self.progress, self.desc = progress, ""
-
-    def evaluate(self, model):
-        pred = predict(model, self.test.images)
-        g = self.test.meta["groups"]
-        acc = group_accuracies(pred, self.test.labels, g, 4)
-        finite = acc[np.isfinite(acc)]
-        return {"average_accuracy": accuracy(pred, self.test.labels),
-                "worst_group_accuracy": float(finite.min()),
-                "group_balanced_accuracy": float(finite.mean()),
-                "female_glasses_accuracy": float(acc[1]),
-                "group_accuracy": [None if math.isnan(a) else float(a) for a in acc]}
+                f"{recipe}; prune per class, retrain fresh.")
+    q = c.n_train // 4
+    return (f"CelebA Male vs Female, spurious = Eyeglasses, {mode}: train {q} males w/o glasses, "
+            f"{q} with, {c.n_train - 2 * q} females w/o, 0 with (official train partition, file "
+            f"order); females with glasses of that partition split half to val, half to test; up "
+            f"to {c.n_test // 4} test images per group; {c.image_size}px after a 178 centre crop; "
+            f"{recipe}; headline: test accuracy of females with glasses at the last epoch.")
 
 
 def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.5),
-              arms=ARMS, root=None, download=False, progress=True, log=print):
-    """Run (or resume) the paper's protocol for ``setting`` and return the summary dict."""
+              arms=ARMS, root=None, download=False, progress=True, log=print, config=None):
+    """Run (or resume) the paper's protocol for ``setting`` and return the summary dict.
+
+    Every step runs through the engine (:func:`spurlab.run`) with its disk cache in ``out``:
+    each finished baseline and arm is one checksummed JSON file there, so a rerun trains
+    nothing that finished, and an interrupted run leaves no half-written file.
+
+    Parameters
+    ----------
+    setting : {'cifar10s', 'celeba'}
+    out : str
+        Output folder (cache files, ``results.json``, ``results.png``).
+    quick : bool
+        The CPU-sized variant (labelled as such).
+    seeds : int
+    prune_ratios : sequence of float in [0, 1)
+    arms : sequence of str
+    root, download
+        Where the data lie, and whether to download missing files.
+    config : Config, optional
+        Use this config instead of the setting's preset (e.g. a smaller one for a test).
+    """
     check_choice("setting", setting, SETTINGS)
     seeds = check_int("seeds", seeds, low=1)
     ratios = [check_fraction("prune_ratio", p, high_open=True) for p in prune_ratios]
+    arms = check_arms(arms)
     for a in arms:
         check_choice("arm", a, ARMS)
     os.makedirs(out, exist_ok=True)
-    cache = ResultCache(out)
     mode = "quick" if quick else "full"
-    text = protocol(setting, quick)
+    cfg = config or setting_config(setting, quick)
+    text = protocol(setting, quick, cfg)
+    headline = HEADLINE[setting]
     log(f"protocol: {text}")
     rows = []
     for seed in range(seeds):
         t0 = time.perf_counter()
-        task = (_Cifar10S(CIFAR10S[mode], seed, root, download, progress) if setting == "cifar10s"
-                else _CelebA(CELEBA[mode], seed, root, download, progress))
-        key = f"{setting}-{mode}-seed{seed}-baseline"
-        base = cache.get(key)
-        if base is None:
-            got = {}
-
-            def cb(epoch, model, got=got, task=task):
-                if epoch == task.score_epoch:
-                    got["s"] = difficulty(model, task.images, task.labels, "el2n")
-
-            task.desc = f"seed {seed} baseline"
-            model = task.fit(task.images, task.labels, seed, cb)
-            base = {"metrics": task.evaluate(model), "scores": got["s"].tolist()}
-            cache.put(key, base)
-        rows.append({"seed": seed, "arm": "baseline", "prune_ratio": 0.0, **base["metrics"]})
-        scores = np.asarray(base["scores"])
-        y = task.labels.numpy()
-        for p in ratios:
-            for arm in arms:
-                key = f"{setting}-{mode}-seed{seed}-p{p:g}-{arm.replace('/', '-')}"
-                res = cache.get(key)
-                if res is None:
-                    strategy = arm.split("/")[0]
-                    within = task.oracle if arm.endswith("/oracle") else None
-                    keep = prune(scores, y, p, strategy=strategy, within=within, seed=seed)
-                    task.desc = f"seed {seed} p={p:g} {arm}"
-                    model = task.fit(task.images[keep], task.labels[keep], seed)
-                    pruned = np.setdiff1d(np.arange(len(y)), keep)
-                    res = {"metrics": task.evaluate(model), "n_kept": int(len(keep)),
-                           "oracle_group_pruned": int(task.oracle[pruned].sum())}
-                    cache.put(key, res)
-                rows.append({"seed": seed, "arm": arm, "prune_ratio": p, **res["metrics"]})
+        c = cfg.replace(seed=seed)
+        sc = build_scenario(c, root=root, download=download)
+        for i, p in enumerate(ratios):
+            r = run(c.replace(prune_ratio=p), scenario=sc, arms=arms, reference=False,
+                    progress=progress, cache_dir=out)
+            if i == 0:
+                rows.append(_row(seed, "baseline", 0.0, r.baseline))
+            rows.extend(_row(seed, a, p, r.arms[a]["metrics"], r.arms[a]) for a in arms)
         log(f"seed {seed} done in {time.perf_counter() - t0:.0f} s")
-    summary = _summarise(rows, task.headline)
-    doc = {"setting": setting, "mode": mode, "protocol": text, "seeds": seeds,
-           "prune_ratios": ratios, "arms": list(arms), "headline": task.headline,
+    summary = _summarise(rows, headline)
+    doc = {"setting": setting, "mode": mode, "protocol": text, "config": cfg.to_string(),
+           "seeds": seeds, "prune_ratios": ratios, "arms": list(arms), "headline": headline,
            "summary": summary, "runs": rows, "environment": environment(torch.device("cpu"))}
     atomic_write_text(os.path.join(out, "results.json"), json.dumps(doc, indent=1))
-    log(_table(summary, task.headline))
-    _figure(summary, task.headline, text, os.path.join(out, "results.png"))
+    log(_table(summary, headline))
+    _figure(summary, headline, text, os.path.join(out, "results.png"))
     return doc
+
+
+def _row(seed, arm, p, metrics, arm_result=None):
+    row = {"seed": seed, "arm": arm, "prune_ratio": p, **metrics,
+           # CelebA's headline: females (class 0) with glasses, group 2*0 + 1
+           "female_glasses_accuracy": metrics["group_accuracy"][1]}
+    if arm_result is not None:
+        row.update(n_kept=arm_result["n_kept"], carriers_pruned=arm_result["carriers_pruned"])
+    return row
 
 
 def _summarise(rows, headline):
@@ -213,9 +136,8 @@ def _summarise(rows, headline):
         out.setdefault(k, {"arm": r["arm"], "prune_ratio": r["prune_ratio"], "values": []})
         out[k]["values"].append(r[headline])
     for v in out.values():
-        a = np.asarray(v["values"], dtype=float)
-        v["mean"] = float(a.mean())
-        v["sd"] = float(a.std(ddof=1)) if len(a) > 1 else 0.0
+        s = summarize(v["values"])
+        v["mean"], v["sd"] = s["mean"], s["sd"]
     return out
 
 

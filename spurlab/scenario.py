@@ -45,6 +45,11 @@ class Scenario:
     target_class : int
     feature : SpuriousFeature
     placement : str
+    clean_train : ImageSet or None
+        The training data without the spurious feature: the no-carrier reference model of
+        :func:`spurlab.run` trains on it. :func:`make_scenario` keeps the unstamped training set;
+        :func:`attribute_scenario` (an attribute cannot be taken off an image) the training set
+        without the carriers. ``None``: the reference drops the carriers.
     """
 
     train: ImageSet
@@ -57,6 +62,13 @@ class Scenario:
     target_class: int
     feature: SpuriousFeature
     placement: str
+    clean_train: ImageSet | None = None
+
+    def reference_train(self):
+        """The reference model's training data: ``clean_train``, else the carriers dropped."""
+        if self.clean_train is not None:
+            return self.clean_train
+        return self.train.subset((~self.carrier).nonzero().flatten())
 
     @property
     def num_groups(self):
@@ -205,7 +217,7 @@ def make_scenario(train, test, feature="line", target_class=0, prevalence=0.3, *
                                  torch.ones(len(test), dtype=torch.long)])
     group_test = ImageSet(gt_x, gt_y, test.classes, None, test.name)
     return Scenario(stamped_train, carrier, train_groups, test, stamped_test, group_test, gt_g,
-                    target_class, feature, placement)
+                    target_class, feature, placement, clean_train=train)
 
 
 def attribute_scenario(train, test, train_attribute, test_attribute, target_class, *,
@@ -258,4 +270,5 @@ def attribute_scenario(train, test, train_attribute, test_attribute, target_clas
     return Scenario(train=train, carrier=a_tr, train_groups=2 * train.labels + a_tr.long(),
                     test=test, stamped_test=stamped, group_test=test,
                     group_test_groups=2 * test.labels + a_te.long(), target_class=c1,
-                    feature=Attribute(name), placement="natural")
+                    feature=Attribute(name), placement="natural",
+                    clean_train=train.subset((~a_tr).nonzero().flatten()))

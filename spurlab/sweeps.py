@@ -1,25 +1,15 @@
-"""Grids of experiments that share work: sweep the prune ratio, the salience or the prevalence
-without retraining what does not change.
+"""Grids of experiments: sweep the prune ratio, the salience or the prevalence over seeds,
+here, in local worker processes or on a Dask cluster.
 
-:func:`spurlab.run` trains everything for one config. Over a grid most of that is repeated:
-
-- the **baseline** (ERM model and its early scores) does not depend on the prune ratio, so it is
-  trained once per setting and every ratio only retrains the pruned arms;
-- the **reference** model (trained without any carrier) does not depend on the spurious feature
-  at all (salience, prevalence, placement, target class), so it is trained once per seed and
-  evaluated on each setting's stamped test set;
-- every pruned arm is kept, so asking for the same setting again is instant.
-
-The numbers are the same as :func:`spurlab.run` gives for the same config (same seeds, same
-recipe); only repeated trainings are skipped. The cache lives in memory for the session
-(:func:`clear_cache` empties it).
+Every point runs through :func:`spurlab.run`, so the engine's cache is shared: the baseline
+(ERM model and early scores) is trained once per setting and reused by every prune ratio and
+arm, and the reference model (which never sees the feature) once per data, recipe and seed.
 
 Examples
 --------
->>> from spurlab import preset
->>> cfg = preset("quick", n_train=600, n_test=120, epochs=2, score_epoch=1)
->>> rs = [run(cfg.replace(prune_ratio=p), ["hardest"], reference=False) for p in (0.1, 0.3)]
->>> [r.config.prune_ratio for r in rs], rs[0].baseline == rs[1].baseline
+>>> rows = grid("n_train=600 n_test=120 epochs=2 score_epoch=1",
+...             {"prune_ratio": [0.1, 0.3]}, seeds=[0], arms=["hardest"], reference=False)
+>>> [r["prune_ratio"] for r in rows], rows[0]["smr_baseline"] == rows[1]["smr_baseline"]
 ([0.1, 0.3], True)
 """
 
@@ -27,200 +17,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 
-from .device import get_device
-from .experiment import Config, Result, _fit, build_scenario, early_scores, environment, evaluate, parse_arm
-from .prune import prune
-from .scores import percentile_within
-
-# knobs that only change what happens after the baseline is trained
-_PRUNE_KNOBS = ("prune_ratio", "strategy", "scope", "jtt_upweight")
-# knobs that only change the spurious feature and its placement: the reference model, trained
-# on the clean data, does not see them (nor the score used for pruning)
-_FEATURE_KNOBS = ("feature", "salience", "target_class", "prevalence", "placement", "band_low",
-                  "band_high", "score", "score_epoch", "score_seeds")
-
-_BASELINES = {}
-_REFERENCES = {}
-_ARMS = {}
-
-
-def _key(config, knobs):
-    return tuple((k, v) for k, v in config.to_dict().items() if k not in knobs)
-
-
-def clear_cache():
-    """Forget every cached baseline, reference model and pruned arm."""
-    _BASELINES.clear()
-    _REFERENCES.clear()
-    _ARMS.clear()
-
-
-def cache_info():
-    """How many baselines, reference models and pruned arms are cached, as a dict."""
-    return {"baselines": len(_BASELINES), "references": len(_REFERENCES), "arms": len(_ARMS)}
-
-
-def _as_config(config):
-    if isinstance(config, str):
-        return Config.from_string(config)
-    if not isinstance(config, Config):
-        raise TypeError(f"config must be a Config or a config string; got {type(config).__name__}")
-    return config
-
-
-def baseline(config, *, device=None, progress=False):
-    """The baseline of ``config`` (cached; the prune knobs are ignored).
-
-    Returns
-    -------
-    dict
-        ``scenario``, ``clean_train``, ``metrics`` (see :func:`spurlab.evaluate`), ``scores``
-        (early score of every training sample, numpy), ``regime_percentile``, ``history`` and
-        ``seconds`` (time it took to train, 0 when cached).
-    """
-    config = _as_config(config)
-    key = _key(config, _PRUNE_KNOBS)
-    if key in _BASELINES:
-        return {**_BASELINES[key], "seconds": 0.0}
-    dev = get_device(device)
-    t = time.perf_counter()
-    sc, clean_train = build_scenario(config, device=dev, progress=progress)
-    model, scores, hist, _ = early_scores(config, sc, device=dev, progress=progress)
-    s_np = scores.numpy().astype(np.float64)
-    c1_idx = np.flatnonzero(sc.train.labels.numpy() == config.target_class)
-    carriers = sc.carrier.numpy()
-    regime = (float(np.mean(percentile_within(s_np, np.flatnonzero(carriers), c1_idx)))
-              if carriers.any() else float("nan"))
-    out = {"scenario": sc, "clean_train": clean_train, "metrics": evaluate(model, sc, device=dev),
-           "scores": s_np, "regime_percentile": regime, "history": hist,
-           "seconds": time.perf_counter() - t}
-    _BASELINES[key] = out
-    return out
-
-
-def reference(config, *, device=None, progress=False):
-    """Metrics of the no-carrier reference model on ``config``'s scenario.
-
-    The model is trained once per data/recipe/seed and re-evaluated for every feature setting.
-    """
-    config = _as_config(config)
-    dev = get_device(device)
-    key = _key(config, _PRUNE_KNOBS + _FEATURE_KNOBS)
-    base = baseline(config, device=dev, progress=progress)
-    if key not in _REFERENCES:
-        clean = base["clean_train"]
-        model, hist = _fit(config, clean.images, clean.labels, clean.num_classes,
-                           seed=config.seed, device=dev, progress=progress, desc="reference")
-        _REFERENCES[key] = (model, hist, {})
-    model, hist, evaluated = _REFERENCES[key]
-    skey = _key(config, _PRUNE_KNOBS)
-    if skey not in evaluated:
-        evaluated[skey] = evaluate(model, base["scenario"], device=dev)
-    return evaluated[skey], hist
-
-
-def _arm(config, name, base, dev, progress):
-    strategy, scope = parse_arm(name)
-    key = (_key(config, ("strategy", "scope", "jtt_upweight")), name)
-    if key in _ARMS:
-        return _ARMS[key]
-    sc = base["scenario"]
-    y = sc.train.labels
-    carriers = sc.carrier.numpy()
-    kw = {"per_class": scope in ("class", "target", "oracle")}
-    if scope == "target":
-        kw["classes"] = [config.target_class]
-    if scope == "oracle":
-        if not carriers.any():
-            raise ValueError("scope='oracle' needs carriers; prevalence is 0")
-        kw["within"] = carriers
-    keep = prune(base["scores"], y.numpy(), config.prune_ratio, strategy=strategy,
-                 seed=config.seed, **kw)
-    t = time.perf_counter()
-    model, hist = _fit(config, sc.train.images[keep], y[keep], sc.train.num_classes,
-                       seed=config.seed, device=dev, progress=progress, desc=f"retrain {name}")
-    pruned = np.setdiff1d(np.arange(len(y)), keep)
-    g = sc.train_groups.numpy()
-    out = {"metrics": evaluate(model, sc, device=dev), "n_kept": int(len(keep)),
-           "carriers_pruned": int(carriers[pruned].sum()),
-           "pruned_by_group": np.bincount(g[pruned], minlength=sc.num_groups).tolist(),
-           "pruned": pruned.tolist(), "history": hist, "seconds": time.perf_counter() - t}
-    _ARMS[key] = out
-    return out
-
-
-def _check_pruning_arms(arms):
-    for name in arms:
-        if parse_arm(name)[0] == "jtt":
-            raise ValueError("arm 'jtt' is not a pruning arm; spurlab.sweeps runs pruning arms "
-                             "(hardest, random, easiest, with /class, /global, /target or "
-                             "/oracle); use spurlab.run for 'jtt'")
-
-
-def run(config, arms=("hardest",), *, reference=True, device=None, progress=False):
-    """:func:`spurlab.run` for pruning arms, reusing cached baselines, references and arms.
-
-    Parameters
-    ----------
-    config : Config or str
-    arms : sequence of str
-        Pruning arms, e.g. ``['hardest', 'random', 'easiest', 'hardest/oracle']``.
-    reference : bool
-        Include the no-carrier reference model (needed for :meth:`Result.excess_removed`).
-    device : str, optional
-    progress : bool
-
-    Returns
-    -------
-    spurlab.Result
-        As from :func:`spurlab.run`; ``timings`` holds the seconds actually spent (0 for
-        cached parts).
-
-    Examples
-    --------
-    >>> r = run("n_train=600 n_test=120 epochs=2 score_epoch=1", ["random"], reference=False)
-    >>> sorted(r.arms), r.reference is None
-    (['random'], True)
-    """
-    config = _as_config(config)
-    arms = list(arms)
-    _check_pruning_arms(arms)  # every arm, before training anything
-    dev = get_device(device)
-    t0 = time.perf_counter()
-    base = baseline(config, device=dev, progress=progress)
-    timings = {"baseline": base["seconds"]}
-    history = {"baseline": base["history"]}
-    results = {}
-    for name in arms:
-        t = time.perf_counter()
-        a = _arm(config, name, base, dev, progress)
-        results[name] = {k: v for k, v in a.items() if k not in ("history", "seconds")}
-        history[name] = a["history"]
-        timings[f"retrain {name}"] = time.perf_counter() - t
-    ref = None
-    if reference:
-        t = time.perf_counter()
-        ref, history["reference"] = reference_metrics(config, device=dev, progress=progress)
-        timings["reference"] = time.perf_counter() - t
-    timings["total"] = time.perf_counter() - t0
-    sc = base["scenario"]
-    return Result(config, base["metrics"], results, ref, base["regime_percentile"],
-                  int(sc.carrier.sum()), sc.describe(), timings, environment(dev), history,
-                  base["scores"].tolist())
-
-
-reference_metrics = reference  # ``run`` has an argument named ``reference``
-
-
-def run_seeds(config, seeds, arms=("hardest",), *, reference=True, device=None, progress=False):
-    """:func:`run` for each seed; returns the list of results."""
-    config = _as_config(config)
-    return [run(config.replace(seed=int(s)), arms, reference=reference, device=device,
-                progress=progress) for s in seeds]
+from .config import Config, as_config
+from .pipeline import PRUNE_KNOBS, check_arms, check_seeds, run
 
 
 def summary_row(result, arms=None):
@@ -254,6 +55,9 @@ def _check_axes(config, axes):
     if not isinstance(axes, dict) or not axes:
         raise ValueError("axes must name at least one config knob with its values, e.g. "
                          f"{{'prune_ratio': [0.1, 0.3]}}; got {axes!r}")
+    if "seed" in axes:
+        raise ValueError("axes must not hold 'seed': give the seeds with seeds= (an axis would "
+                         "silently override them)")
     unknown = [n for n in axes if not hasattr(config, n)]
     if unknown:
         raise ValueError(f"axes must be Config knobs; unknown: {unknown}")
@@ -268,8 +72,8 @@ def _check_axes(config, axes):
 def _tasks(config, axes, seeds):
     """Split a grid into independent tasks: one per seed and setting of the axes that change the
     baseline, each running every value of the prune axes (which reuse that baseline)."""
-    outer = [n for n in axes if n not in _PRUNE_KNOBS]
-    inner = [n for n in axes if n in _PRUNE_KNOBS]
+    outer = [n for n in axes if n not in PRUNE_KNOBS]
+    inner = [n for n in axes if n in PRUNE_KNOBS]
     tasks = []
     for seed in seeds:
         for ov in itertools.product(*(axes[n] for n in outer)):
@@ -292,7 +96,7 @@ def _run_task(config_string, points, arms, reference, device, threads, progress=
     config = Config.from_string(config_string)
     rows = []
     for values in points:
-        result = run(config.replace(**values), arms, reference=reference, device=device,
+        result = run(config.replace(**values), arms=arms, reference=reference, device=device,
                      progress=progress)
         rows.append({**values, **summary_row(result, arms)})
         if on_row is not None:
@@ -318,7 +122,7 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
         Config knob -> values, e.g. ``{"salience": [0.3, 1.0], "prune_ratio": [0.1, 0.4]}``.
     seeds : sequence of int
     arms : sequence of str
-        Pruning arms (see :func:`run`).
+        Arms (see :func:`spurlab.run`).
     reference : bool
         Include the no-carrier reference model. In one process it is trained once per seed;
         with workers, once per task.
@@ -363,12 +167,10 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
     """
     from .device import usable_cpus
 
-    config = _as_config(config)
+    config = as_config(config)
     _check_axes(config, axes)
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed; got an empty sequence")
-    arms = list(arms)
+    seeds = check_seeds(seeds)
+    arms = check_arms(arms)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
@@ -379,7 +181,6 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
                         f"or a concurrent.futures.Executor); got {type(executor).__name__}")
     if executor is not None and workers != 1:
         raise ValueError("give either workers (local processes) or executor, not both")
-    _check_pruning_arms(arms)  # fail before anything is trained or submitted
     tasks = _tasks(config, axes, seeds)
 
     if executor is None and workers == 1:
@@ -468,5 +269,4 @@ def pivot(rows, row_key, col_key, value):
     return rv, cv, mean, sd
 
 
-__all__ = ["baseline", "cache_info", "clear_cache", "grid", "pivot", "reference", "run",
-           "run_seeds", "summary_row"]
+__all__ = ["grid", "pivot", "summary_row"]

@@ -5,6 +5,9 @@ Built on core ipywidgets only (no ipympl: it breaks on Colab). Controls use
 computing the state reads *recomputing...*; errors (bad input, diverged training, Ctrl-C) are
 shown in the output area and the panel stays usable.
 
+Panels compute through the engine (:func:`spurlab.run`, :func:`spurlab.run_seeds`), whose
+cache makes a setting already computed instant.
+
 Tests drive panels without a browser: ``panel.set(salience=0.3)``, then ``panel.run()`` returns
 what the compute function returned.
 
@@ -20,50 +23,13 @@ from __future__ import annotations
 
 import inspect
 import math
-import os
 import time
 
 import ipywidgets as w
 from IPython.display import display
 from traitlets import TraitError
 
-from . import __version__
 from ._validate import check_bool, check_fraction, check_int
-from .cache import ResultCache, cache_key
-from .experiment import Config, Result
-from .experiment import run as run_experiment
-
-_CACHE = {}
-
-
-def cached_run(config, arms, *, reference=True, progress=True, cache_dir=None):
-    """:func:`spurlab.run` with a cache keyed by the config string, the arms and the version:
-    re-displaying a setting already computed returns the same numbers at once.
-
-    Results are kept in memory, and also on disk as checksummed JSON when ``cache_dir`` (or the
-    environment variable ``SPURLAB_CACHE_DIR``) names a folder; a corrupt cache file is
-    recomputed with a warning. An interrupted run (Ctrl-C) caches nothing.
-    """
-    key = cache_key(config.to_string(), list(arms), bool(reference), __version__)
-    if key in _CACHE:
-        return _CACHE[key]
-    folder = cache_dir or os.environ.get("SPURLAB_CACHE_DIR")
-    disk = ResultCache(folder) if folder else None
-    stored = disk.get(key) if disk else None
-    if stored is not None:
-        result = Result.from_dict(stored)
-    else:
-        result = run_experiment(config, arms=list(arms), reference=reference, progress=progress)
-        if disk:
-            disk.put(key, result.to_dict())
-    _CACHE[key] = result
-    return result
-
-
-def run_seeds(config, seeds, arms, *, reference=True, progress=True, cache_dir=None):
-    """Run ``config`` for each seed (cached); return the list of results."""
-    return [cached_run(config.replace(seed=s), arms, reference=reference, progress=progress,
-                       cache_dir=cache_dir) for s in seeds]
 
 
 def slider(description, value, low, high, step, fmt=".2f"):
@@ -272,4 +238,4 @@ class Panel:
         display(self.box)
 
 
-__all__ = ["Panel", "cached_run", "run_seeds", "slider", "Config"]
+__all__ = ["Panel", "slider"]

@@ -5,7 +5,8 @@ import os
 import pytest
 
 from spurlab import Config, Result, run
-from spurlab.experiment import atomic_write_text, parse_arm
+from spurlab.pipeline import parse_arm
+from spurlab.results import atomic_write_text
 
 TINY = "n_train=600 n_test=120 epochs=3 score_epoch=1"
 

@@ -192,8 +192,8 @@ def test_placement_scores_latent_difficulty_or_early_el2n(tmp_path):
     assert s.shape == (200,) and bool((s >= 0).all()) and float(s.std()) > 0
     assert torch.equal(s, sl.placement_scores(cfg, mnist))        # same seed, same scores
     # what build_scenario ranks by: placement='hardest' puts the carriers on the top scores
-    from spurlab.experiment import build_scenario
-    sc, _ = build_scenario(cfg.replace(placement="hardest", target_class=3), root=str(tmp_path))
+    from spurlab import build_scenario
+    sc = build_scenario(cfg.replace(placement="hardest", target_class=3), root=str(tmp_path))
     c1 = (mnist.labels == 3).nonzero().flatten()
     top = c1[s[c1].argsort(descending=True)[:int(sc.carrier.sum())]]
     assert set(top.tolist()) == set(sc.carrier_indices.tolist())

@@ -126,41 +126,49 @@ def _orig_resnet50(weights=None):
 
 
 def test_reproduce_cifar10s_quick_runs_and_resumes(tmp_path, monkeypatch, capsys):
+    import spurlab.pipeline as pipeline
+    from spurlab import clear_cache
+    from spurlab.config import PRESETS
+
     write_cifar(tmp_path / "data", monkeypatch, n_per_batch=60)
     out = tmp_path / "out"
-    monkeypatch.setitem(reproduce.CIFAR10S, "quick",
-                        reproduce.CIFAR10S["quick"].replace(epochs=2, score_epoch=1, n_test=60))
+    monkeypatch.setitem(PRESETS, "cifar10s-quick",
+                        PRESETS["cifar10s-quick"].replace(epochs=2, score_epoch=1, n_test=60))
     rc = main(["reproduce", "cifar10s", "--quick", "--prune-ratios", "0.25", "--out", str(out),
                "--root", str(tmp_path / "data"), "--quiet"])
     text = capsys.readouterr().out
     assert rc == 0 and "QUICK variant" in text and "hardest/oracle" in text
     files = sorted(os.listdir(out))
     assert "results.json" in files and "results.png" in files
-    assert len([f for f in files if f.startswith("cifar10s-quick-seed0")]) == 5  # base + 4 arms
-    mtimes = {f: os.path.getmtime(out / f) for f in files if f.startswith("cifar10s")}
-    # resumable: a second run trains nothing and rewrites no run file
+    runs = [f for f in files if f.startswith(("baseline-", "arm-"))]
+    assert len(runs) == 5  # the baseline + 4 arms, one checksummed file each
+    mtimes = {f: os.path.getmtime(out / f) for f in runs}
+    # resumable from disk alone: a second run (memory cache emptied) trains nothing and rewrites
+    # no run file
+    clear_cache()
     calls = []
-    monkeypatch.setattr(reproduce._Task, "fit", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: calls.append(1))
     assert main(["reproduce", "cifar10s", "--quick", "--prune-ratios", "0.25", "--out",
                  str(out), "--root", str(tmp_path / "data"), "--quiet"]) == 0
     assert calls == []
     assert mtimes == {f: os.path.getmtime(out / f) for f in mtimes}
 
 
-def test_reproduce_celeba_quick_on_tiny_files(tmp_path, monkeypatch):
+def test_reproduce_celeba_quick_on_tiny_files(tmp_path):
+    from spurlab import preset
+
     rng = np.random.default_rng(1)
     groups = np.concatenate([np.repeat([0, 2, 3], [10, 5, 5]), rng.integers(0, 4, 24)])
     part = np.concatenate([np.zeros(20, int), np.zeros(8, int), np.ones(8, int), 2 * np.ones(8, int)])
     groups[20:28] = 1  # females with glasses in the train partition: moved to val/test
     write_celeba(tmp_path, groups, part)
-    monkeypatch.setitem(reproduce.CELEBA, "quick",
-                        {**reproduce.CELEBA["quick"], "counts": (5, 5, 10), "epochs": 2,
-                         "score_epoch": 1, "size": 16})
+    cfg = preset("celeba-quick", n_train=20, n_test=60, epochs=2, score_epoch=1, image_size=16)
     doc = reproduce.reproduce("celeba", out=str(tmp_path / "o"), quick=True, prune_ratios=[0.2],
-                              root=str(tmp_path), progress=False, log=lambda *a: None)
+                              root=str(tmp_path), progress=False, log=lambda *a: None, config=cfg)
     assert doc["headline"] == "female_glasses_accuracy" and "QUICK" in doc["protocol"]
     oracle = [r for r in doc["runs"] if r["arm"] == "hardest/oracle"][0]
     assert 0 <= oracle["female_glasses_accuracy"] <= 1 and len(oracle["group_accuracy"]) == 4
+    assert oracle["carriers_pruned"] == 1          # 0.2 of the 5 males with glasses
 
 
 def test_reproduce_bad_arguments(tmp_path, capsys):
@@ -179,8 +187,7 @@ def test_celeba_module_documents_the_manual_steps():
 def test_celeba_by_name_in_the_pipeline(tmp_path, monkeypatch):
     """preset(mode, dataset='celeba') is the one changed line: sl.run on tiny files in the real
     format, with the carriers and the 'stamped' test set taken from the Eyeglasses attribute."""
-    from spurlab import preset, run
-    from spurlab.experiment import build_scenario
+    from spurlab import build_scenario, preset, run
 
     groups = np.concatenate([np.repeat([0, 2, 3, 1], [40, 20, 20, 8]), np.repeat([0, 1, 2, 3], 4)])
     part = np.concatenate([np.zeros(88, int), np.full(16, 2)])
@@ -189,7 +196,8 @@ def test_celeba_by_name_in_the_pipeline(tmp_path, monkeypatch):
     cfg = preset("quick", dataset="celeba", n_train=80, n_test=60, image_size=16, epochs=2,
                  score_epoch=1)
     assert cfg.target_class == 1
-    sc, no_carriers = build_scenario(cfg)
+    sc = build_scenario(cfg)
+    no_carriers = sc.clean_train
     assert len(sc.train) == 80 and int(sc.carrier.sum()) == 20
     assert sc.train_groups.tolist().count(3) == 20 and not (sc.carrier & (sc.train.labels == 0)).any()
     assert len(no_carriers) == 60 and (no_carriers.labels == 1).sum() == 20

@@ -1,41 +1,19 @@
-"""spurlab.sweeps: the same numbers as spurlab.run, with shared work reused across a grid."""
+"""spurlab.sweeps: grids through the engine, with shared work reused across a grid."""
 
 import math
 
 import pytest
 
-from spurlab import Config, run, sweeps
+from spurlab import Config, cache_info, clear_cache, sweeps
 
 TINY = Config.from_string("n_train=600 n_test=120 epochs=2 score_epoch=1 prune_ratio=0.2")
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    sweeps.clear_cache()
+    clear_cache()
     yield
-    sweeps.clear_cache()
-
-
-def test_same_numbers_as_run_and_reuse():
-    arms = ["hardest", "random", "hardest/oracle"]
-    want = run(TINY, arms=arms, reference=True)
-    got = sweeps.run(TINY, arms, reference=True)
-    assert got.baseline == want.baseline and got.reference == want.reference
-    assert got.arms == want.arms and got.scores == want.scores
-    assert got.regime_percentile == want.regime_percentile and got.carriers == want.carriers
-    assert sweeps.cache_info() == {"baselines": 1, "references": 1, "arms": 3}
-
-    # another ratio: the baseline and the reference are reused, only the arm is retrained
-    other = sweeps.run(TINY.replace(prune_ratio=0.4), ["hardest"], reference=True)
-    assert other.timings["baseline"] == 0.0 and other.baseline == want.baseline
-    assert sweeps.cache_info() == {"baselines": 1, "references": 1, "arms": 4}
-    assert other.arms["hardest"]["n_kept"] < want.arms["hardest"]["n_kept"]
-
-    # another salience: new baseline, same reference model, evaluated on the new scenario
-    strong = TINY.replace(salience=0.9)
-    got = sweeps.run(strong, ["hardest"], reference=True)
-    assert sweeps.cache_info()["references"] == 1
-    assert got.reference == run(strong, arms=[], reference=True).reference
+    clear_cache()
 
 
 def test_grid_rows_and_pivot():
@@ -43,7 +21,7 @@ def test_grid_rows_and_pivot():
                        arms=["hardest", "random"], reference=True)
     assert [(r["salience"], r["prune_ratio"]) for r in rows] == [(0.5, 0.1), (0.5, 0.3),
                                                                  (0.9, 0.1), (0.9, 0.3)]
-    assert sweeps.cache_info()["baselines"] == 2
+    assert cache_info()["baseline"] == 2 and cache_info()["reference-model"] == 1
     for key in ("smr_hardest", "excess_removed_random", "carriers_pruned_hardest", "seed",
                 "regime_percentile", "smr_reference"):
         assert key in rows[0]
@@ -62,16 +40,22 @@ def test_pivot_averages_and_skips_missing():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="jtt"):
-        sweeps.run(TINY, ["jtt"], reference=False)
     with pytest.raises(ValueError, match="strategy"):
-        sweeps.run(TINY, ["hardestt"], reference=False)
+        sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[0], arms=["hardestt"])
     with pytest.raises(ValueError, match="unknown"):
         sweeps.grid(TINY, {"salinece": [0.5]}, seeds=[0])
     with pytest.raises(ValueError, match="axes"):
         sweeps.grid(TINY, {}, seeds=[0])
     with pytest.raises(TypeError, match="config"):
-        sweeps.run(42)
+        sweeps.grid(42, {"prune_ratio": [0.1]}, seeds=[0])
+    # seeds are integers, distinct, and never overridden by an axis
+    with pytest.raises(ValueError, match="seeds must be integers; got 1.9"):
+        sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[1.9, 1.2])
+    with pytest.raises(ValueError, match="seeds must not repeat"):
+        sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[1, 1])
+    with pytest.raises(ValueError, match="axes must not hold 'seed'"):
+        sweeps.grid(TINY, {"seed": [0, 1]}, seeds=[0])
+    assert cache_info() == {}  # nothing was trained
 
 
 # --- scale-out: the same rows from local worker processes and from a Dask cluster ---------------
@@ -88,7 +72,7 @@ def test_tasks_group_prune_settings_under_one_baseline():
 @pytest.fixture(scope="module")
 def local_rows():
     """The grid run here, one thread (float sums can depend on the thread count)."""
-    sweeps.clear_cache()
+    clear_cache()
     return sweeps.grid(TINY, SCALE_AXES, seeds=[0, 1], arms=["hardest"], reference=True, threads=1)
 
 

@@ -101,7 +101,7 @@ def test_uint8_images_train_and_predict_like_their_floats(small_data):
     assert h8 == hf
     assert torch.equal(p8, pf) and torch.equal(e8, ef) and torch.allclose(g8, gf)
     # the packed multi-seed trainer converts uint8 images the same way
-    from spurlab import train_seeds
+    from spurlab.multiseed import train_seeds
     m8, h8s = train_seeds(x8[:256], tr.labels[:256], [0], epochs=1, batch_size=64, progress=False)
     mf, hfs = train_seeds(xf[:256], tr.labels[:256], [0], epochs=1, batch_size=64, progress=False)
     assert h8s == hfs and torch.equal(predict_logits(m8[0], xf[:50]), predict_logits(mf[0], xf[:50]))

@@ -7,9 +7,10 @@ import torch
 matplotlib.use("Agg")
 
 from spurlab.exercises import check  # noqa: E402
-from spurlab.experiment import preset  # noqa: E402
+from spurlab import preset  # noqa: E402
 from spurlab.plotting import OKABE_ITO, bars_with_spread, gallery, plot_result  # noqa: E402
-from spurlab.widgets import Panel, cached_run, run_seeds, slider  # noqa: E402
+from spurlab import run  # noqa: E402
+from spurlab.widgets import Panel, slider  # noqa: E402
 
 
 def _panel(fn=lambda x: x * 2):
@@ -56,15 +57,6 @@ def test_auto_panel_recomputes_on_change():
     assert calls == [3] and p.result == 3
 
 
-def test_cached_run_returns_the_same_object_for_the_same_setting():
-    cfg = preset("quick", n_train=300, n_test=120, epochs=1, score_epoch=1)
-    a = cached_run(cfg, ["hardest"], reference=False, progress=False)
-    b = cached_run(cfg, ["hardest"], reference=False, progress=False)
-    assert a is b
-    rs = run_seeds(cfg, [0, 1], ["hardest"], reference=False, progress=False)
-    assert rs[0] is a and rs[1].config.seed == 1
-
-
 def test_plot_helpers_draw_labelled_figures():
     import matplotlib.pyplot as plt
 
@@ -79,7 +71,7 @@ def test_plot_helpers_draw_labelled_figures():
 
 def test_plot_result_takeaway_uses_the_numbers():
     cfg = preset("quick", n_train=300, n_test=120, epochs=1, score_epoch=1)
-    r = cached_run(cfg, ["hardest"], reference=False, progress=False)
+    r = run(cfg, arms=["hardest"], reference=False)
     fig, take = plot_result(r)
     assert f"{r.baseline['smr']:.1%}" in take and "hardest" in take
     assert all(a.get_ylabel() for a in fig.axes) and all(a.get_title() for a in fig.axes)

@@ -1,0 +1,199 @@
+"""What a run produced, and how it is written: :class:`Result`, JSON without pickle, atomic
+files that respect the umask, the run's environment, and mean/spread over seeds.
+
+Examples
+--------
+>>> summarize([0.2, 0.4, float("nan")])["mean"]
+0.30000000000000004
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import __version__
+from .config import Config
+
+
+@dataclass
+class Result:
+    """Everything one run produced; ``to_json``/``save`` write it without pickle.
+
+    ``models`` holds the trained models (``'baseline'``, each arm, ``'reference'``) when
+    :func:`spurlab.run` was called with ``keep_models=True``; it is never serialised.
+    """
+
+    config: Config
+    baseline: dict
+    arms: dict
+    reference: dict | None
+    regime_percentile: float
+    carriers: int
+    scenario: str
+    timings: dict
+    environment: dict
+    history: dict = field(default_factory=dict)
+    scores: list | None = None
+    models: dict | None = field(default=None, repr=False, compare=False)
+
+    def excess_removed(self, arm):
+        """Fraction of the baseline's *excess* SMR (over the no-carrier reference model's SMR)
+        that pruning arm ``arm`` removes; NaN without a reference or without excess."""
+        if self.reference is None:
+            return float("nan")
+        excess = self.baseline["smr"] - self.reference["smr"]
+        if excess <= 0:
+            return float("nan")
+        return (self.baseline["smr"] - self.arms[arm]["metrics"]["smr"]) / excess
+
+    def table(self):
+        """A plain-text table of the headline metrics, one row per model."""
+        rows = []
+        if self.reference is not None:
+            rows.append(("no carriers (reference)", self.reference, None, None))
+        rows.append(("baseline (ERM)", self.baseline, None, None))
+        for name, arm in self.arms.items():
+            label = (f"upweight jtt x{self.config.jtt_upweight}" if name == "jtt"
+                     else f"prune {name} p={self.config.prune_ratio:g}")
+            rows.append((label, arm["metrics"], arm["carriers_pruned"], self.excess_removed(name)))
+        head = (f"{'model':<28} {'clean acc':>9} {'SMR':>7} {'SMR clean':>9} {'worst grp':>9} "
+                f"{'carriers cut':>12} {'excess cut':>10}")
+        lines = [head, "-" * len(head)]
+        for label, m, cut, ex in rows:
+            cut_s = "" if cut is None else f"{cut}/{self.carriers}"
+            ex_s = "" if ex is None or math.isnan(ex) else f"{ex:.0%}"
+            lines.append(f"{label:<28} {m['clean_accuracy']:>9.3f} {m['smr']:>7.3f} "
+                         f"{m['smr_clean']:>9.3f} {m['worst_group_accuracy']:>9.3f} "
+                         f"{cut_s:>12} {ex_s:>10}")
+        lines.append(f"regime: carriers' mean early-{self.config.score.upper()} difficulty "
+                     f"percentile within class {self.config.target_class} is "
+                     f"{self.regime_percentile:.0f} "
+                     f"(~50 = spread evenly, weak signal; low = among the easiest, strong signal)")
+        return "\n".join(lines)
+
+    def to_dict(self):
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "models"}
+        d["config"] = self.config.to_dict()
+        d["config_string"] = self.config.to_string()
+        d["excess_removed"] = {k: self.excess_removed(k) for k in self.arms}
+        return jsonable(d)
+
+    def to_json(self, **kw):
+        return json.dumps(self.to_dict(), **kw)
+
+    def save(self, path):
+        """Write JSON atomically (temporary file, then rename)."""
+        atomic_write_text(path, self.to_json(indent=1))
+
+    @classmethod
+    def from_dict(cls, d):
+        if not isinstance(d, dict):
+            raise TypeError(f"a Result must be read from a dict; got {type(d).__name__}")
+        d = dict(d)
+        d.pop("config_string", None)
+        d.pop("excess_removed", None)
+        names = {f.name for f in dataclasses.fields(cls)} - {"models"}
+        missing = sorted(n for n in names if n not in d and n not in ("history", "scores"))
+        unknown = sorted(set(d) - names)
+        if missing or unknown:
+            raise ValueError(f"not a spurlab Result: missing keys {missing}, unknown keys {unknown}")
+        d["config"] = Config(**d["config"])
+        if d.get("regime_percentile") is None:  # NaN is stored as null in JSON
+            d["regime_percentile"] = float("nan")
+        return cls(**d)
+
+    @classmethod
+    def load(cls, path):
+        """Read a Result written by :meth:`save`; errors name the file and the problem."""
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"result file {os.fspath(path)!r} is not valid JSON ({exc}); was it "
+                             "truncated?") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"result file {os.fspath(path)!r} is not a text JSON file") from None
+        try:
+            return cls.from_dict(doc)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(f"result file {os.fspath(path)!r} does not hold a spurlab Result: "
+                             f"{exc}") from None
+
+
+def jsonable(x):
+    """``x`` with numpy numbers as Python numbers and NaN as ``None`` (JSON ``null``)."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.bool_,)):
+        return bool(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return None if math.isnan(x) else x
+    return x
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename, so a
+    crash never leaves a half-written file. The file gets the permissions a plain ``open``
+    would give (0666 less the umask), so a shared class folder stays readable."""
+    path = os.fspath(path)
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str; got {type(text).__name__}")
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def environment(device):
+    """Versions, device and threads of this process, as a dict (recorded with every result)."""
+    import torch
+
+    return {"spurlab": __version__, "torch": torch.__version__, "python": platform.python_version(),
+            "device": str(device), "threads": torch.get_num_threads()}
+
+
+def summarize(values):
+    """Mean, standard deviation and count of a list of numbers (NaNs and Nones dropped).
+
+    Examples
+    --------
+    >>> summarize([1.0, 3.0])
+    {'mean': 2.0, 'sd': 1.4142135623730951, 'n': 2}
+    """
+    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
+    if len(v) == 0:
+        return {"mean": float("nan"), "sd": float("nan"), "n": 0}
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+            "n": int(len(v))}
+
+
+__all__ = ["Result", "atomic_write_text", "environment", "jsonable", "summarize"]
