@@ -38,6 +38,7 @@ from .datasets import (  # noqa: E402
 )
 from .device import configure_threads, get_device, usable_cpus  # noqa: E402
 from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
+from .lesson import setup as setup_notebook  # noqa: E402
 from .metrics import (  # noqa: E402
                        accuracy,
                        average_accuracy,
@@ -75,7 +76,7 @@ __all__ = [
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",
     "Config", "DEFAULTS", "Result", "evaluate", "placement_scores", "run", "run_seeds", "PRESETS",
     "preset", "summarize", "fit", "baseline", "arm", "reference", "build_scenario", "prune_arm",
-    "regime_percentile", "cache_info", "clear_cache",
+    "regime_percentile", "cache_info", "clear_cache", "setup_notebook",
     "upweight_indices",
     "FEATURES", "Line", "Patch", "Pattern", "SpuriousFeature", "Tint", "make_feature",
     "accuracy", "average_accuracy", "group_accuracies", "group_balanced_accuracy",
