@@ -396,14 +396,15 @@ def baseline(config=None, scenario=None, *, device=None, progress=False, on_epoc
            "errors": errors.tolist(),
            "regime_percentile": regime_percentile(s_np, sc.carrier.numpy(),
                                                   sc.train.labels.numpy(), sc.target_class),
-           "history": hist, "seconds": time.perf_counter() - t, "_model": model}
+           "history": hist, "seconds": time.perf_counter() - t, "_model": model,
+           "config": config.to_dict()}              # provenance of the disk file; not returned
     if cache:
         CACHE.put("baseline", key, out, cache_dir)
     return _public(out, cached=False)
 
 
 def _public(entry, *, cached):
-    out = {k: v for k, v in entry.items() if not k.startswith("_")}
+    out = {k: v for k, v in entry.items() if not k.startswith("_") and k != "config"}
     if "_model" in entry:
         out["model"] = entry["_model"]
     if cached:
@@ -506,7 +507,7 @@ def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
                "pruned_by_group": np.bincount(sc.train_groups.numpy()[pruned],
                                               minlength=sc.num_groups).tolist(),
                "pruned": pruned.tolist()}
-    out.update(history=h, seconds=time.perf_counter() - t, _model=model)
+    out.update(history=h, seconds=time.perf_counter() - t, _model=model, config=config.to_dict())
     if cache:
         CACHE.put("arm", key, out, cache_dir)
     return _public(out, cached=False)
@@ -547,7 +548,8 @@ def reference(config, scenario=None, *, device=None, progress=False, keep_model=
         if cache:
             CACHE.put("reference-model", model_key, trained, memory_only=True)
     out = {"metrics": evaluate(trained["_model"], sc, device=dev), "history": trained["history"],
-           "seconds": time.perf_counter() - t, "_model": trained["_model"]}
+           "seconds": time.perf_counter() - t, "_model": trained["_model"],
+           "config": config.to_dict()}
     if cache:
         CACHE.put("reference", eval_key, out, cache_dir)
     return _public(out, cached=False)
