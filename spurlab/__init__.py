@@ -15,23 +15,21 @@ The public API, in the order of the story::
 Modules: ``config`` (every knob, its default and why; presets), ``pipeline`` (the engine:
 ``fit``, ``build_scenario``, ``baseline``, ``arm``, ``reference``, ``evaluate``, ``run``),
 ``cache`` (memory + checksummed disk cache), ``results`` (``Result``, JSON, atomic files),
-``sweeps`` (grids over seeds and knobs, local or Dask), ``datasets``, ``features``,
-``scenario``, ``models``, ``train``, ``scores``, ``prune``, ``metrics``, ``plotting``,
-``widgets``.
+``sweeps`` (grids over seeds and knobs, local or Dask), ``catalog`` (datasets by name),
+``datasets``, ``features``, ``scenario``, ``models``, ``train``, ``scores``, ``prune``,
+``metrics``, ``plotting``, ``widgets``, ``lesson`` (a notebook's setup).
 """
 
 __version__ = "0.1.0"
 
 from .cache import cache_info, clear_cache  # noqa: E402
+from .catalog import DATASETS, class_names, fetch, load_dataset  # noqa: E402
 from .config import DEFAULTS, PRESETS, Config, preset  # noqa: E402
 from .datasets import (  # noqa: E402
-                       DATASETS,
                        SHAPE_CLASSES,
                        ImageSet,
-                       class_names,
-                       fetch,
+                       as_float,
                        from_tensors,
-                       load_dataset,
                        load_digits,
                        make_shapes,
                        train_test_split,
@@ -66,7 +64,7 @@ from .results import Result, summarize  # noqa: E402
 from .reweight import upweight_indices  # noqa: E402
 from .scenario import PLACEMENTS, Scenario, make_scenario  # noqa: E402
 from .scores import SCORES, ForgettingTracker, difficulty, el2n, grand, loss_scores, margin_scores  # noqa: E402
-from .train import TrainingDiverged, as_float, predict, predict_logits, train  # noqa: E402
+from .train import TrainingDiverged, predict, predict_logits, train  # noqa: E402
 
 train_model = train
 

@@ -18,8 +18,7 @@ import numpy as np
 import torch
 
 from ._validate import check_choice, check_int, check_seed
-from .datasets import ImageSet
-from .train import as_float
+from .datasets import ImageSet, as_float, default_root
 
 PAPER_COUNTS = (2500, 2500, 5000)  # males w/o glasses, males with glasses, females w/o glasses
 GROUP_NAMES = ("female", "female+glasses", "male", "male+glasses")
@@ -165,8 +164,6 @@ def load_celeba(root=None, *, download=False, size=64, counts=PAPER_COUNTS, max_
     (train, val, test) : ImageSet
         Labels 1 = male; ``meta["groups"]`` holds ``2 * male + eyeglasses`` per image.
     """
-    from .real_datasets import default_root
-
     size = check_int("size", size, low=8, high=512)
     check_choice("dtype", dtype, ("float32", "uint8"))
     root = os.path.expanduser(os.fspath(root or default_root()))

@@ -17,7 +17,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 
 from ._validate import check_choice, check_fraction, check_int, check_seed
-from .datasets import DATASETS
+from .catalog import DATASETS
 from .features import FEATURES
 from .models import MODELS
 from .prune import STRATEGIES

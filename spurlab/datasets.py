@@ -9,12 +9,13 @@ Every dataset is an :class:`ImageSet`: one float32 tensor of images in ``[0, 1]`
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from ._validate import check_choice, check_fraction, check_int, check_seed
+from ._validate import check_fraction, check_int, check_seed
 
 SHAPE_CLASSES = ("disk", "square", "triangle", "cross", "ring", "diamond")
 
@@ -65,6 +66,25 @@ class ImageSet:
     def class_counts(self):
         """Number of samples in each class, as a list."""
         return torch.bincount(self.labels, minlength=self.num_classes).tolist()
+
+
+def as_float(images):
+    """Images as float32 in [0, 1]: uint8 images (0-255) divided by 255, exactly as the loaders
+    do; float images unchanged. Training and prediction convert batch by batch, so a large set
+    can stay uint8 (4x less memory, e.g. CelebA at 224 px).
+
+    Examples
+    --------
+    >>> import torch
+    >>> as_float(torch.tensor([0, 51, 255], dtype=torch.uint8)).tolist()
+    [0.0, 0.20000000298023224, 1.0]
+    """
+    return images.float().div_(255.0) if images.dtype == torch.uint8 else images
+
+
+def default_root():
+    """Folder of the downloaded datasets: ``$SPURLAB_DATA`` if set, else ``~/.spurlab/data``."""
+    return os.environ.get("SPURLAB_DATA", os.path.join(os.path.expanduser("~"), ".spurlab", "data"))
 
 
 # --------------------------------------------------------------------------- shapes
@@ -356,113 +376,3 @@ def train_test_split(ds, test_fraction=0.25, *, seed=0):
         tr.append(idx[n_te:])
     tr, te = torch.cat(tr).sort().values, torch.cat(te).sort().values
     return ds.subset(tr), ds.subset(te)
-
-
-DATASETS = ("shapes", "digits", "mnist", "fashion_mnist", "cifar10")
-
-# class names as the loaders return them (torchvision's MNIST names "0 - zero" become "zero")
-CLASS_NAMES = {
-    "shapes": SHAPE_CLASSES,
-    "digits": tuple(str(k) for k in range(10)),
-    "mnist": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
-    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                      "Sneaker", "Bag", "Ankle boot"),
-    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-                "truck"),
-    "celeba": ("female", "male"),
-}
-
-
-def class_names(name):
-    """Class names of a named dataset, in label order, without loading it.
-
-    Examples
-    --------
-    >>> class_names("cifar10")[0], class_names("shapes")[4]
-    ('airplane', 'ring')
-    """
-    check_choice("dataset", name, tuple(CLASS_NAMES))
-    return CLASS_NAMES[name]
-
-
-def fetch(name, *, root=None):
-    """Make sure a named dataset's files are on disk, downloading them once if not.
-
-    A no-op for the datasets that need no files (``'shapes'``, ``'digits'``). The torchvision
-    datasets keep their checksum checks; CelebA's Google Drive download often fails on quota, and
-    the error then lists the manual steps. Returns the data folder (``None`` for no-op datasets).
-
-    Parameters
-    ----------
-    name : {'shapes', 'digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeba'}
-    root : str, optional
-        Data folder (default ``$SPURLAB_DATA``, else ``~/.spurlab/data``).
-
-    Raises
-    ------
-    ConnectionError
-        Files missing and the download failed (no network, quota): says where to put them.
-
-    Examples
-    --------
-    >>> fetch("shapes") is None
-    True
-    """
-    check_choice("dataset", name, DATASETS + ("celeba",))
-    if name in ("shapes", "digits"):
-        return None
-    from .real_datasets import default_root
-
-    root = root or default_root()
-    if name == "celeba":
-        from .celeba import load_celeba
-
-        load_celeba(root, download=True, size=8, counts=(1, 1, 1), max_eval=1)
-    else:
-        load_dataset(name, n_train=60, n_test=60, size=None, root=root, download=True)
-    return root
-
-
-def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0, root=None,
-                 download=False):
-    """Load a named dataset as ``(train, test)``.
-
-    Parameters
-    ----------
-    name : {'shapes', 'digits', 'mnist', 'fashion_mnist', 'cifar10'}
-        ``'shapes'`` (embedded, generated) and ``'digits'`` (scikit-learn, 1,797 images; a
-        stratified 75/25 split, ``n_train``/``n_test`` ignored) need no download. The others
-        come through torchvision (see :func:`spurlab.real_datasets.load_real`): files under
-        ``root``, ``download=True`` to fetch them.
-    n_train, n_test : int
-        Sizes for generated data; random subsets of the real datasets (``None``: all).
-    size : int
-        Image side in pixels (real datasets are resized to it; ``None`` keeps their own).
-    seed : int
-        Same seed, same data.
-    root : str, optional
-        Data folder of the torchvision datasets.
-    download : bool
-        Download missing torchvision files.
-
-    Examples
-    --------
-    >>> train, test = load_dataset("shapes", n_train=600, n_test=120)
-    >>> len(train), len(test)
-    (600, 120)
-    """
-    check_choice("dataset", name, DATASETS)
-    seed = check_seed(seed)
-    if name not in ("shapes", "digits"):
-        from .real_datasets import load_real
-
-        return load_real(name, root=root, download=download, n_train=n_train, n_test=n_test,
-                         size=size, seed=seed)
-    size = 16 if size is None else size
-    if name == "shapes":
-        n_train = check_int("n_train", n_train, low=60)
-        n_test = check_int("n_test", n_test, low=60)
-        ds = make_shapes(n_train + n_test, size=size, seed=seed)
-        idx = torch.arange(len(ds))
-        return ds.subset(idx[:n_train]), ds.subset(idx[n_train:])
-    return train_test_split(load_digits(size), 0.25, seed=seed)

@@ -17,8 +17,8 @@ import os
 from dataclasses import dataclass
 
 from ._validate import check_choice
+from .catalog import DATASETS, class_names, fetch
 from .config import Config, preset
-from .datasets import DATASETS, class_names, fetch
 
 MODES = ("quick", "full", "smoke")
 

@@ -30,8 +30,8 @@ import torch
 from . import __version__
 from ._validate import check_choice, check_seed
 from .cache import CACHE, fingerprint
+from .catalog import load_dataset
 from .config import SCOPES, Config, as_config
-from .datasets import load_dataset
 from .device import get_device
 from .features import make_feature
 from .metrics import (
@@ -178,7 +178,7 @@ def placement_scores(config, train_set, *, device=None, progress=False):
 
     Examples
     --------
-    >>> from spurlab.datasets import load_dataset
+    >>> from spurlab import load_dataset
     >>> cfg = Config(n_train=600, n_test=120)
     >>> train, _ = load_dataset("shapes", n_train=600, n_test=120)
     >>> bool((placement_scores(cfg, train) == train.difficulty).all())

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ._validate import check_choice, check_int, check_seed
-from .datasets import ImageSet
+from .datasets import ImageSet, default_root
 
 REAL_DATASETS = {
     # name: (torchvision class, folder under root, download host)
@@ -29,10 +29,6 @@ REAL_DATASETS = {
                 "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"),
 }
 
-
-def default_root():
-    """``$SPURLAB_DATA`` if set, else ``~/.spurlab/data``."""
-    return os.environ.get("SPURLAB_DATA", os.path.join(os.path.expanduser("~"), ".spurlab", "data"))
 
 
 def _reachable(url, timeout):

@@ -20,7 +20,7 @@ import functools
 import numpy as np
 import torch
 
-from ..datasets import load_dataset
+from ..catalog import load_dataset
 from ..features import Line
 from ..scenario import make_scenario
 from . import check
