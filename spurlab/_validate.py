@@ -87,7 +87,7 @@ def check_bool(name, value):
 def check_finite_values(name, value, *, low=None, high=None):
     """Return ``value`` (a number, a sequence or an array of numbers) as a float32 tensor after
     checking that every entry is finite and, optionally, in ``[low, high]``."""
-    if isinstance(value, (str, bytes)) or isinstance(value, bool):
+    if value is None or isinstance(value, (str, bytes, bool)):
         raise TypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
     try:
         t = torch.as_tensor(np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor)

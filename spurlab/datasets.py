@@ -294,7 +294,7 @@ def from_tensors(images, labels, *, classes=None, difficulty=None, name="custom"
             arr = np.asarray(value)
         except (TypeError, ValueError):
             arr = None
-        if arr is None or arr.dtype == object:
+        if arr is None or arr.dtype.kind not in "biuf":
             raise TypeError(f"{what} must be an array or tensor of numbers; got "
                             f"{type(value).__name__}")
         return torch.as_tensor(arr)

@@ -26,6 +26,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ._validate import check_choice, check_fraction, check_images, check_int, check_labels, check_seed
+from .datasets import as_float  # one definition, in the data layer (also spurlab.train.as_float)
 from .device import get_device
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -34,20 +35,6 @@ _PRECISION = contextvars.ContextVar("spurlab_precision", default="auto")
 
 class TrainingDiverged(RuntimeError):
     """Raised when the training loss becomes NaN or infinite (learning rate too high?)."""
-
-
-def as_float(images):
-    """Images as float32 in [0, 1]: uint8 images (0-255) divided by 255, exactly as the loaders
-    do; float images unchanged. Training and prediction convert batch by batch, so a large set
-    can stay uint8 (4x less memory, e.g. CelebA at 224 px).
-
-    Examples
-    --------
-    >>> import torch
-    >>> as_float(torch.tensor([0, 51, 255], dtype=torch.uint8)).tolist()
-    [0.0, 0.20000000298023224, 1.0]
-    """
-    return images.float().div_(255.0) if images.dtype == torch.uint8 else images
 
 
 @contextlib.contextmanager
@@ -86,8 +73,17 @@ def _autocast(dev, on):
     return torch.autocast(dev.type, dtype=torch.bfloat16) if on else contextlib.nullcontext()
 
 
+def _check_model(model):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (e.g. spurlab.make_model()); got "
+                        f"{type(model).__name__}")
+    return model
+
+
 def _check_images(images, model=None):
     """Check ``images`` for ``model``: see :func:`spurlab._validate.check_images`."""
+    if model is not None:
+        _check_model(model)
     dtype = None
     if model is not None and images is not None and isinstance(images, torch.Tensor):
         p = next(model.parameters(), None)
@@ -135,9 +131,7 @@ def check_model_fits(model, images):
     >>> check_model_fits(make_model(num_classes=6), torch.rand(3, 1, 16, 16))
     (6,)
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module (e.g. spurlab.make_model()); got "
-                        f"{type(model).__name__}")
+    _check_model(model)
     p = next(model.parameters(), None)
     if p is None:
         raise ValueError("model must have parameters; got a model with none")
@@ -237,10 +231,7 @@ def train(model, images, labels, *, epochs=15, batch_size=128, lr=0.05, momentum
     >>> sorted(hist[0])
     ['accuracy', 'epoch', 'loss']
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module (e.g. spurlab.make_model()); got "
-                        f"{type(model).__name__}")
-    labels = _check_data(images, labels, model)
+    labels = _check_data(images, labels, _check_model(model))
     epochs = check_int("epochs", epochs, low=1)
     batch_size = check_int("batch_size", batch_size, low=2)
     lr = check_fraction("lr", lr, high=10.0, low_open=True)

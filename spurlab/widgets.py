@@ -42,6 +42,9 @@ def slider(description, value, low, high, step, fmt=".2f"):
         raise TypeError(f"description must be a string; got {description!r}")
     low = check_fraction("low", low, low=-math.inf, high=math.inf)
     high = check_fraction("high", high, low=-math.inf, high=math.inf)
+    for name, v in (("low", low), ("high", high)):
+        if not math.isfinite(v):
+            raise ValueError(f"{name} must be a finite number; got {v}")
     if not low < high:
         raise ValueError(f"low must be below high; got low={low:g}, high={high:g}")
     step = check_fraction("step", step, low=0, high=high - low, low_open=True)
@@ -223,8 +226,7 @@ class Panel:
                 settled = True
             except Exception as exc:  # noqa: BLE001 - any error of compute is shown, not raised
                 self.error = exc
-                kind = "" if isinstance(exc, (ValueError, TypeError, RuntimeError)) else \
-                    f"{type(exc).__name__}: "
+                kind = "" if isinstance(exc, (ValueError, TypeError)) else f"{type(exc).__name__}: "
                 print(f"error: {kind}{exc}")
                 self._set_status("error: see below; change the settings and press Run", "#D55E00")
                 settled = True
