@@ -1,8 +1,11 @@
-"""Reliability in a classroom: bad inputs, determinism, corrupt caches, interruption."""
+"""Reliability in a classroom: bad inputs, determinism, a tampered cache, interruption.
+
+More: ``test_reliability_inputs.py`` (the table of bad inputs to features, metrics, training,
+models, scores, datasets, device, widget panels and the command line's output files) and
+``test_reliability_engine.py`` (configs, arms, seeds, scenarios, grids, caches, result files).
+"""
 
 import json
-import os
-import warnings
 
 import numpy as np
 import pytest
@@ -125,29 +128,6 @@ def test_same_seed_bit_identical_different_seed_differs():
     assert a.scores != c.scores
 
 
-def test_corrupt_cache_file_is_recomputed_with_a_warning(tmp_path):
-    cfg = sl.preset("quick", **TINY)
-    widgets._CACHE.clear()
-    first = widgets.cached_run(cfg, ["hardest"], reference=False, progress=False,
-                               cache_dir=tmp_path)
-    files = list(tmp_path.glob("*.json"))
-    assert len(files) == 1
-    text = files[0].read_text()
-    files[0].write_text(text[: len(text) // 2])  # truncate
-    widgets._CACHE.clear()
-    with pytest.warns(RuntimeWarning, match="corrupt"):
-        again = widgets.cached_run(cfg, ["hardest"], reference=False, progress=False,
-                                   cache_dir=tmp_path)
-    assert again.baseline == first.baseline
-    # the recomputed file is whole again and loads without a warning
-    widgets._CACHE.clear()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        loaded = widgets.cached_run(cfg, ["hardest"], reference=False, progress=False,
-                                    cache_dir=tmp_path)
-    assert loaded.arms["hardest"]["metrics"] == first.arms["hardest"]["metrics"]
-
-
 def test_tampered_cache_payload_is_not_loaded(tmp_path):
     cache = ResultCache(tmp_path)
     cache.put("k", {"smr": 0.1})
@@ -159,33 +139,11 @@ def test_tampered_cache_payload_is_not_loaded(tmp_path):
     assert not (tmp_path / "k.json").exists()
 
 
-def test_interrupted_run_leaves_nothing_and_the_next_run_works(tmp_path):
-    cfg = sl.preset("quick", **TINY)
-    widgets._CACHE.clear()
-
-    def interrupt(epoch, model):
-        raise KeyboardInterrupt
-
-    orig = widgets.run_experiment
-    widgets.run_experiment = lambda *a, **k: orig(*a, on_epoch=interrupt, **k)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            widgets.cached_run(cfg, ["hardest"], reference=False, progress=False,
-                               cache_dir=tmp_path)
-    finally:
-        widgets.run_experiment = orig
-    assert os.listdir(tmp_path) == []
-    r = widgets.cached_run(cfg, ["hardest"], reference=False, progress=False, cache_dir=tmp_path)
-    assert r.arms["hardest"]["n_kept"] > 0 and len(os.listdir(tmp_path)) == 1
-
-
 def test_cli_interrupt_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
-    import spurlab.experiment as ex
-
-    def boom(*a, **k):
+    def ctrl_c(*a, **k):                       # Ctrl-C as training starts, wherever it is called
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ex, "run", boom)
+    monkeypatch.setattr(torch.optim, "SGD", ctrl_c)
     out = tmp_path / "r.json"
     assert main(["run", "epochs=1 score_epoch=1", "--json", str(out)]) == 130
     assert "interrupted" in capsys.readouterr().err and not out.exists()
