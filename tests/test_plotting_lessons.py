@@ -1,0 +1,192 @@
+"""The plotting helpers notebooks 00-03 share: what they draw equals what they were given, every
+figure is labelled, and bad arguments are refused with a message naming them."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from spurlab.plotting import (  # noqa: E402
+    OKABE_ITO,
+    bars_with_spread,
+    difficulty_grid,
+    gallery,
+    lines_with_spread,
+    stacked_bars,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _hex(color):
+    return matplotlib.colors.to_hex(color)
+
+
+# ------------------------------------------------------------------------------ bars_with_spread
+
+def test_bars_are_the_means_with_one_dot_per_seed_and_the_labels():
+    fig, ax = plt.subplots()
+    means = bars_with_spread(ax, ["easiest", "hardest"], [[0.1, 0.3], [0.5, 0.7, 0.9]],
+                             ylabel="SMR", title="Where the carriers sit", xlabel="carriers",
+                             ylim=(0, 1))
+    assert means == pytest.approx([0.2, 0.7])
+    assert [p.get_height() for p in ax.patches] == pytest.approx([0.2, 0.7])
+    scatters = [c for c in ax.collections if isinstance(c, matplotlib.collections.PathCollection)]
+    dots = np.concatenate([c.get_offsets()[:, 1] for c in scatters])
+    assert sorted(dots.tolist()) == pytest.approx([0.1, 0.3, 0.5, 0.7, 0.9])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["easiest", "hardest"]
+    assert (ax.get_ylabel(), ax.get_xlabel(), ax.get_title()) == ("SMR", "carriers",
+                                                                  "Where the carriers sit")
+    assert ax.get_ylim() == (0, 1)
+    assert [_hex(p.get_facecolor()) for p in ax.patches] == [OKABE_ITO[0].lower(), OKABE_ITO[1].lower()]
+
+
+def test_bars_marks_draw_a_line_across_or_one_per_bar_with_a_legend():
+    fig, ax = plt.subplots()
+    bars_with_spread(ax, ["weak", "strong"], [[40, 50], [10, 12]], ylabel="percentile", title="T",
+                     marks={"50: spread evenly": 50, "floor": [15, 35]})
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["50: spread evenly", "floor"]
+    across = [ln for ln in ax.get_lines() if ln.get_label() == "50: spread evenly"][0]
+    assert list(across.get_ydata()) == [50, 50]
+    per_bar = [c for c in ax.collections if c.get_label() == "floor"][0]
+    ys = sorted({round(float(y), 6) for seg in per_bar.get_segments() for y in seg[:, 1]})
+    assert ys == [15, 35]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"labels": ["a"], "per_label_values": [[1], [2]]}, "one list of values per label"),
+    ({"labels": [], "per_label_values": []}, "at least one bar"),
+    ({"labels": ["a"], "per_label_values": [[]]}, "at least one value per bar"),
+    ({"labels": ["a", "b"], "per_label_values": [[1], [2]], "colors": ["red"]}, "colors must give"),
+    ({"labels": ["a"], "per_label_values": [[1]], "ylim": (1, 0)}, "ylim must have low < high"),
+    ({"labels": ["a"], "per_label_values": [[1]], "marks": {"floor": [1, 2]}}, "marks\\['floor'\\]"),
+])
+def test_bars_refuse_bad_arguments_naming_them(kwargs, match):
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match=match):
+        bars_with_spread(ax, ylabel="y", title="t", **kwargs)
+
+
+# ----------------------------------------------------------------------------- lines_with_spread
+
+def test_lines_are_the_mean_over_seeds_with_a_band_of_one_sd():
+    fig, ax = plt.subplots()
+    runs = np.array([[0.2, 0.4, 0.9], [0.4, 0.6, 0.7]])
+    means = lines_with_spread(ax, [1, 2, 3], {"carriers": runs, "one run": [0.1, 0.2, 0.3]},
+                              xlabel="epoch", ylabel="EL2N", title="T", vlines={"scored here": 2})
+    assert means["carriers"] == pytest.approx(runs.mean(0))
+    line = [ln for ln in ax.get_lines() if ln.get_label() == "carriers"][0]
+    assert list(line.get_ydata()) == pytest.approx(runs.mean(0).tolist())
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    sd = runs.std(0, ddof=1)
+    assert band.max() == pytest.approx((runs.mean(0) + sd).max())
+    assert band.min() == pytest.approx((runs.mean(0) - sd).min())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["carriers", "one run", "scored here"]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("epoch", "EL2N", "T")
+
+
+def test_lines_errorbars_and_dots_show_every_seed():
+    fig, ax = plt.subplots()
+    runs = [[0.1, 0.5], [0.3, 0.9]]
+    lines_with_spread(ax, [20, 80], {"SMR": runs}, xlabel="percentile", ylabel="SMR", title="T",
+                      errorbars=True, dots=True, ylim=(0, 1))
+    scatters = [c for c in ax.collections if isinstance(c, matplotlib.collections.PathCollection)]
+    dots = scatters[0].get_offsets()
+    assert sorted(map(tuple, dots.tolist())) == [(20, 0.1), (20, 0.3), (80, 0.5), (80, 0.9)]
+    assert ax.get_ylim() == (0, 1)
+
+
+@pytest.mark.parametrize("args,match", [
+    (([], {"a": []}), "x must be a non-empty"),
+    (([1, 2], {"a": [1, 2, 3]}), "series\\['a'\\] must be shaped"),
+    (([1, 2], {}), "series must be a non-empty dict"),
+])
+def test_lines_refuse_bad_arguments_naming_them(args, match):
+    fig, ax = plt.subplots()
+    with pytest.raises((ValueError, TypeError), match=match):
+        lines_with_spread(ax, *args, xlabel="x", ylabel="y", title="t")
+
+
+# ----------------------------------------------------------------------- gallery, difficulty_grid
+
+def test_gallery_labels_rows_and_columns():
+    fig = gallery(torch.rand(6, 3, 8, 8), ncols=3, title="G", titles=list("abcdef"),
+                  row_labels=["clean", "with line"], col_labels=["x", "", "z"])
+    assert fig._suptitle.get_text() == "G"
+    assert [fig.axes[i].get_ylabel() for i in (0, 3)] == ["clean", "with line"]
+    assert [fig.axes[i].get_xlabel() for i in (3, 4, 5)] == ["x", "", "z"]
+    assert [a.get_title() for a in fig.axes] == list("abcdef")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"images": torch.rand(2, 8, 8)}, "images must be a \\(N, C, H, W\\)"),
+    ({"titles": ["only one"]}, "titles must hold exactly 2"),
+    ({"row_labels": ["a", "b"]}, "row_labels must hold at most 1"),
+    ({"ncols": 0}, "ncols must be an integer"),
+])
+def test_gallery_refuses_bad_arguments_naming_them(kwargs, match):
+    args = {"images": torch.rand(2, 1, 8, 8), "ncols": 2, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        gallery(args.pop("images"), **args)
+
+
+def test_difficulty_grid_orders_every_class_from_easiest_to_hardest():
+    y = np.repeat([0, 1, 2], 10)
+    scores = np.random.default_rng(0).random(30)
+    fig, grid = difficulty_grid(torch.rand(30, 1, 8, 8), torch.as_tensor(y), scores,
+                                ["disk", "ring", "cross"], ncols=4, title="T")
+    assert grid.shape == (3, 4)
+    for k in range(3):
+        assert (y[grid[k]] == k).all()
+        assert scores[grid[k, 0]] == scores[y == k].min()
+        assert scores[grid[k, -1]] == scores[y == k].max()
+        assert (np.diff(scores[grid[k]]) >= 0).all()
+    assert [fig.axes[4 * k].get_ylabel() for k in range(3)] == ["disk", "ring", "cross"]
+    assert fig.axes[0].get_title() == f"d={scores[grid[0, 0]]:.2f}"
+    assert (fig.axes[8].get_xlabel(), fig.axes[11].get_xlabel()) == ("easier", "harder")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"scores": np.ones(5)}, "scores must hold one finite number per image"),
+    ({"labels": np.array([0, 0, 1, 1, 2, 2])}, "class_names must name every class"),
+    ({"class_names": ["a", "b", "c"]}, "labels must hold every class"),
+    ({"ncols": 1}, "ncols must be an integer in \\[2"),
+])
+def test_difficulty_grid_refuses_bad_arguments_naming_them(kwargs, match):
+    args = {"images": torch.rand(6, 1, 8, 8), "labels": np.array([0, 0, 0, 1, 1, 1]),
+            "scores": np.arange(6.0), "class_names": ["a", "b"], **kwargs}
+    with pytest.raises(ValueError, match=match):
+        difficulty_grid(args.pop("images"), args.pop("labels"), args.pop("scores"),
+                        args.pop("class_names"), **args)
+
+
+# ---------------------------------------------------------------------------------- stacked_bars
+
+def test_stacked_bars_pile_the_parts_and_return_the_totals():
+    fig, ax = plt.subplots()
+    totals = stacked_bars(ax, ["disk", "ring"], {"no line": [10, 7], "carries the line": [0, 3]},
+                          xlabel="class", ylabel="training images", title="Who carries the line")
+    assert totals.tolist() == [10, 10]
+    bars = ax.patches
+    assert [b.get_height() for b in bars] == [10, 7, 0, 3]
+    assert [b.get_y() for b in bars] == [0, 0, 10, 7]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["no line", "carries the line"]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("class", "training images",
+                                                                  "Who carries the line")
+
+
+def test_stacked_bars_refuse_negative_or_misshaped_parts():
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="parts\\['line'\\] must hold one finite non-negative"):
+        stacked_bars(ax, ["a", "b"], {"line": [1, -1]}, xlabel="x", ylabel="y", title="t")
+    with pytest.raises(ValueError, match="parts\\['line'\\]"):
+        stacked_bars(ax, ["a", "b"], {"line": [1]}, xlabel="x", ylabel="y", title="t")
