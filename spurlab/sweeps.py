@@ -22,6 +22,7 @@ import numpy as np
 
 from .config import Config, as_config
 from .pipeline import PRUNE_KNOBS, check_arms, check_seeds, run
+from .results import summarize
 
 
 def summary_row(result, arms=None):
@@ -255,17 +256,13 @@ def pivot(rows, row_key, col_key, value):
     cv = sorted({r[col_key] for r in rows})
     cells = {}
     for r in rows:
-        v = fn(r)
-        if v is not None and not (isinstance(v, float) and math.isnan(v)):
-            cells.setdefault((r[row_key], r[col_key]), []).append(float(v))
+        cells.setdefault((r[row_key], r[col_key]), []).append(fn(r))
     mean = np.full((len(rv), len(cv)), np.nan)
     sd = np.full((len(rv), len(cv)), np.nan)
     for i, a in enumerate(rv):
         for j, b in enumerate(cv):
-            v = cells.get((a, b))
-            if v:
-                mean[i, j] = np.mean(v)
-                sd[i, j] = np.std(v, ddof=1) if len(v) > 1 else 0.0
+            s = summarize(cells.get((a, b), []))          # NaN and None dropped
+            mean[i, j], sd[i, j] = s["mean"], s["sd"]
     return rv, cv, mean, sd
 
 
