@@ -19,9 +19,10 @@ import time
 import numpy as np
 
 from spurlab import Config, run
+from spurlab.config import PAPER_ARMS
 from spurlab.results import atomic_write_text, environment
 
-ARMS = ["hardest", "random", "easiest", "hardest/oracle"]
+ARMS = list(PAPER_ARMS)
 
 
 def claim2(config, k):

@@ -11,12 +11,11 @@ import os
 import sys
 import time
 
-DEMO_ARMS = ("hardest", "random", "easiest", "hardest/oracle")
-
 
 def _run_and_report(config, arms, args):
     from .pipeline import run
     from .plotting import plot_result
+    from .results import save_figure
 
     t = time.perf_counter()
     result = run(config, arms=arms, reference=True, progress=not args.quiet)
@@ -29,11 +28,7 @@ def _run_and_report(config, arms, args):
 
         matplotlib.use("Agg")
         fig, take = plot_result(result)
-        folder = os.path.dirname(os.path.abspath(args.figure))
-        os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, ".tmp-" + os.path.basename(args.figure))
-        fig.savefig(tmp, dpi=120, format=os.path.splitext(args.figure)[1][1:] or "png")
-        os.replace(tmp, args.figure)
+        save_figure(fig, args.figure)
         print(take)
         print(f"figure: {args.figure}")
     if args.json:
@@ -115,7 +110,9 @@ def main(argv=None):
         elif args.command == "demo":
             if args.seed < 0:
                 raise ValueError(f"--seed must be a non-negative integer; got {args.seed}")
-            _run_and_report(Config(seed=args.seed), DEMO_ARMS, args)
+            from .config import PAPER_ARMS
+
+            _run_and_report(Config(seed=args.seed), PAPER_ARMS, args)
         else:
             arms = [a.strip() for a in args.arms.split(",") if a.strip()]
             _run_and_report(Config.from_string(args.config), arms, args)

@@ -25,6 +25,9 @@ from .scores import SCORES
 
 # which samples pruning may remove (see Config)
 SCOPES = ("class", "global", "target", "oracle")
+# the paper's comparison at one prune ratio: label-free hardest, two controls (random, easiest)
+# and oracle pruning within the carriers (the identifiable setting)
+PAPER_ARMS = ("hardest", "random", "easiest", "hardest/oracle")
 # which samples carry the feature; 'indices' (an explicit list) exists only in make_scenario
 CONFIG_PLACEMENTS = ("random", "easiest", "hardest", "band")
 
@@ -294,4 +297,5 @@ def preset(name="quick", **changes):
     return PRESETS[name].replace(**{**base, **changes})
 
 
-__all__ = ["Config", "DEFAULTS", "PRESETS", "DATASET_PRESETS", "SCOPES", "as_config", "preset"]
+__all__ = ["Config", "DEFAULTS", "PAPER_ARMS", "PRESETS", "DATASET_PRESETS", "SCOPES", "as_config",
+           "preset"]

@@ -24,12 +24,12 @@ import time
 import torch
 
 from ._validate import check_choice, check_fraction, check_int
-from .config import preset
+from .config import PAPER_ARMS, preset
 from .pipeline import build_scenario, check_arms, run
-from .results import atomic_write_text, environment, summarize
+from .results import atomic_write_text, environment, save_figure, summarize
 
 SETTINGS = ("cifar10s", "celeba")
-ARMS = ("hardest", "random", "easiest", "hardest/oracle")
+ARMS = PAPER_ARMS
 # the headline metric of each setting: CIFAR-10S the spurious misclassification rate; CelebA
 # the test accuracy of females with glasses (group 2*male + glasses = 1), as the reference code
 HEADLINE = {"cifar10s": "smr", "celeba": "female_glasses_accuracy"}
@@ -170,7 +170,5 @@ def _figure(summary, headline, text, path):
     ax.set_title(text.split(":")[0])
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=110)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)

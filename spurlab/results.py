@@ -173,6 +173,27 @@ def atomic_write_text(path, text):
         raise
 
 
+def save_figure(fig, path, *, dpi=120):
+    """Save a matplotlib figure atomically (a temporary file in the same folder, then a rename;
+    the format from the file's extension, PNG without one), so a crash never leaves half an
+    image. Returns ``path``."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fmt = os.path.splitext(path)[1][1:] or "png"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="." + fmt)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, format=fmt)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
 def environment(device):
     """Versions, device and threads of this process, as a dict (recorded with every result)."""
     import torch
@@ -196,4 +217,4 @@ def summarize(values):
             "n": int(len(v))}
 
 
-__all__ = ["Result", "atomic_write_text", "environment", "jsonable", "summarize"]
+__all__ = ["Result", "atomic_write_text", "environment", "jsonable", "save_figure", "summarize"]
