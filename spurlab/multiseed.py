@@ -206,7 +206,7 @@ def train_seeds(images, labels, seeds, *, model="tiny", num_classes=None, epochs
     """
     seeds = _check_seeds(seeds)
     _check_model_name(model)
-    _check_data(images, labels)
+    labels = _check_data(images, labels)
     epochs = check_int("epochs", epochs, low=1)
     batch_size = check_int("batch_size", batch_size, low=2)
     lr = check_fraction("lr", lr, high=10.0, low_open=True)
