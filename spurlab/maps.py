@@ -1,0 +1,326 @@
+"""Phase and regime maps of a sweep grid (``scripts/phase_diagram.py``, notebook 04).
+
+A grid file holds rows of :func:`spurlab.sweeps.grid` (one per setting and seed) under
+``"phase"`` (salience x prune ratio) and ``"regime"`` (salience x prevalence at a fixed prune
+ratio). :func:`load_grid` finds it (the repository's ``results/``, else GitHub, e.g. on Colab);
+:func:`phase_map` and :func:`regime_map` draw it as coloured cells, each labelled with its value,
+optionally with the live setting of a notebook marked, and return a one-line takeaway;
+:func:`cell_map` is the drawing primitive.
+
+Colours come from the Okabe-Ito palette: :data:`SEQUENTIAL` (white to vermillion) for a rate,
+:data:`DIVERGING` (blue, white, vermillion) for a difference centred on 0.
+
+Examples
+--------
+>>> grid = load_grid()                                      # doctest: +SKIP
+>>> fig, takeaway = phase_map(grid, live={"prune_ratio": 0.25, "salience": 0.5,
+...                                       "smr_hardest": [0.02, 0.03],
+...                                       "smr_random": [0.05, 0.06]})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import urllib.request
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+
+from ._validate import check_bool
+from .plotting import OKABE_ITO
+from .sweeps import pivot
+
+GRID_FILE = "phase_diagram.json"
+GRID_URL = "https://raw.githubusercontent.com/spurlab/spurlab/main/results/"
+
+
+SEQUENTIAL = LinearSegmentedColormap.from_list("okabe_seq", ["#FFFFFF", OKABE_ITO[1], OKABE_ITO[5]])
+DIVERGING = LinearSegmentedColormap.from_list("okabe_div", [OKABE_ITO[0], "#FFFFFF", OKABE_ITO[5]])
+
+
+def load_grid(name=GRID_FILE, *, start=None, url=GRID_URL, timeout=30):
+    """Read a grid file: ``results/<name>`` in ``start`` or a folder above it, else ``url + name``.
+
+    Parameters
+    ----------
+    name : str
+        File name inside ``results/`` (default ``'phase_diagram.json'``).
+    start : str or Path, optional
+        Folder to search from, then its parents (default: the working directory, so a notebook
+        in ``notebooks/`` finds the repository's ``results/``).
+    url : str or None
+        Where to download it from when no local copy exists (default: the repository on
+        GitHub); ``None``: never download.
+    timeout : float
+        Seconds to wait for the download.
+
+    Returns
+    -------
+    dict
+        The JSON content (``"phase"`` and ``"regime"`` grids, ``"mode"``, ``"command"``, ...).
+
+    Raises
+    ------
+    FileNotFoundError
+        Neither a local copy nor the download (says how to make the file).
+
+    Examples
+    --------
+    >>> grid = load_grid(url=None)                              # doctest: +SKIP
+    >>> sorted(grid["phase"]["axes"])                           # doctest: +SKIP
+    ['prune_ratio', 'salience']
+    """
+    if not isinstance(name, str) or not name.endswith(".json") or "/" in name or "\\" in name:
+        raise ValueError(f"name must be a .json file name inside results/ (no folders), e.g. "
+                         f"{GRID_FILE!r}; got {name!r}")
+    if url is not None and not isinstance(url, str):
+        raise TypeError(f"url must be a string or None; got {type(url).__name__}")
+    here = pathlib.Path.cwd() if start is None else pathlib.Path(start)
+    for base in (here, *here.parents):
+        f = base / "results" / name
+        if f.is_file():
+            return json.loads(f.read_text(encoding="utf-8"))
+    if url is None:
+        raise FileNotFoundError(f"results/{name} is not in {here} or a folder above it; run "
+                                f"scripts/phase_diagram.py to make it")
+    try:
+        with urllib.request.urlopen(url + name, timeout=timeout) as f:
+            return json.load(f)
+    except OSError as exc:
+        raise FileNotFoundError(f"results/{name} is not here and could not be downloaded from "
+                                f"{url + name} ({exc}); run scripts/phase_diagram.py") from None
+
+
+def cell_map(ax, xs, ys, values, *, cmap, norm, xlabel, ylabel, title, text=None, below=False):
+    """Coloured squares at numeric ``(x, y)`` grid points, each labelled with its text.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    xs, ys : sequence of float
+        Column and row coordinates.
+    values : array (len(ys), len(xs))
+        Colour of each cell (NaN: drawn without colour).
+    cmap, norm : matplotlib colormap and normalisation
+    xlabel, ylabel, title : str
+    text : array of str (len(ys), len(xs)), optional
+        Label of each cell (default: the value to 2 decimals).
+    below : bool
+        Put the labels just below smaller squares, leaving room for a marker.
+
+    Returns
+    -------
+    matplotlib PathCollection
+        The squares (pass it to ``fig.colorbar``).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> sc = cell_map(ax, [0.1, 0.2], [1.0], np.array([[0.1, 0.3]]), cmap=SEQUENTIAL,
+    ...               norm=plt.Normalize(0, 0.3), xlabel="p", ylabel="salience", title="SMR")
+    >>> [t.get_text() for t in ax.texts]
+    ['0.10', '0.30']
+    """
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(ys), len(xs)):
+        raise ValueError(f"values must have shape (len(ys), len(xs)) = ({len(ys)}, {len(xs)}); "
+                         f"got {values.shape}")
+    if text is None:
+        text = np.vectorize(lambda v: f"{v:.2f}")(values)
+    text = np.asarray(text, dtype=object)
+    if text.shape != values.shape:
+        raise ValueError(f"text must have the shape of values {values.shape}; got {text.shape}")
+    for n, s in (("xlabel", xlabel), ("ylabel", ylabel), ("title", title)):
+        if not isinstance(s, str) or not s:
+            raise ValueError(f"{n} must be a non-empty string; got {s!r}")
+    below = check_bool("below", below)
+    X, Y = np.meshgrid(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+    sc = ax.scatter(X.ravel(), Y.ravel(), c=values.ravel(), cmap=cmap, norm=norm, marker="s",
+                    s=800 if below else 1500, edgecolors="grey")
+    for x, y, t in zip(X.ravel(), Y.ravel(), text.ravel()):
+        ax.annotate(str(t), (x, y), xytext=(0, -20 if below else 0), textcoords="offset points",
+                    ha="center", va="center", fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.margins(0.2)
+    return sc
+
+
+def _rows(grid, key):
+    if not isinstance(grid, dict) or not isinstance(grid.get(key), dict) or not grid[key].get("rows"):
+        raise ValueError(f"grid must be a grid file's content (see load_grid) with rows under "
+                         f"{key!r}; got {type(grid).__name__} with keys "
+                         f"{sorted(grid) if isinstance(grid, dict) else 'none'}")
+    return grid[key]["rows"]
+
+
+def _mean(name, value):
+    v = np.atleast_1d(np.asarray(value, dtype=float))
+    if v.size == 0 or not np.all(np.isfinite(v)):
+        raise ValueError(f"live[{name!r}] must be a number or a non-empty list of numbers (one per "
+                         f"seed); got {value!r}")
+    return float(v.mean()), int(v.size)
+
+
+def _live(live, keys):
+    if live is None:
+        return None
+    if not isinstance(live, dict) or set(keys) - set(live):
+        raise ValueError(f"live must be None or a dict with keys {list(keys)}; got "
+                         f"{live if not isinstance(live, dict) else sorted(live)!r}")
+    return {k: _mean(k, live[k]) for k in keys}
+
+
+def phase_map(grid, *, live=None):
+    """The phase diagram: SMR after pruning the hardest, and hardest minus random, on the
+    salience x prune ratio grid (mean over seeds).
+
+    Parameters
+    ----------
+    grid : dict
+        A grid file's content (:func:`load_grid`) with rows under ``"phase"`` holding
+        ``salience``, ``prune_ratio``, ``smr_baseline``, ``smr_hardest`` and ``smr_random``.
+    live : dict, optional
+        A live setting to mark with a star: ``prune_ratio``, ``salience``, ``smr_hardest`` and
+        ``smr_random`` (numbers, or lists over seeds). Mark it only when it was run on the
+        grid's data and recipe.
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+        Left: SMR after pruning the hardest (column ``p = 0``: the baseline); right: hardest
+        minus random at the same ratio (blue: pruning the hardest does better). ``takeaway``
+        names the saliences where pruning the hardest beats random at every ratio.
+
+    Examples
+    --------
+    >>> rows = [{"salience": s, "prune_ratio": p, "smr_baseline": 0.1, "smr_hardest": h,
+    ...          "smr_random": 0.08} for s, h in ((0.5, 0.02), (1.0, 0.12)) for p in (0.1, 0.3)]
+    >>> fig, takeaway = phase_map({"phase": {"rows": rows}})
+    >>> takeaway.split(";")[0]
+    'Takeaway: pruning the hardest beats random at every ratio for salience 0.5'
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+
+    rows = _rows(grid, "phase")
+    lv = _live(live, ("prune_ratio", "salience", "smr_hardest", "smr_random"))
+    sal, ratios, smr_h, _ = pivot(rows, "salience", "prune_ratio", "smr_hardest")
+    _, _, smr_base, _ = pivot(rows, "salience", "prune_ratio", "smr_baseline")
+    _, _, diff, _ = pivot(rows, "salience", "prune_ratio",
+                          lambda r: r["smr_hardest"] - r["smr_random"])
+    grid_smr = np.column_stack([np.nanmean(smr_base, axis=1), smr_h])     # p = 0: the baseline
+    seq, div = SEQUENTIAL, DIVERGING
+    live_smr = lv["smr_hardest"][0] if lv else np.nan
+    live_diff = live_smr - lv["smr_random"][0] if lv else np.nan
+    norm = plt.Normalize(0, np.nanmax(np.append(grid_smr, live_smr)))
+    lim = np.nanmax(np.abs(np.append(diff, live_diff))) or 1.0
+    dnorm = TwoSlopeNorm(0, -lim, lim)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    n = len({r.get("seed") for r in rows})
+    s = cell_map(axes[0], [0.0, *ratios], sal, grid_smr, cmap=seq, norm=norm, below=True,
+                 xlabel="prune ratio p (0 = baseline)", ylabel="salience of the line",
+                 title=f"SMR after pruning the hardest (mean of {n} seeds)")
+    fig.colorbar(s, ax=axes[0], label="spurious misclassification rate")
+    s = cell_map(axes[1], ratios, sal, diff, cmap=div, norm=dnorm, below=True,
+                 text=np.vectorize(lambda v: f"{v:+.2f}")(diff), xlabel="prune ratio p",
+                 ylabel="salience of the line",
+                 title="SMR: hardest minus random (< 0: hardest better)")
+    fig.colorbar(s, ax=axes[1], label="SMR difference")
+    if lv:
+        p, sl_ = lv["prune_ratio"][0], lv["salience"][0]
+        for ax, v, cm, nm in ((axes[0], live_smr, seq, norm), (axes[1], live_diff, div, dnorm)):
+            ax.scatter([p], [sl_], c=[v], cmap=cm, norm=nm, marker="*", s=300,
+                       edgecolors="black", zorder=3)
+            ax.annotate(f"live ({lv['smr_hardest'][1]} seeds)", (p, sl_), xytext=(10, 8),
+                        textcoords="offset points", fontsize=8)
+    fig.suptitle("Phase diagram (embedded shapes): where pruning the hardest severs the shortcut")
+    fig.tight_layout()
+    works = [f"{v:g}" for v, d in zip(sal, diff) if np.all(d < 0)]
+    fails = [f"{v:g}" for v, d in zip(sal, diff) if np.any(d > 0)]
+    take = (f"Takeaway: pruning the hardest beats random at every ratio for salience "
+            f"{', '.join(works) or 'none'}; it loses to random somewhere for salience "
+            f"{', '.join(fails) or 'none'} (worst cell: {np.nanmax(diff):+.2f} SMR).")
+    if lv:
+        take += (f" Live point (salience {lv['salience'][0]:g}, p = {lv['prune_ratio'][0]:.2f}): "
+                 f"SMR {live_smr:.3f}, hardest minus random {live_diff:+.3f}.")
+    return fig, take
+
+
+def regime_map(grid, *, live=None):
+    """The regime map: hardest minus random SMR on the salience x prevalence grid at a fixed
+    prune ratio, each cell also labelled with the share of the carriers the hardest arm cut and
+    the regime indicator ``r`` (the carriers' mean early-difficulty percentile in c1).
+
+    Parameters
+    ----------
+    grid : dict
+        A grid file's content with rows under ``"regime"`` holding ``salience``,
+        ``prevalence``, ``smr_hardest``, ``smr_random``, ``carriers_pruned_hardest``,
+        ``carriers`` and ``regime_percentile`` (and ``grid["regime"]["fixed"]["prune_ratio"]``).
+    live : dict, optional
+        ``salience`` and ``prevalence`` of a live setting, framed in black.
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+        ``takeaway`` counts the cells where pruning the hardest helps and where it backfires,
+        and compares the carriers cut in each.
+
+    Examples
+    --------
+    >>> rows = [{"salience": s, "prevalence": q, "smr_hardest": h, "smr_random": 0.05,
+    ...          "carriers_pruned_hardest": c, "carriers": 40, "regime_percentile": 50.0}
+    ...         for s, h, c in ((0.5, 0.02, 14), (1.0, 0.09, 3)) for q in (0.3, 0.6)]
+    >>> fig, takeaway = regime_map({"regime": {"rows": rows, "fixed": {"prune_ratio": 0.25}}})
+    >>> takeaway.split(":")[1].strip()[:48]
+    'pruning the hardest helps (beats random) in 2 of'
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+
+    rows = _rows(grid, "regime")
+    lv = _live(live, ("salience", "prevalence"))
+    p_fixed = grid["regime"].get("fixed", {}).get("prune_ratio")
+    if not isinstance(p_fixed, (int, float)):
+        raise ValueError(f"grid['regime']['fixed'] must give the prune_ratio of the map; got "
+                         f"{grid['regime'].get('fixed')!r}")
+    sal, prev, rdiff, _ = pivot(rows, "salience", "prevalence",
+                                lambda r: r["smr_hardest"] - r["smr_random"])
+    _, _, cut, _ = pivot(rows, "salience", "prevalence",
+                         lambda r: r["carriers_pruned_hardest"] / r["carriers"])
+    _, _, regime, _ = pivot(rows, "salience", "prevalence", "regime_percentile")
+    text = np.array([[f"{d:+.2f}\ncut {c:.0%}\nr={g:.0f}" for d, c, g in zip(*t)]
+                     for t in zip(rdiff, cut, regime)])
+    n = len({r.get("seed") for r in rows})
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    lim = np.nanmax(np.abs(rdiff)) or 1.0
+    s = cell_map(ax, prev, sal, rdiff, cmap=DIVERGING, norm=TwoSlopeNorm(0, -lim, lim),
+                 text=text, xlabel="prevalence (share of c1 carrying the line)",
+                 ylabel="salience of the line",
+                 title=f"Hardest minus random SMR at p = {p_fixed:g} (< 0: pruning the hardest helps)")
+    fig.colorbar(s, ax=ax, label=f"SMR difference (mean of {n} seeds)")
+    if lv:
+        ax.scatter([lv["prevalence"][0]], [lv["salience"][0]], marker="s", s=2100,
+                   facecolors="none", edgecolors="black", linewidths=2.5, zorder=3,
+                   label="the live setting")
+        ax.legend(loc="lower right", fontsize=8, markerscale=0.3)
+    fig.tight_layout()
+    bad = [(a, b) for i, a in enumerate(sal) for j, b in enumerate(prev) if rdiff[i, j] > 0]
+
+    def share(mask):
+        return "n/a" if not mask.any() else f"{np.nanmean(cut[mask]):.0%}"
+
+    take = (f"Takeaway: pruning the hardest helps (beats random) in {int(np.sum(rdiff < 0))} of "
+            f"{rdiff.size} cells and backfires in {len(bad)}: "
+            + (", ".join(f"salience {a:g}/prevalence {b:g}" for a, b in bad) or "none")
+            + f". Where it backfires the hardest arm cut {share(rdiff > 0)} of the carriers on "
+            f"average, against {share(rdiff < 0)} where it helps (p = {p_fixed:.0%}).")
+    return fig, take
+
+
+__all__ = ["DIVERGING", "GRID_FILE", "GRID_URL", "SEQUENTIAL", "cell_map", "load_grid",
+           "phase_map", "regime_map"]

@@ -1,0 +1,239 @@
+"""spurlab.maps (grid file, cell maps, phase and regime maps) and the plotting helpers of notebooks
+04-06 (compare_models, seed_values, seeds_table): figures are labelled, the numbers drawn and
+printed are the inputs', bad arguments are named."""
+
+import pathlib
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from spurlab import Config, Result, maps  # noqa: E402
+from spurlab.plotting import compare_models, seed_values, seeds_table  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _phase_rows():
+    """salience 0.5: hardest beats random at both ratios; salience 1.0: it loses at p = 0.3."""
+    rows = []
+    for seed in (0, 1):
+        for s, p, h, r in ((0.5, 0.1, 0.04, 0.08), (0.5, 0.3, 0.02, 0.07),
+                           (1.0, 0.1, 0.20, 0.22), (1.0, 0.3, 0.30, 0.20)):
+            rows.append({"salience": s, "prune_ratio": p, "seed": seed, "smr_baseline": 0.1 * s + seed,
+                         "smr_hardest": h + 0.02 * seed, "smr_random": r + 0.02 * seed})
+    return {"phase": {"rows": rows}}
+
+
+def _regime_rows():
+    rows = []
+    for s, q, h, c, g in ((0.5, 0.3, 0.02, 14, 55.0), (0.5, 0.6, 0.03, 30, 50.0),
+                          (1.0, 0.3, 0.09, 4, 40.0), (1.0, 0.6, 0.04, 20, 45.0)):
+        rows.append({"salience": s, "prevalence": q, "seed": 0, "smr_hardest": h,
+                     "smr_random": 0.05, "carriers_pruned_hardest": c, "carriers": 40,
+                     "regime_percentile": g})
+    return {"regime": {"rows": rows, "fixed": {"prune_ratio": 0.25}}}
+
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+# --------------------------------------------------------------------------- load_grid
+
+def test_load_grid_finds_the_repository_file_from_a_subfolder():
+    grid = maps.load_grid(start=ROOT / "notebooks", url=None)
+    assert grid["phase"]["rows"] and grid["regime"]["rows"]
+    assert grid["regime"]["fixed"]["prune_ratio"] == 0.25
+
+
+def test_load_grid_missing_and_bad_names(tmp_path):
+    with pytest.raises(FileNotFoundError, match="scripts/phase_diagram.py"):
+        maps.load_grid(start=tmp_path, url=None)
+    for bad in ("../secret.json", "grid.txt", 3):
+        with pytest.raises(ValueError, match="name must be a .json file name"):
+            maps.load_grid(bad, start=tmp_path, url=None)
+    with pytest.raises(TypeError, match="url must be a string or None"):
+        maps.load_grid(start=tmp_path, url=5)
+
+
+def test_load_grid_reads_a_local_copy(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "g.json").write_text('{"phase": {"rows": [1]}}')
+    assert maps.load_grid("g.json", start=tmp_path / "a" / "b", url=None) == {"phase": {"rows": [1]}}
+
+
+# --------------------------------------------------------------------------- cell_map
+
+def test_cell_map_labels_every_cell_with_its_value():
+    fig, ax = plt.subplots()
+    values = np.array([[0.1, 0.25], [np.nan, 0.5]])
+    sc = maps.cell_map(ax, [0.1, 0.3], [0.5, 1.0], values, cmap=maps.SEQUENTIAL,
+                       norm=plt.Normalize(0, 0.5), xlabel="p", ylabel="salience", title="SMR")
+    assert _texts(ax) == ["0.10", "0.25", "nan", "0.50"]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("p", "salience", "SMR")
+    assert len(sc.get_offsets()) == 4
+    np.testing.assert_allclose(sc.get_offsets()[1], [0.3, 0.5])
+
+
+def test_cell_map_refuses_mismatched_shapes_and_missing_labels():
+    fig, ax = plt.subplots()
+    kw = dict(cmap=maps.SEQUENTIAL, norm=plt.Normalize(0, 1), xlabel="p", ylabel="s", title="t")
+    with pytest.raises(ValueError, match=r"values must have shape .* = \(1, 2\); got \(2, 1\)"):
+        maps.cell_map(ax, [0.1, 0.2], [1.0], np.zeros((2, 1)), **kw)
+    with pytest.raises(ValueError, match="text must have the shape of values"):
+        maps.cell_map(ax, [0.1, 0.2], [1.0], np.zeros((1, 2)), text=np.array([["a"]]), **kw)
+    with pytest.raises(ValueError, match="xlabel must be a non-empty string"):
+        maps.cell_map(ax, [0.1, 0.2], [1.0], np.zeros((1, 2)), **{**kw, "xlabel": ""})
+
+
+# --------------------------------------------------------------------------- phase and regime
+
+def test_phase_map_draws_the_grid_means_and_names_where_pruning_works():
+    live = {"prune_ratio": 0.3, "salience": 0.5, "smr_hardest": [0.01, 0.03],
+            "smr_random": [0.05, 0.07]}
+    fig, take = maps.phase_map(_phase_rows(), live=live)
+    left, right = fig.axes[:2]                         # two maps (then two colour bars)
+    assert left.get_xlabel() == "prune ratio p (0 = baseline)"
+    assert left.get_ylabel() == right.get_ylabel() == "salience of the line"
+    assert "mean of 2 seeds" in left.get_title() and "hardest minus random" in right.get_title()
+    # left: p = 0 is the baseline (mean over seeds of 0.1 * s + seed), then smr_hardest means
+    assert _texts(left)[:6] == ["0.55", "0.05", "0.03", "0.60", "0.21", "0.31"]
+    # right: hardest - random (the seed offsets cancel)
+    assert _texts(right)[:4] == ["-0.04", "-0.05", "-0.02", "+0.10"]
+    assert "live (2 seeds)" in _texts(left) and "live (2 seeds)" in _texts(right)
+    assert take.startswith("Takeaway: pruning the hardest beats random at every ratio for "
+                           "salience 0.5; it loses to random somewhere for salience 1 "
+                           "(worst cell: +0.10 SMR).")
+    assert "SMR 0.020, hardest minus random -0.040" in take
+
+
+def test_phase_map_without_live_marks_nothing_and_checks_its_inputs():
+    fig, take = maps.phase_map(_phase_rows())
+    assert not any("live" in t for ax in fig.axes for t in _texts(ax))
+    assert "Live point" not in take
+    with pytest.raises(ValueError, match="rows under 'phase'"):
+        maps.phase_map({"regime": {}})
+    with pytest.raises(ValueError, match=r"live must be None or a dict with keys"):
+        maps.phase_map(_phase_rows(), live={"salience": 0.5})
+    with pytest.raises(ValueError, match=r"live\['smr_hardest'\] must be a number"):
+        maps.phase_map(_phase_rows(), live={"prune_ratio": 0.3, "salience": 0.5,
+                                            "smr_hardest": [], "smr_random": 0.1})
+
+
+def test_regime_map_cells_and_takeaway():
+    fig, take = maps.regime_map(_regime_rows(), live={"salience": 0.5, "prevalence": 0.3})
+    ax = fig.axes[0]
+    assert _texts(ax)[0] == "-0.03\ncut 35%\nr=55" and _texts(ax)[2] == "+0.04\ncut 10%\nr=40"
+    assert ax.get_xlabel().startswith("prevalence") and ax.get_ylabel() == "salience of the line"
+    assert "p = 0.25" in ax.get_title()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["the live setting"]
+    assert take == ("Takeaway: pruning the hardest helps (beats random) in 3 of 4 cells and "
+                    "backfires in 1: salience 1/prevalence 0.3. Where it backfires the hardest arm "
+                    "cut 10% of the carriers on average, against 53% where it helps (p = 25%).")
+    with pytest.raises(ValueError, match="must give the prune_ratio"):
+        maps.regime_map({"regime": {"rows": _regime_rows()["regime"]["rows"]}})
+
+
+def test_the_shipped_grid_shows_what_notebook_04_says():
+    """Notebook 04's prose: pruning the hardest works for faint and moderate lines at every
+    ratio, and backfires (for some cells) only with the fully opaque line."""
+    grid = maps.load_grid(start=ROOT, url=None)
+    _, take = maps.phase_map(grid)
+    assert "at every ratio for salience 0.3, 0.5;" in take
+    _, take = maps.regime_map(grid)
+    bad = take.split("backfires in ")[1].split(". Where")[0]
+    assert bad.split(":")[1].strip() and all(c.strip().startswith("salience 1/")
+                                             for c in bad.split(":")[1].split(","))
+
+
+# --------------------------------------------------------------------------- models over seeds
+
+def _metrics(smr, acc=0.9, wga=0.6):
+    return {"smr": smr, "smr_clean": 0.01, "clean_accuracy": acc, "worst_group_accuracy": wga,
+            "group_balanced_accuracy": 0.8, "group_accuracy": []}
+
+
+def _result(seed, base, hard, rand, ref=0.02, carriers=40):
+    arms = {"hardest": {"metrics": _metrics(hard, 0.85), "carriers_pruned": 10 + seed, "n_kept": 90},
+            "random": {"metrics": _metrics(rand), "carriers_pruned": 8, "n_kept": 90}}
+    return Result(Config(seed=seed, prune_ratio=0.25), _metrics(base), arms, _metrics(ref), 50.0 + seed,
+                  carriers, "", {}, {})
+
+
+RESULTS = [_result(0, 0.20, 0.04, 0.18), _result(1, 0.10, 0.02, 0.12)]
+
+
+def test_seed_values_are_the_results_numbers():
+    v = seed_values(RESULTS, metrics=("smr", "carriers_cut"))
+    assert list(v) == ["no carriers", "baseline", "hardest", "random"]
+    assert v["baseline"]["smr"] == [0.20, 0.10] and v["no carriers"]["smr"] == [0.02, 0.02]
+    assert v["hardest"] == {"smr": [0.04, 0.02], "carriers_cut": [10 / 40, 11 / 40]}
+    assert "carriers_cut" not in v["baseline"]
+
+
+def test_compare_models_draws_means_labels_and_the_prune_ratio():
+    fig, v = compare_models(RESULTS, metrics=("smr", "clean_accuracy", "carriers_cut"),
+                            labels={"baseline": "ERM"}, title="three panels")
+    smr_ax, acc_ax, cut_ax = fig.axes
+    assert [t.get_text() for t in smr_ax.get_xticklabels()] == ["no carriers", "ERM",
+                                                                "prune\nhardest", "prune\nrandom"]
+    np.testing.assert_allclose([b.get_height() for b in smr_ax.patches], [0.02, 0.15, 0.03, 0.15])
+    assert smr_ax.get_ylabel() == "spurious misclassification rate" and smr_ax.get_title()
+    assert acc_ax.get_ylim()[1] == 1.0 and acc_ax.get_xlabel() == "model (each trained from scratch)"
+    # the carriers panel shows the arms only, with p as a dashed line
+    np.testing.assert_allclose([b.get_height() for b in cut_ax.patches], [0.2625, 0.2])
+    assert cut_ax.get_lines()[-1].get_ydata()[0] == 0.25 and cut_ax.get_xlabel() == "pruning arm"
+    assert fig._suptitle.get_text() == "three panels"
+    assert v["random"]["clean_accuracy"] == [0.9, 0.9]
+
+
+def test_compare_models_into_given_axes_and_jtt_label():
+    res = _result(0, 0.2, 0.1, 0.1)
+    res.arms["jtt"] = {"metrics": _metrics(0.15), "carriers_pruned": 0, "n_kept": 120}
+    fig, ax = plt.subplots()
+    got, _ = compare_models([res], ["jtt"], metrics=["smr"], reference=False, axes=[ax])
+    assert got is fig and fig._suptitle is None
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["baseline", "JTT x5"]
+
+
+def test_compare_models_names_bad_arguments():
+    with pytest.raises(TypeError, match="results must be a non-empty list of spurlab Result"):
+        compare_models([])
+    with pytest.raises(ValueError, match=r"arms must be arms of every result; \['easiest'\]"):
+        compare_models(RESULTS, ["easiest"])
+    with pytest.raises(TypeError, match="arms must be a list of arm names"):
+        compare_models(RESULTS, "hardest")
+    with pytest.raises(ValueError, match="metrics must be a non-empty list of names among"):
+        compare_models(RESULTS, metrics=("accuracy",))
+    with pytest.raises(ValueError, match="labels must be a dict keyed by models"):
+        compare_models(RESULTS, labels={"ERM": "x"})
+    with pytest.raises(ValueError, match="axes must hold one Axes per metric"):
+        compare_models(RESULTS, axes=[plt.subplots()[1]])
+    no_ref = _result(0, 0.2, 0.1, 0.1)
+    no_ref.reference = None
+    with pytest.raises(ValueError, match="reference=True needs results run with the no-carrier"):
+        compare_models([no_ref])
+    assert compare_models([no_ref], reference=False)[1]["baseline"]["smr"] == [0.2]
+
+
+def test_seeds_table_prints_the_means_and_spread_of_the_inputs():
+    table = seeds_table(RESULTS)
+    lines = table.splitlines()
+    assert lines[0].split()[:2] == ["model", "SMR"] and len(lines) == 6
+    base = lines[2].split()
+    assert base[:4] == ["baseline", "0.150", "±", "0.071"]       # mean and sd of 0.20 and 0.10
+    hard = lines[3]
+    ex = [(0.20 - 0.04) / (0.20 - 0.02), (0.10 - 0.02) / (0.10 - 0.02)]
+    assert f"{np.mean(ex):6.1%}" in hard and "10/40" in hard       # carriers: mean of 10 and 11 -> 10
+    assert lines[-1].startswith("regime indicator") and "per seed: 50, 51" in lines[-1]
