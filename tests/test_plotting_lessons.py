@@ -14,6 +14,7 @@ from spurlab.plotting import (  # noqa: E402
     OKABE_ITO,
     bars_with_spread,
     difficulty_grid,
+    flip_gallery,
     gallery,
     lines_with_spread,
     stacked_bars,
@@ -190,3 +191,57 @@ def test_stacked_bars_refuse_negative_or_misshaped_parts():
         stacked_bars(ax, ["a", "b"], {"line": [1, -1]}, xlabel="x", ylabel="y", title="t")
     with pytest.raises(ValueError, match="parts\\['line'\\]"):
         stacked_bars(ax, ["a", "b"], {"line": [1]}, xlabel="x", ylabel="y", title="t")
+
+
+# ---------------------------------------------------------------------------------- flip_gallery
+
+class _LineReader(torch.nn.Module):
+    """Predicts class ``c1`` when the centre row is bright (the line), else the class whose
+    number is written in the top-left pixel (x 10)."""
+
+    def __init__(self, c1, k):
+        super().__init__()
+        self.c1, self.k = c1, k
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        row = x.shape[-2] // 2
+        line = x[:, 0, row].mean(1) > 0.95
+        cls = torch.where(line, torch.full_like(line, self.c1, dtype=torch.long),
+                          (x[:, 0, 0, 0] * 10).round().long())
+        return torch.nn.functional.one_hot(cls, self.k).float() + 0 * self.dummy
+
+
+def _scenario(n_per_class=6, k=3, c1=2):
+    import spurlab as sl
+
+    y = torch.arange(k).repeat_interleave(n_per_class)
+    x = torch.rand(len(y), 1, 8, 8) * 0.5
+    x[:, 0, 0, 0] = y / 10
+    data = sl.from_tensors(x, y)
+    return sl.make_scenario(data, data, sl.Line(salience=1.0), target_class=c1, prevalence=0.5)
+
+
+def test_flip_gallery_counts_the_predictions_the_line_flips():
+    sc = _scenario()
+    model = _LineReader(2, 3)
+    fig, info = flip_gallery(model, sc, ["a", "b", "c"], n=4, title="T")
+    other = (sc.test.labels != 2).numpy()
+    assert info["n_other"] == other.sum() == 12
+    assert (info["clean_pred"] == sc.test.labels.numpy()[other]).all()     # the top-left pixel
+    assert (info["lined_pred"] == 2).all() and info["flipped"] == 12     # the line flips them all
+    assert [a.get_ylabel() for a in fig.axes[::4]] == ["clean", "with line"]
+    titles = [a.get_title() for a in fig.axes]
+    assert titles[4:] == ["c"] * 4 and all(t in ("a", "b") for t in titles[:4])
+    assert all(a.get_xlabel().startswith("true: ") for a in fig.axes[4:])
+    assert fig._suptitle.get_text() == "T"
+
+
+def test_flip_gallery_refuses_bad_arguments_naming_them():
+    sc = _scenario()
+    with pytest.raises(ValueError, match="class_names must hold exactly 3"):
+        flip_gallery(_LineReader(2, 3), sc, ["a", "b"])
+    with pytest.raises(ValueError, match="n must be at most the 12"):
+        flip_gallery(_LineReader(2, 3), sc, ["a", "b", "c"], n=20)
+    with pytest.raises(ValueError, match="n must be an integer"):
+        flip_gallery(_LineReader(2, 3), sc, ["a", "b", "c"], n=1)
