@@ -516,3 +516,188 @@ def flip_gallery(model, scenario, class_names, *, n=10, seed=0, title=None, devi
                                   f"predicted {names[c1]!r}"))
     return fig, {"flipped": int(len(flipped)), "n_other": int(len(truth)), "clean_pred": clean_pred,
                  "lined_pred": lined_pred, "truth": truth}
+
+
+# --- notebooks 04-06: models compared over seeds (figure and table)
+
+METRIC_LABELS = {
+    "smr": ("spurious misclassification rate", "Stamped non-c1 test images predicted c1"),
+    "smr_clean": ("share predicted c1 (clean images)", "Clean non-c1 test images predicted c1"),
+    "clean_accuracy": ("average accuracy (clean test set)", "Average accuracy"),
+    "group_balanced_accuracy": ("group-balanced accuracy", "Group-balanced accuracy"),
+    "worst_group_accuracy": ("worst-group accuracy", "Worst-group accuracy"),
+    "carriers_cut": ("share of the carriers pruned", "Which samples pruning removed"),
+}
+
+
+def _check_results(results, arms, reference):
+    from .results import Result
+
+    if isinstance(results, Result):
+        results = [results]
+    results = list(results) if hasattr(results, "__iter__") else results
+    if not isinstance(results, list) or not results or not all(isinstance(r, Result) for r in results):
+        raise TypeError(f"results must be a non-empty list of spurlab Result objects (sl.run, "
+                        f"sl.run_seeds); got {results!r:.80}")
+    arms = list(results[0].arms) if arms is None else arms
+    if isinstance(arms, str) or not all(isinstance(a, str) for a in arms):
+        raise TypeError(f"arms must be a list of arm names, e.g. ['hardest']; got {arms!r}")
+    for r in results:
+        missing = [a for a in arms if a not in r.arms]
+        if missing:
+            raise ValueError(f"arms must be arms of every result; {missing} not in the arms "
+                             f"{list(r.arms)} of the run with seed {r.config.seed}")
+    if not isinstance(reference, bool):
+        raise TypeError(f"reference must be True or False; got {reference!r}")
+    if reference and any(r.reference is None for r in results):
+        raise ValueError("reference=True needs results run with the no-carrier reference "
+                         "(sl.run(..., reference=True)); pass reference=False")
+    return results, list(arms)
+
+
+def seed_values(results, arms=None, *, metrics=("smr", "clean_accuracy", "worst_group_accuracy"),
+                reference=True):
+    """Per-seed values of each model's metrics: ``values[model][metric]`` is a list over seeds.
+
+    Models: ``'no carriers'`` (the reference, with ``reference``), ``'baseline'`` and each arm.
+    ``'carriers_cut'`` (the share of the carriers an arm pruned) exists for the arms only.
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1])   # doctest: +SKIP
+    >>> seed_values(rs, ["hardest"])["hardest"]["smr"]                             # doctest: +SKIP
+    [0.01, 0.02]
+    """
+    results, arms = _check_results(results, arms, reference)
+    if isinstance(metrics, str) or not metrics or any(m not in METRIC_LABELS for m in metrics):
+        raise ValueError(f"metrics must be a non-empty list of names among {list(METRIC_LABELS)}; "
+                         f"got {metrics!r}")
+
+    def value(r, model, k):
+        if k == "carriers_cut":
+            return r.arms[model]["carriers_pruned"] / r.carriers if r.carriers else math.nan
+        m = (r.reference if model == "no carriers" else r.baseline if model == "baseline"
+             else r.arms[model]["metrics"])
+        return m[k]
+
+    models = (["no carriers"] if reference else []) + ["baseline"] + arms
+    return {mo: {k: [value(r, mo, k) for r in results] for k in metrics
+                 if k != "carriers_cut" or mo in arms} for mo in models}
+
+
+def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "worst_group_accuracy"),
+                   reference=True, labels=None, colors=None, axes=None, title=None):
+    """One panel per metric, one bar per model (the no-carrier reference, the baseline, each
+    arm): the mean over seeds, the sd as an error bar, and each seed as a dot.
+
+    Parameters
+    ----------
+    results : list of Result
+        One per seed (:func:`spurlab.run_seeds`), with the same arms.
+    arms : list of str, optional
+        Arms to show (default: those of the first result).
+    metrics : sequence of str
+        Keys of :data:`METRIC_LABELS`: ``'smr'``, ``'smr_clean'``, ``'clean_accuracy'``,
+        ``'group_balanced_accuracy'``, ``'worst_group_accuracy'``, or ``'carriers_cut'`` (arms
+        only, with the prune ratio as a dashed line).
+    reference : bool
+        Show the no-carrier reference model (the results must have it).
+    labels, colors : dict, optional
+        Model name (``'no carriers'``, ``'baseline'``, an arm) -> bar label / colour, overriding
+        the defaults (``'prune\\nhardest'``, ``'JTT x5'``; Okabe-Ito in model order).
+    axes : sequence of matplotlib Axes, optional
+        Draw into these (one per metric) instead of a new figure.
+    title : str, optional
+        Figure title (default: the number of seeds and how to read the bars).
+
+    Returns
+    -------
+    fig, values
+        The figure and :func:`seed_values` (``values[model][metric]``, lists over seeds).
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1],
+    ...                arms=["hardest", "random"])                                 # doctest: +SKIP
+    >>> fig, v = compare_models(rs, metrics=("smr", "carriers_cut"))              # doctest: +SKIP
+    >>> sorted(v["hardest"])                                                       # doctest: +SKIP
+    ['carriers_cut', 'smr']
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    values = seed_values(results, arms, metrics=metrics, reference=reference)
+    results, arms = _check_results(results, arms, reference)
+    models = list(values)
+    for name, d in (("labels", labels), ("colors", colors)):
+        if d is not None and (not isinstance(d, dict) or set(d) - set(models)):
+            raise ValueError(f"{name} must be a dict keyed by models among {models}; got {d!r}")
+    jtt = f"JTT x{results[0].config.jtt_upweight}"
+    lab = {m: m if m in ("no carriers", "baseline") else jtt if m == "jtt" else f"prune\n{m}"
+           for m in models} | (labels or {})
+    col = {m: OKABE_ITO[i % len(OKABE_ITO)] for i, m in enumerate(models)} | (colors or {})
+    if axes is None:
+        fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics) + 0.6, 3.9),
+                                 squeeze=False)
+        axes, own = list(axes[0]), True
+    else:
+        axes, own = list(np.atleast_1d(axes)), False
+        if len(axes) != len(metrics):
+            raise ValueError(f"axes must hold one Axes per metric ({len(metrics)}); got {len(axes)}")
+    p = results[0].config.prune_ratio
+    for ax, k in zip(axes, metrics):
+        ms = [m for m in models if k in values[m]]
+        bars_with_spread(ax, [lab[m] for m in ms], [values[m][k] for m in ms],
+                         ylabel=METRIC_LABELS[k][0], title=METRIC_LABELS[k][1],
+                         colors=[col[m] for m in ms])
+        ax.set_xlabel("pruning arm" if k == "carriers_cut" else "model (each trained from scratch)")
+        ax.tick_params(axis="x", labelsize=8)
+        if k.endswith("accuracy"):
+            lowest = min(v for m in ms for v in values[m][k])
+            ax.set_ylim(max(0.0, min(0.5, lowest - 0.1)), 1.0)
+        if k == "carriers_cut":
+            ax.axhline(p, ls="--", color=OKABE_ITO[7], lw=1, label=f"p = {p:g}")
+            ax.legend(fontsize=8)
+    fig = axes[0].figure
+    if title is not None or own:
+        fig.suptitle(title if title is not None else
+                     f"{len(results)} seeds: dots; bars: mean and sd")
+    if own:
+        fig.tight_layout()
+    return fig, values
+
+
+def seeds_table(results, arms=None, *, reference=True):
+    """A plain-text table over seeds: per model, mean ± sd of SMR, clean and worst-group
+    accuracy, and per arm the excess SMR removed and the carriers pruned; then the regime
+    indicator of each seed.
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1])   # doctest: +SKIP
+    >>> print(seeds_table(rs).splitlines()[0].split())                             # doctest: +SKIP
+    ['model', 'SMR', 'clean', 'acc', 'worst', 'group', 'excess', 'removed', 'carriers', 'cut']
+    """
+    import numpy as np
+
+    values = seed_values(results, arms, reference=reference)
+    results, arms = _check_results(results, arms, reference)
+
+    def fmt(v, pct=False):
+        m, s = np.nanmean(v), (np.nanstd(v, ddof=1) if len(v) > 1 else 0.0)
+        return f"{m:6.1%} ± {s:5.1%}" if pct else f"{m:.3f} ± {s:.3f}"
+
+    lines = [f"{'model':<16}{'SMR':>16}{'clean acc':>16}{'worst group':>16}{'excess removed':>18}"
+             f"{'carriers cut':>16}"]
+    for mo, v in values.items():
+        ex = fmt([r.excess_removed(mo) for r in results], pct=True) if mo in arms else ""
+        cut = (f"{np.mean([r.arms[mo]['carriers_pruned'] for r in results]):.0f}/"
+               f"{np.mean([r.carriers for r in results]):.0f}") if mo in arms else ""
+        name = mo if mo not in arms else f"prune {mo}"
+        lines.append(f"{name:<16}{fmt(v['smr']):>16}{fmt(v['clean_accuracy']):>16}"
+                     f"{fmt(v['worst_group_accuracy']):>16}{ex:>18}{cut:>16}")
+    score = results[0].config.score.upper()
+    lines.append(f"regime indicator (carriers' mean early-{score} percentile in c1) per seed: "
+                 + ", ".join(f"{r.regime_percentile:.0f}" for r in results)
+                 + "  (~50: spread evenly, weak signal; low: among the easiest, strong signal)")
+    return "\n".join(lines)
