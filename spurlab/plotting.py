@@ -585,6 +585,18 @@ def seed_values(results, arms=None, *, metrics=("smr", "clean_accuracy", "worst_
                  if k != "carriers_cut" or mo in arms} for mo in models}
 
 
+def _is_model(name):
+    from .pipeline import parse_arm
+
+    if name in ("no carriers", "baseline"):
+        return True
+    try:
+        parse_arm(name)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "worst_group_accuracy"),
                    reference=True, labels=None, colors=None, axes=None, title=None):
     """One panel per metric, one bar per model (the no-carrier reference, the baseline, each
@@ -604,7 +616,8 @@ def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "wor
         Show the no-carrier reference model (the results must have it).
     labels, colors : dict, optional
         Model name (``'no carriers'``, ``'baseline'``, an arm) -> bar label / colour, overriding
-        the defaults (``'prune\\nhardest'``, ``'JTT x5'``; Okabe-Ito in model order).
+        the defaults (``'prune\\nhardest'``, ``'JTT x5'``; Okabe-Ito in model order); models
+        not shown are ignored, so one dict can serve several figures.
     axes : sequence of matplotlib Axes, optional
         Draw into these (one per metric) instead of a new figure.
     title : str, optional
@@ -630,8 +643,9 @@ def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "wor
     results, arms = _check_results(results, arms, reference)
     models = list(values)
     for name, d in (("labels", labels), ("colors", colors)):
-        if d is not None and (not isinstance(d, dict) or set(d) - set(models)):
-            raise ValueError(f"{name} must be a dict keyed by models among {models}; got {d!r}")
+        if d is not None and (not isinstance(d, dict) or not all(_is_model(k) for k in d)):
+            raise ValueError(f"{name} must be a dict keyed by 'no carriers', 'baseline' or arm names "
+                             f"(models shown: {models}); got {d!r}")
     jtt = f"JTT x{results[0].config.jtt_upweight}"
     lab = {m: m if m in ("no carriers", "baseline") else jtt if m == "jtt" else f"prune\n{m}"
            for m in models} | (labels or {})

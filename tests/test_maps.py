@@ -216,8 +216,13 @@ def test_compare_models_names_bad_arguments():
         compare_models(RESULTS, "hardest")
     with pytest.raises(ValueError, match="metrics must be a non-empty list of names among"):
         compare_models(RESULTS, metrics=("accuracy",))
-    with pytest.raises(ValueError, match="labels must be a dict keyed by models"):
+    with pytest.raises(ValueError, match="labels must be a dict keyed by 'no carriers', 'baseline' or arm"):
         compare_models(RESULTS, labels={"ERM": "x"})
+    with pytest.raises(ValueError, match="colors must be a dict"):
+        compare_models(RESULTS, colors=["red"])
+    # labels of models not shown are ignored (one dict for several figures)
+    fig, _ = compare_models(RESULTS, ["hardest"], metrics=["smr"], labels={"hardest/oracle": "o"})
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "prune\nhardest"
     with pytest.raises(ValueError, match="axes must hold one Axes per metric"):
         compare_models(RESULTS, axes=[plt.subplots()[1]])
     no_ref = _result(0, 0.2, 0.1, 0.1)
