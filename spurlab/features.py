@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ._validate import check_choice, check_finite_values, check_fraction, check_images, check_int
+from .defaults import DEFAULTS
 
 FEATURES = ("line", "patch", "tint")
 
@@ -128,9 +129,9 @@ class Line(SpuriousFeature):
         Colour of the line (1.0 = white; three values for RGB).
     """
 
-    salience: float = 0.4
-    thickness: int = 1
-    orientation: str = "horizontal"
+    salience: float = DEFAULTS["salience"]
+    thickness: int = DEFAULTS["thickness"]
+    orientation: str = DEFAULTS["orientation"]
     value: object = 1.0
 
     def __post_init__(self):

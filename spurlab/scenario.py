@@ -17,6 +17,7 @@ import torch
 
 from ._validate import as_index_array, as_score_array, check_choice, check_fraction, check_int, check_seed
 from .datasets import ImageSet
+from .defaults import DEFAULTS
 from .features import Attribute, SpuriousFeature, make_feature
 
 PLACEMENTS = ("random", "easiest", "hardest", "band", "indices")
@@ -108,9 +109,10 @@ def _select_carriers(c1_idx, k, placement, scores, band, indices, rng):
     return indices
 
 
-def make_scenario(train, test, feature="line", target_class=0, prevalence=0.3, *,
-                  placement="random", scores=None, band=None, indices=None, n_carriers=None,
-                  seed=0):
+def make_scenario(train, test, feature=DEFAULTS["feature"], target_class=DEFAULTS["target_class"],
+                  prevalence=DEFAULTS["prevalence"], *, placement=DEFAULTS["placement"],
+                  scores=None, band=None, indices=None, n_carriers=DEFAULTS["n_carriers"],
+                  seed=DEFAULTS["seed"]):
     """Stamp a spurious feature on part of class ``target_class`` in the training set.
 
     Parameters

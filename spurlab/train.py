@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from ._validate import check_choice, check_fraction, check_images, check_int, check_labels, check_seed
 from .datasets import as_float  # one definition, in the data layer (also spurlab.train.as_float)
+from .defaults import DEFAULTS
 from .device import get_device
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -180,8 +181,9 @@ def _num_classes(model, images):
     return shape[0]
 
 
-def train(model, images, labels, *, epochs=15, batch_size=128, lr=0.05, momentum=0.9,
-          weight_decay=5e-4, schedule="cosine", seed=0, device=None, callback=None,
+def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"],
+          lr=DEFAULTS["lr"], momentum=DEFAULTS["momentum"], weight_decay=DEFAULTS["weight_decay"],
+          schedule=DEFAULTS["schedule"], seed=DEFAULTS["seed"], device=None, callback=None,
           stop_epoch=None, progress=True, desc="train", precision=None):
     """Train ``model`` in place on ``(images, labels)``; return the per-epoch history.
 

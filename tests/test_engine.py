@@ -183,7 +183,7 @@ def test_run_seeds_and_errors():
 
 def test_config_defaults_live_in_one_table():
     assert {f: getattr(sl.Config(), f) for f in sl.DEFAULTS} == sl.DEFAULTS
-    src = (pathlib.Path(sl.__file__).parent / "config.py").read_text()
+    src = (pathlib.Path(sl.__file__).parent / "defaults.py").read_text()
     for name in sl.DEFAULTS:        # every default has a line with its reason
         line = next(ln for ln in src.splitlines() if ln.strip().startswith(f'"{name}":'))
         assert "#" in line or name in ("band_high", "orientation"), line
