@@ -238,6 +238,8 @@ def lines_with_spread(ax, x, series, *, xlabel, ylabel, title, colors=None, erro
     for j, (label, pos) in enumerate((vlines or {}).items()):
         ax.axvline(check_fraction(f"vlines[{label!r}]", pos, low=-math.inf, high=math.inf),
                    color=OKABE_ITO[7], ls=(":", "--")[j % 2], label=label)
+    if len(x) <= 20 and np.allclose(x, np.round(x)):      # a few whole numbers (epochs): tick each
+        ax.set_xticks(x)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -516,6 +518,126 @@ def flip_gallery(model, scenario, class_names, *, n=10, seed=0, title=None, devi
                                   f"predicted {names[c1]!r}"))
     return fig, {"flipped": int(len(flipped)), "n_other": int(len(truth)), "clean_pred": clean_pred,
                  "lined_pred": lined_pred, "truth": truth}
+
+
+def overlaid_hist(ax, groups, *, xlabel, ylabel, title, bins=30, log=False, colors=None):
+    """Histograms of several groups of values on the same bins, as densities, half transparent,
+    with a legend giving each group's size.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    groups : dict of str -> array-like
+        Label -> values (e.g. the early EL2N of the carriers and of the other samples).
+    xlabel, ylabel, title : str
+    bins : int
+        Number of equal bins from 0 (or the smallest value, if negative) to the largest value.
+    log : bool
+        Logarithmic density axis (shows sparse tails).
+    colors : list, optional
+        One colour per group (default: the Okabe-Ito palette in order).
+
+    Returns
+    -------
+    numpy.ndarray
+        The bin edges.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> overlaid_hist(ax, {"carriers": [0.1, 0.2], "others": [0.3, 0.5]}, xlabel="EL2N",
+    ...               ylabel="density", title="T", bins=4).tolist()
+    [0.0, 0.125, 0.25, 0.375, 0.5]
+    """
+    import numpy as np
+
+    if not isinstance(groups, dict) or not groups:
+        raise TypeError(f"groups must be a non-empty dict of label -> values; got {groups!r:.80}")
+    values = {}
+    for label, v in groups.items():
+        v = np.asarray(v, dtype=float).ravel()
+        if len(v) == 0 or not np.isfinite(v).all():
+            raise ValueError(f"groups[{label!r}] must hold at least one value, all finite; got "
+                             f"{len(v)} values")
+        values[label] = v
+    bins = check_int("bins", bins, low=1)
+    colors = _check_colors("colors", colors, len(values))
+    lo = min(0.0, min(v.min() for v in values.values()))
+    hi = max(v.max() for v in values.values())
+    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
+    for (label, v), color in zip(values.items(), colors):
+        ax.hist(v, bins=edges, density=True, alpha=0.55, color=color, label=f"{label} (n={len(v)})")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return edges
+
+
+def separation_bars(axes, labels, measures, *, colors=None, xlabel=None, class_name="c1"):
+    """Can a difficulty score single out the carriers? Two bar panels over seeds, one bar per
+    setting: the carriers' mean difficulty percentile within their class (the regime
+    percentile) against 50 (spread evenly) and its floor (every carrier among the easiest), and
+    the Kolmogorov-Smirnov statistic of carriers vs the rest of the class against the KS that
+    95% of random splits of the class stay below.
+
+    Parameters
+    ----------
+    axes : two matplotlib Axes
+        Regime percentile (left), KS (right).
+    labels : list of str
+        One label per setting (bar).
+    measures : list of dict
+        One per setting, each with per-seed lists ``'regime'`` (0-100), ``'floor'`` (0-100),
+        ``'ks'`` and ``'ks_chance'`` (0-1).
+    colors : list, optional
+        One colour per setting (default: the Okabe-Ito palette in order).
+    xlabel : str, optional
+        Default: how many seeds the dots are (``'3 seeds'``).
+    class_name : str
+        The class that carries the feature, for the labels.
+
+    Returns
+    -------
+    dict of str -> list of float
+        The bar heights: ``'regime'`` and ``'ks'``, one mean per setting.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, axes = plt.subplots(1, 2)
+    >>> m = {"regime": [48, 52], "floor": [15, 15], "ks": [0.05, 0.07], "ks_chance": [0.1, 0.1]}
+    >>> separation_bars(axes, ["weak"], [m], class_name="ring")["regime"]
+    [50.0]
+    """
+    if not hasattr(axes, "__len__") or len(axes) != 2:
+        raise ValueError(f"axes must be two Axes (regime percentile, KS); got {axes!r}")
+    if isinstance(measures, dict) or not hasattr(measures, "__len__"):
+        raise TypeError(f"measures must be a list of dicts, one per label; got {measures!r:.80}")
+    for i, m in enumerate(measures):
+        missing = [k for k in ("regime", "floor", "ks", "ks_chance") if not isinstance(m, dict) or k not in m]
+        if missing:
+            raise ValueError(f"measures[{i}] must be a dict with per-seed lists 'regime', 'floor', 'ks' "
+                             f"and 'ks_chance'; missing {missing}")
+
+    def means(key):
+        return [float(sum(m[key]) / len(m[key])) for m in measures]
+
+    if xlabel is None:
+        n = sorted({len(m["regime"]) for m in measures})
+        xlabel = f"{'-'.join(map(str, n))} seed{'s' if n != [1] else ''}"
+
+    regime = bars_with_spread(axes[0], labels, [m["regime"] for m in measures], title="Regime percentile",
+                              ylabel=f"carriers' mean percentile in {class_name!r}", colors=colors,
+                              xlabel=xlabel, ylim=(0, 100),
+                              marks={"50: spread evenly": 50, "floor: all easiest": means("floor")})
+    ks = bars_with_spread(axes[1], labels, [m["ks"] for m in measures], ylabel="KS statistic",
+                          title=f"Carriers vs other {class_name!r} (KS)", colors=colors, xlabel=xlabel,
+                          ylim=(0, 1), marks={"95% of random splits": means("ks_chance")})
+    return {"regime": regime, "ks": ks}
 
 
 # --- notebooks 04-06: models compared over seeds (figure and table)

@@ -17,6 +17,8 @@ from spurlab.plotting import (  # noqa: E402
     flip_gallery,
     gallery,
     lines_with_spread,
+    overlaid_hist,
+    separation_bars,
     stacked_bars,
 )
 
@@ -245,3 +247,47 @@ def test_flip_gallery_refuses_bad_arguments_naming_them():
         flip_gallery(_LineReader(2, 3), sc, ["a", "b", "c"], n=20)
     with pytest.raises(ValueError, match="n must be an integer"):
         flip_gallery(_LineReader(2, 3), sc, ["a", "b", "c"], n=1)
+
+
+# ----------------------------------------------------------------- overlaid_hist, separation_bars
+
+def test_overlaid_hist_shares_the_bins_and_gives_each_group_its_size():
+    fig, ax = plt.subplots()
+    a, b = [0.1, 0.2, 0.2, 0.9], [0.5, 1.0]
+    edges = overlaid_hist(ax, {"carriers": a, "others": b}, xlabel="EL2N", ylabel="density",
+                          title="T", bins=5, log=True)
+    assert edges.tolist() == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["carriers (n=4)", "others (n=2)"]
+    heights = [p.get_height() for p in ax.patches]
+    # densities: each group integrates to 1 over the shared bins of width 0.2
+    assert sum(heights[:5]) * 0.2 == pytest.approx(1) and sum(heights[5:]) * 0.2 == pytest.approx(1)
+    assert ax.get_yscale() == "log" and (ax.get_xlabel(), ax.get_title()) == ("EL2N", "T")
+    with pytest.raises(ValueError, match="groups\\['x'\\] must hold at least one value"):
+        overlaid_hist(ax, {"x": []}, xlabel="x", ylabel="y", title="t")
+    with pytest.raises(ValueError, match="bins must be an integer"):
+        overlaid_hist(ax, {"x": [1.0]}, xlabel="x", ylabel="y", title="t", bins=0)
+
+
+def test_separation_bars_draw_regime_and_ks_with_their_references():
+    fig, axes = plt.subplots(1, 2)
+    weak = {"regime": [48, 52, 50], "floor": [15, 15, 15], "ks": [0.05, 0.07, 0.06], "ks_chance": [0.1] * 3}
+    strong = {"regime": [30, 32, 34], "floor": [35, 35, 35], "ks": [0.5, 0.6, 0.7], "ks_chance": [0.2] * 3}
+    got = separation_bars(axes, ["weak", "strong"], [weak, strong], class_name="ring")
+    assert got["regime"] == pytest.approx([50, 32]) and got["ks"] == pytest.approx([0.06, 0.6])
+    assert [p.get_height() for p in axes[0].patches] == pytest.approx([50, 32])
+    floor = [c for c in axes[0].collections if c.get_label() == "floor: all easiest"][0]
+    assert sorted({round(float(y), 6) for seg in floor.get_segments() for y in seg[:, 1]}) == [15, 35]
+    chance = [c for c in axes[1].collections if c.get_label() == "95% of random splits"][0]
+    assert sorted({round(float(y), 6) for seg in chance.get_segments() for y in seg[:, 1]}) == [0.1, 0.2]
+    assert "'ring'" in axes[0].get_ylabel() and "'ring'" in axes[1].get_title()
+    assert axes[0].get_xlabel() == "3 seeds" and axes[0].get_ylim() == (0, 100)
+    with pytest.raises(ValueError, match="measures\\[0\\] must be a dict .* missing \\['ks_chance'\\]"):
+        separation_bars(axes, ["weak"], [{"regime": [1], "floor": [1], "ks": [1]}])
+    with pytest.raises(ValueError, match="axes must be two Axes"):
+        separation_bars(axes[:1], ["weak"], [weak])
+
+
+def test_lines_tick_every_whole_number_x():
+    fig, ax = plt.subplots()
+    lines_with_spread(ax, [1, 2, 3], {"a": [1, 2, 3]}, xlabel="epoch", ylabel="y", title="t")
+    assert list(ax.get_xticks()) == [1, 2, 3]
