@@ -23,6 +23,7 @@ def test_run_command_writes_json_and_figure(tmp_path, capsys):
     (["run", "prune_ratio=1.2"], "prune_ratio"),
     (["run", "epochs=1 score_epoch=1", "--arms", "hardest/everyone"], "scope"),
     (["demo", "--seed", "-1"], "seed"),
+    (["demo", "--seeds", "0"], "--seeds"),
 ])
 def test_bad_input_exits_2_without_traceback(argv, match, capsys):
     assert main(argv) == 2
@@ -34,3 +35,21 @@ def test_console_script_help():
     out = subprocess.run([sys.executable, "-m", "spurlab.cli", "--help"], capture_output=True,
                          text=True)
     assert out.returncode == 0 and "demo" in out.stdout
+
+
+def test_demo_over_seeds_prints_mean_and_spread(tmp_path, capsys):
+    import argparse
+
+    from spurlab import Config, cli
+
+    args = argparse.Namespace(seed=3, seeds=2, quiet=True, figure=str(tmp_path / "f.png"),
+                              json=str(tmp_path / "r.json"))
+    cfg = Config.from_string("n_train=600 n_test=120 epochs=2 score_epoch=1")
+    results = cli._report_seeds(cfg, ["hardest", "random", "easiest"], args)
+    out = capsys.readouterr().out
+    assert [r.config.seed for r in results] == [3, 4]
+    base = [r.baseline["smr"] for r in results]
+    mean, sd = sum(base) / 2, (abs(base[0] - base[1]) / 2 ** 0.5)
+    assert f"{mean:.3f} ± {sd:.3f}" in out and "differ across CPUs" in out and "Takeaway" in out
+    assert json.loads((tmp_path / "r.json").read_text())["seeds"] == [3, 4]
+    assert (tmp_path / "f.png").stat().st_size > 10_000
