@@ -1,6 +1,6 @@
 """spurlab.maps (grid file, cell maps, phase and regime maps) and the plotting helpers of notebooks
-04-06 (compare_models, seed_values, seeds_table): figures are labelled, the numbers drawn and
-printed are the inputs', bad arguments are named."""
+04-06 (compare_models, seed_values, seeds_table, pruning_takeaway, rows_gallery): figures are
+labelled, the numbers drawn and printed are the inputs', bad arguments are named."""
 
 import pathlib
 
@@ -13,7 +13,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from spurlab import Config, Result, maps  # noqa: E402
-from spurlab.plotting import compare_models, seed_values, seeds_table  # noqa: E402
+from spurlab.plotting import (  # noqa: E402
+    compare_models,
+    pruning_takeaway,
+    rows_gallery,
+    seed_values,
+    seeds_table,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -242,3 +248,37 @@ def test_seeds_table_prints_the_means_and_spread_of_the_inputs():
     ex = [(0.20 - 0.04) / (0.20 - 0.02), (0.10 - 0.02) / (0.10 - 0.02)]
     assert f"{np.mean(ex):6.1%}" in hard and "10/40" in hard       # carriers: mean of 10 and 11 -> 10
     assert lines[-1].startswith("regime indicator") and "per seed: 50, 51" in lines[-1]
+
+
+def test_pruning_takeaway_reports_the_inputs_numbers():
+    take = pruning_takeaway(RESULTS)
+    assert take.startswith("Takeaway: ERM sends 15.0% of stamped non-c1 test images to c1 "
+                           "(no-carrier model 2.0%). Pruning p = 0.25: hardest 3.0%, random 15.0% ")
+    assert "(hardest: lower than ERM in 2 of 2 seeds, than random in 2)" in take
+    assert "carriers pruned: hardest 26%, random 20%" in take              # (10 + 11) / 2 / 40
+    assert "clean accuracy: ERM 0.900, hardest 0.850, random 0.900" in take
+    assert "Regime indicator per seed: 50, 51 " in take
+    # the lead arm is the first one named; without the reference it is not mentioned
+    take = pruning_takeaway(RESULTS, ["random"], reference=False)
+    assert "no-carrier" not in take and "(random: lower than ERM in 1 of 2 seeds)" in take
+    with pytest.raises(ValueError, match="arms must name at least one arm"):
+        pruning_takeaway(RESULTS, [])
+
+
+def test_rows_gallery_labels_and_frames_each_row():
+    import torch
+
+    rows = {"clean": torch.zeros(3, 1, 8, 8), "stamped": torch.ones(3, 1, 8, 8)}
+    fig = rows_gallery(rows, title="clean and stamped", colors=["#000000", "#D55E00"])
+    assert len(fig.axes) == 6 and fig._suptitle.get_text() == "clean and stamped"
+    assert [fig.axes[i].get_ylabel() for i in (0, 3)] == ["clean", "stamped"]
+    assert matplotlib.colors.to_hex(fig.axes[4].spines["left"].get_edgecolor()) == "#d55e00"
+    np.testing.assert_array_equal(fig.axes[5].images[0].get_array(), np.ones((8, 8)))
+    with pytest.raises(ValueError, match="same number of images in every row"):
+        rows_gallery({"a": torch.zeros(2, 1, 8, 8), "b": torch.zeros(3, 1, 8, 8)}, title="t")
+    with pytest.raises(ValueError, match="rows must be a non-empty dict"):
+        rows_gallery({}, title="t")
+    with pytest.raises(ValueError, match="title must be a non-empty string"):
+        rows_gallery(rows, title="")
+    with pytest.raises(ValueError, match="colors must give one colour per item"):
+        rows_gallery(rows, title="t", colors=["#000000"])
