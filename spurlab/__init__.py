@@ -20,7 +20,7 @@ Modules: ``config`` (every knob, its default and why; presets), ``pipeline`` (th
 ``metrics``, ``plotting``, ``widgets``, ``lesson`` (a notebook's setup).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .cache import cache_info, clear_cache  # noqa: E402
 from .catalog import DATASETS, class_names, fetch, load_dataset  # noqa: E402

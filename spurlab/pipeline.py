@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -47,6 +48,7 @@ from .results import Result, environment
 from .reweight import upweight_indices
 from .scenario import Scenario, make_scenario
 from .scores import ForgettingTracker, difficulty, percentile_within
+from .stats import shortcut_verdict
 from .train import predict, train
 
 # knobs that only change what happens after the baseline is trained
@@ -187,6 +189,13 @@ def placement_scores(config, train_set, *, device=None, progress=False):
     config = as_config(config)
     if train_set.difficulty is not None:
         return train_set.difficulty
+    # cached by the data's content, the recipe and the score: every placement, band and count
+    # of carriers on the same data reuses one ranking
+    key = fingerprint("placement", train_set.images, train_set.labels,
+                      _knobs(config, RECIPE_KNOBS + SCORE_KNOBS), __version__)
+    hit = CACHE.get("placement", key, need=("_scores",))
+    if hit is not None:
+        return hit["_scores"]
     got = {}
 
     def cb(epoch, model):
@@ -197,6 +206,7 @@ def placement_scores(config, train_set, *, device=None, progress=False):
     fit(config, train_set.images, train_set.labels, num_classes=train_set.num_classes,
         device=device, progress=progress, callback=cb, stop_epoch=config.score_epoch,
         desc="rank carriers")
+    CACHE.put("placement", key, {"_scores": got["s"]}, memory_only=True)
     return got["s"]
 
 
@@ -256,6 +266,11 @@ def evaluate(model, scenario, *, device=None):
     ``group_accuracy`` (list, one per group ``2*class + stamped``; ``None`` for an empty group)
     on the group-labelled test set.
     """
+    return _evaluate(model, scenario, device)[0]
+
+
+def _evaluate(model, scenario, device):
+    """:func:`evaluate` and, per stamped test image, 1 if predicted the target class."""
     c1 = scenario.target_class
     clean_pred = predict(model, scenario.test.images, device=device)
     stamped_pred = predict(model, scenario.stamped_test.images, device=device)
@@ -266,6 +281,7 @@ def evaluate(model, scenario, *, device=None):
                                                 device=device)])
     g_y, g_g = scenario.group_test.labels, scenario.group_test_groups
     G = scenario.num_groups
+    hits = (stamped_pred == c1).long().tolist()
     return {
         "clean_accuracy": accuracy(clean_pred, scenario.test.labels),
         "smr": spurious_misclassification_rate(stamped_pred, scenario.stamped_test.labels, c1),
@@ -274,7 +290,7 @@ def evaluate(model, scenario, *, device=None):
         "group_balanced_accuracy": group_balanced_accuracy(g_pred, g_y, g_g, G),
         "group_accuracy": [None if math.isnan(a) else a
                            for a in group_accuracies(g_pred, g_y, g_g, G).tolist()],
-    }
+    }, hits
 
 
 def regime_percentile(scores, carrier, labels, target_class):
@@ -329,7 +345,8 @@ def prune_arm(name, scores, labels, ratio, *, carrier=None, target_class=None, s
 
     Scopes: ``class`` (the top ``ratio`` of every class, label-free), ``global`` (of the
     whole set), ``target`` (of ``target_class`` only), ``oracle`` (of the carriers only: the
-    identifiable setting, needs ``carrier``).
+    identifiable setting, needs ``carrier``), ``sparing`` (the control: as many of every class
+    as ``class`` removes, never a carrier; needs ``carrier``).
 
     Examples
     --------
@@ -341,7 +358,7 @@ def prune_arm(name, scores, labels, ratio, *, carrier=None, target_class=None, s
     strategy, scope = parse_arm(name)
     if strategy == "jtt":
         raise ValueError("arm 'jtt' upweights, it does not prune; see spurlab.arm")
-    kw = {"per_class": scope in ("class", "target", "oracle")}
+    kw = {"per_class": scope in ("class", "target", "oracle", "sparing")}
     if scope == "target":
         if target_class is None:
             raise ValueError("scope 'target' needs target_class")
@@ -351,7 +368,38 @@ def prune_arm(name, scores, labels, ratio, *, carrier=None, target_class=None, s
             raise ValueError("scope 'oracle' needs carriers (carrier mask with at least one "
                              "True); prevalence is 0")
         kw["within"] = np.asarray(carrier, dtype=bool)
+    if scope == "sparing":
+        if carrier is None:
+            raise ValueError("scope 'sparing' needs carrier (the mask of samples to spare)")
+        kw["exclude"] = np.asarray(carrier, dtype=bool)
     return prune(scores, labels, ratio, strategy=strategy, seed=seed, **kw)
+
+
+def occupancy(pruned, carrier, labels, target_class):
+    """Whom pruning took from the target class: the carriers' share among the target-class
+    samples it removed against their share of the target class.
+
+    ``occupancy`` > 1: the pruned set is richer in carriers than the class (pruning targets
+    them, as when hard carriers fill the hard tail under a weak signal); < 1: it spares them
+    (as under a strong signal, where carriers are easy and leave the hard tail); NaN when
+    nothing was pruned from the target class or it has no carriers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> occupancy([0, 1], np.array([1, 1, 0, 0, 0, 0], bool), np.zeros(6, int), 0)["occupancy"]
+    3.0
+    """
+    carrier = np.asarray(carrier, dtype=bool)
+    labels = np.asarray(labels)
+    pruned = np.asarray(pruned, dtype=np.int64)
+    in_target = pruned[labels[pruned] == target_class]
+    n_target = int((labels == target_class).sum())
+    share_pruned = float(carrier[in_target].mean()) if len(in_target) else float("nan")
+    share_class = float(carrier[labels == target_class].mean()) if n_target else float("nan")
+    ratio = share_pruned / share_class if share_class > 0 else float("nan")
+    return {"target_pruned": int(len(in_target)), "carrier_share_pruned": share_pruned,
+            "carrier_share_target": share_class, "occupancy": ratio}
 
 
 def baseline(config=None, scenario=None, *, device=None, progress=False, on_epoch=None,
@@ -392,8 +440,10 @@ def baseline(config=None, scenario=None, *, device=None, progress=False, on_epoc
     t = time.perf_counter()
     model, scores, hist, errors = _early_scores(config, sc, dev, progress, on_epoch)
     s_np = scores.numpy().astype(np.float64)
-    out = {"metrics": evaluate(model, sc, device=dev), "scores": s_np.tolist(),
+    metrics, hits = _evaluate(model, sc, dev)
+    out = {"metrics": metrics, "stamped_hits": hits, "scores": s_np.tolist(),
            "errors": errors.tolist(),
+           "score_model": _score_model(config, errors, sc.train.num_classes),
            "regime_percentile": regime_percentile(s_np, sc.carrier.numpy(),
                                                   sc.train.labels.numpy(), sc.target_class),
            "history": hist, "seconds": time.perf_counter() - t, "_model": model,
@@ -401,6 +451,25 @@ def baseline(config=None, scenario=None, *, device=None, progress=False, on_epoc
     if cache:
         CACHE.put("baseline", key, out, cache_dir)
     return _public(out, cached=False)
+
+
+def _score_model(config, errors, num_classes):
+    """How the baseline scored at ``score_epoch`` in eval mode (the mode scores are taken in).
+
+    Early in training on few steps, BatchNorm's running statistics lag and the eval-mode
+    model can predict one class; its scores then rank nothing. Flagged (and warned about)
+    below chance + 10 points."""
+    acc = 1.0 - float(errors.float().mean())
+    floor = 1.0 / num_classes + 0.10
+    degenerate = acc < floor
+    if degenerate:
+        warnings.warn(f"the scoring model is degenerate at score_epoch={config.score_epoch}: its "
+                      f"eval-mode accuracy is {acc:.2f} (chance + 10 points = {floor:.2f}), so its "
+                      f"{config.score.upper()} ranks carry little signal; score later or train "
+                      "with more steps per epoch (smaller batch_size)", RuntimeWarning,
+                      stacklevel=3)
+    return {"epoch": config.score_epoch, "eval_accuracy": acc, "chance_plus_10": floor,
+            "degenerate": bool(degenerate)}
 
 
 def _public(entry, *, cached):
@@ -506,7 +575,8 @@ def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
                "carriers_pruned": int(carriers[pruned].sum()),
                "pruned_by_group": np.bincount(sc.train_groups.numpy()[pruned],
                                               minlength=sc.num_groups).tolist(),
-               "pruned": pruned.tolist()}
+               "pruned": pruned.tolist(),
+               **occupancy(pruned, carriers, y.numpy(), sc.target_class)}
     out.update(history=h, seconds=time.perf_counter() - t, _model=model, config=config.to_dict())
     if cache:
         CACHE.put("arm", key, out, cache_dir)
@@ -547,7 +617,8 @@ def reference(config, scenario=None, *, device=None, progress=False, keep_model=
         trained = {"_model": model, "history": h}
         if cache:
             CACHE.put("reference-model", model_key, trained, memory_only=True)
-    out = {"metrics": evaluate(trained["_model"], sc, device=dev), "history": trained["history"],
+    metrics, hits = _evaluate(trained["_model"], sc, dev)
+    out = {"metrics": metrics, "stamped_hits": hits, "history": trained["history"],
            "seconds": time.perf_counter() - t, "_model": trained["_model"],
            "config": config.to_dict()}
     if cache:
@@ -614,17 +685,19 @@ def run(config=None, *, scenario=None, arms=None, reference=True, keep_models=Fa
         history[name] = a["history"]
         models[name] = a.get("model")
         timings[f"retrain {name}"] = a["seconds"]
-    ref = None
+    ref = verdict = None
     if reference:
         r = reference_step(config, scenario, **kw)
         ref = r["metrics"]
+        verdict = shortcut_verdict(base["stamped_hits"], r["stamped_hits"])
         history["reference"] = r["history"]
         models["reference"] = r.get("model")
         timings["reference"] = r["seconds"]
     timings["total"] = time.perf_counter() - t0
     return Result(config, base["metrics"], results, ref, base["regime_percentile"],
                   int(sc.carrier.sum()), sc.describe(), timings, environment(dev), history,
-                  base["scores"], models if keep_models else None)
+                  base["scores"], models if keep_models else None, shortcut=verdict,
+                  score_model=base["score_model"])
 
 
 reference_step = reference  # ``run`` has an argument named ``reference``
@@ -669,5 +742,6 @@ def check_seeds(seeds):
 
 
 __all__ = ["Config", "arm", "arm_name", "baseline", "build_scenario", "check_arms",
-           "evaluate", "fit", "make_config_feature", "parse_arm", "placement_scores", "prune_arm",
+           "evaluate", "fit", "make_config_feature", "occupancy", "parse_arm", "placement_scores",
+           "prune_arm",
            "reference", "regime_percentile", "run", "run_seeds"]

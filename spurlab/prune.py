@@ -16,7 +16,7 @@ STRATEGIES = ("hardest", "easiest", "random")
 
 
 def prune(scores, labels, ratio, *, strategy="hardest", per_class=True, classes=None,
-          within=None, seed=0):
+          within=None, exclude=None, seed=0):
     """Return the sorted indices of the samples to **keep**.
 
     Parameters
@@ -36,6 +36,10 @@ def prune(scores, labels, ratio, *, strategy="hardest", per_class=True, classes=
     within : bool array-like (N,), optional
         Candidate mask: only these samples may be removed, ``ratio`` is a fraction of them
         (oracle pruning: ``within=carrier``).
+    exclude : bool array-like (N,), optional
+        Samples that are never removed, while the number removed from each pool is still
+        ``round(ratio * n)`` counted with them (the carrier-sparing control:
+        ``exclude=carrier`` removes as many samples as the plain arm, none of them carriers).
     seed : int
         Seeds ``'random'``. Ties in the scores are broken by index (stable sort).
 
@@ -73,12 +77,23 @@ def prune(scores, labels, ratio, *, strategy="hardest", per_class=True, classes=
                              f"(present: {np.unique(labels).tolist()})")
         cand &= np.isin(labels, classes)
 
+    spared = np.zeros(n, dtype=bool)
+    if exclude is not None:
+        e = np.asarray(exclude.cpu() if hasattr(exclude, "cpu") else exclude)
+        if e.shape != (n,) or e.dtype != bool:
+            raise ValueError(f"exclude must be a boolean mask of shape ({n},); got {e.dtype} {e.shape}")
+        spared = e
+
     rng = np.random.default_rng(seed)
     pools = ([np.flatnonzero(cand & (labels == k)) for k in np.unique(labels)] if per_class
              else [np.flatnonzero(cand)])
     removed = []
     for pool in pools:
         k = int(round(ratio * len(pool)))
+        pool = pool[~spared[pool]]
+        if k > len(pool):
+            raise ValueError(f"ratio={ratio:g} would remove {k} samples from a pool with only "
+                             f"{len(pool)} that exclude does not spare; use a smaller ratio")
         if k == 0:
             continue
         if strategy == "random":

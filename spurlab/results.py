@@ -21,6 +21,7 @@ import numpy as np
 
 from . import __version__
 from .config import Config
+from .stats import verdict_text
 
 
 @dataclass
@@ -43,19 +44,36 @@ class Result:
     history: dict = field(default_factory=dict)
     scores: list | None = None
     models: dict | None = field(default=None, repr=False, compare=False)
+    shortcut: dict | None = None
+    score_model: dict | None = None
 
     def excess_removed(self, arm):
         """Fraction of the baseline's *excess* SMR (over the no-carrier reference model's SMR)
-        that pruning arm ``arm`` removes; NaN without a reference or without excess."""
+        that pruning arm ``arm`` removes; NaN without a reference, without excess, or when no
+        shortcut was learned (the excess is then within noise: see :attr:`shortcut` and
+        :meth:`excess_removed_note`)."""
         if self.reference is None:
+            return float("nan")
+        if self.shortcut is not None and not self.shortcut["learned"]:
             return float("nan")
         excess = self.baseline["smr"] - self.reference["smr"]
         if excess <= 0:
             return float("nan")
         return (self.baseline["smr"] - self.arms[arm]["metrics"]["smr"]) / excess
 
+    def excess_removed_note(self):
+        """Why :meth:`excess_removed` is NaN, or ``''`` when it is defined."""
+        if self.reference is None:
+            return "no reference model (run with reference=True)"
+        if self.shortcut is not None and not self.shortcut["learned"]:
+            return verdict_text(self.shortcut)
+        if self.baseline["smr"] - self.reference["smr"] <= 0:
+            return "the baseline's SMR is not above the reference's"
+        return ""
+
     def table(self):
-        """A plain-text table of the headline metrics, one row per model."""
+        """A plain-text table of the headline metrics, one row per model, with the shortcut
+        verdict first (whether there is anything for pruning to remove)."""
         rows = []
         if self.reference is not None:
             rows.append(("no carriers (reference)", self.reference, None, None))
@@ -65,14 +83,25 @@ class Result:
                      else f"prune {name} p={self.config.prune_ratio:g}")
             rows.append((label, arm["metrics"], arm["carriers_pruned"], self.excess_removed(name)))
         head = (f"{'model':<28} {'clean acc':>9} {'SMR':>7} {'SMR clean':>9} {'worst grp':>9} "
-                f"{'carriers cut':>12} {'excess cut':>10}")
-        lines = [head, "-" * len(head)]
+                f"{'carriers cut':>12} {'occupancy':>9} {'excess cut':>10}")
+        lines = []
+        if self.shortcut is not None:
+            lines.append(verdict_text(self.shortcut))
+        lines += [head, "-" * len(head)]
         for label, m, cut, ex in rows:
             cut_s = "" if cut is None else f"{cut}/{self.carriers}"
             ex_s = "" if ex is None or math.isnan(ex) else f"{ex:.0%}"
+            arm = next((a for a in self.arms.values() if a["metrics"] is m), {})
+            occ = arm.get("occupancy")
+            occ_s = "" if occ is None or math.isnan(occ) else f"{occ:.2f}"
             lines.append(f"{label:<28} {m['clean_accuracy']:>9.3f} {m['smr']:>7.3f} "
                          f"{m['smr_clean']:>9.3f} {m['worst_group_accuracy']:>9.3f} "
-                         f"{cut_s:>12} {ex_s:>10}")
+                         f"{cut_s:>12} {occ_s:>9} {ex_s:>10}")
+        if self.shortcut is not None and not self.shortcut["learned"]:
+            lines.append("excess cut: not given, the excess SMR is within noise")
+        lines.append("occupancy: carriers' share of the target-class samples an arm pruned / "
+                     "their share of the class (> 1: pruning targets carriers; < 1: it spares "
+                     "them)")
         lines.append(f"regime: carriers' mean early-{self.config.score.upper()} difficulty "
                      f"percentile within class {self.config.target_class} is "
                      f"{self.regime_percentile:.0f} "
@@ -84,6 +113,7 @@ class Result:
         d["config"] = self.config.to_dict()
         d["config_string"] = self.config.to_string()
         d["excess_removed"] = {k: self.excess_removed(k) for k in self.arms}
+        d["excess_removed_note"] = self.excess_removed_note()
         return jsonable(d)
 
     def to_json(self, **kw):
@@ -100,8 +130,10 @@ class Result:
         d = dict(d)
         d.pop("config_string", None)
         d.pop("excess_removed", None)
+        d.pop("excess_removed_note", None)
         names = {f.name for f in dataclasses.fields(cls)} - {"models"}
-        missing = sorted(n for n in names if n not in d and n not in ("history", "scores"))
+        optional = ("history", "scores", "shortcut", "score_model")
+        missing = sorted(n for n in names if n not in d and n not in optional)
         unknown = sorted(set(d) - names)
         if missing or unknown:
             raise ValueError(f"not a spurlab Result: missing keys {missing}, unknown keys {unknown}")

@@ -6,10 +6,9 @@ import torch
 
 matplotlib.use("Agg")
 
+from spurlab import preset, run  # noqa: E402
 from spurlab.exercises import check  # noqa: E402
-from spurlab import preset  # noqa: E402
 from spurlab.plotting import OKABE_ITO, bars_with_spread, gallery, plot_result  # noqa: E402
-from spurlab import run  # noqa: E402
 from spurlab.widgets import Panel, slider  # noqa: E402
 
 
