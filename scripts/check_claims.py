@@ -3,7 +3,8 @@
     python scripts/check_claims.py --seeds 5 --out results/claims.json
 
 For each seed it runs the default :class:`spurlab.Config` with the arms hardest / random /
-easiest / hardest-oracle and a no-carrier reference model (claims 1 and 4), and places the
+easiest / hardest-oracle, the control hardest/sparing (as many hardest samples, no carrier) and
+a no-carrier reference model (claims 1 and 4, and whether a shortcut was learned), and places the
 feature on the K hardest vs the K easiest samples of c1 by latent difficulty (claim 2). It prints
 one row per seed, the verdict of each acceptance check, and writes everything as JSON.
 """
@@ -21,8 +22,10 @@ import numpy as np
 from spurlab import Config, run
 from spurlab.config import PAPER_ARMS
 from spurlab.results import atomic_write_text, environment
+from spurlab.stats import seed_interval
 
-ARMS = list(PAPER_ARMS)
+# the paper's four arms and the control that prunes as many hardest samples, sparing carriers
+ARMS = list(PAPER_ARMS) + ["hardest/sparing"]
 
 
 def claim2(config, k):
@@ -48,7 +51,10 @@ def check(seeds, k=100, config=None):
             "smr_clean_baseline": r.baseline["smr_clean"],
             "clean_accuracy_baseline": r.baseline["clean_accuracy"],
             "regime_percentile": r.regime_percentile,
+            "shortcut_learned": r.shortcut["learned"],
+            "excess_smr_ci95": r.shortcut["ci95"],
             **{f"smr_{a}": r.arms[a]["metrics"]["smr"] for a in ARMS},
+            **{f"occupancy_{a}": r.arms[a]["occupancy"] for a in ARMS},
             **{f"excess_removed_{a}": r.excess_removed(a) for a in ARMS},
             **{f"clean_accuracy_{a}": r.arms[a]["metrics"]["clean_accuracy"] for a in ARMS},
             "smr_k_hardest_carriers": c2["hardest"],
@@ -61,7 +67,9 @@ def check(seeds, k=100, config=None):
 
 
 def verdicts(rows):
-    ex = {a: [r[f"excess_removed_{a}"] for r in rows] for a in ARMS}
+    ex = {a: [r[f"excess_removed_{a}"] for r in rows] for a in PAPER_ARMS}
+    diff = {b: seed_interval([r["smr_hardest"] - r[f"smr_{b}"] for r in rows])
+            for b in ("random", "easiest", "hardest/sparing")}
     acc_cost = [r["clean_accuracy_baseline"] - r["clean_accuracy_hardest"] for r in rows]
     n = len(rows)
     beats = sum(r["smr_hardest"] < min(r["smr_random"], r["smr_easiest"]) for r in rows)
@@ -79,13 +87,23 @@ def verdicts(rows):
         "claim4_beats_in_4_of_5": beats >= (4 * n + 4) // 5,
         "claim4_oracle_three_quarters_every_seed": all(v >= 0.75 for v in ex["hardest/oracle"]),
         "claim4_mean_clean_accuracy_cost_hardest": statistics.fmean(acc_cost),
+        "shortcut_learned_every_seed": all(r["shortcut_learned"] for r in rows),
+        "shortcut_over_seeds_ci95": seed_interval([r["smr_baseline"] - r["smr_reference"]
+                                                   for r in rows])["ci95"],
+        "claim4_hardest_minus_random_smr_ci95": diff["random"]["ci95"],
+        "claim4_hardest_minus_easiest_smr_ci95": diff["easiest"]["ci95"],
+        "control_hardest_minus_sparing_smr_ci95": diff["hardest/sparing"]["ci95"],
+        "claim4_hardest_below_random_and_easiest_over_seeds": (
+            diff["random"]["ci95"][1] < 0 and diff["easiest"]["ci95"][1] < 0),
+        "control_sparing_the_carriers_loses_the_effect": diff["hardest/sparing"]["ci95"][1] < 0,
     }
 
 
 def _row(r):
     return (f"seed {r['seed']}: SMR ref {r['smr_reference']:.3f} base {r['smr_baseline']:.3f} "
             f"(clean {r['smr_clean_baseline']:.3f}, acc {r['clean_accuracy_baseline']:.3f}) | "
-            f"excess removed: " + ", ".join(f"{a} {r[f'excess_removed_{a}']:+.0%}" for a in ARMS)
+            f"excess removed: " + ", ".join(f"{a} {r[f'excess_removed_{a}']:+.0%}" for a in PAPER_ARMS)
+            + f" | SMR sparing control {r['smr_hardest/sparing']:.3f}"
             + f" | K hardest/easiest carriers SMR {r['smr_k_hardest_carriers']:.3f}/"
             f"{r['smr_k_easiest_carriers']:.3f} | regime {r['regime_percentile']:.0f} "
             f"| {r['seconds']:.0f} s")
