@@ -935,3 +935,129 @@ def rows_gallery(rows, *, title, colors=None, size=1.3):
     return gallery(torch.cat([torch.as_tensor(v) for v in rows.values()]), ncols=n, size=size,
                    row_labels=list(rows), edge_colors=[c for c in colors for _ in range(n)],
                    title=title)
+
+
+def occupancy_bars(results, arms=None, *, labels=None, ax=None, title=None):
+    """Who each arm pruned from the target class: the carriers' share among the target-class
+    samples it removed (bars: mean over seeds, sd, each seed a dot) against their share of the
+    class (dashed line). Above the line the arm targets the carriers, below it spares them.
+
+    Parameters
+    ----------
+    results : list of Result
+        One per seed, with the same arms; the arms must record occupancy
+        (``carrier_share_pruned``, ``carrier_share_target``, ``occupancy``: spurlab >= 0.2).
+    arms : list of str, optional
+        Arms to show (default: those of the first result, JTT excluded: it prunes nothing).
+    labels : dict, optional
+        Arm -> bar label (default: the arm's name).
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+        ``takeaway`` starts with ``'Takeaway: '`` and gives each arm's mean share and occupancy.
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1],
+    ...                arms=["hardest", "random"])                                 # doctest: +SKIP
+    >>> fig, take = occupancy_bars(rs)                                             # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if arms is None:
+        arms = [a for a in _check_results(results, None, False)[1] if a != "jtt"]
+    results, arms = _check_results(results, arms, False)
+    if not arms:
+        raise ValueError("arms must name at least one pruning arm; got none")
+    for a in arms:
+        if "carrier_share_pruned" not in results[0].arms[a]:
+            raise ValueError(f"arm {a!r} has no occupancy fields (carrier_share_pruned): rerun it "
+                             "with spurlab >= 0.2 (JTT prunes nothing)")
+    if labels is not None and (not isinstance(labels, dict) or not all(_is_model(k) for k in labels)):
+        raise ValueError(f"labels must be a dict keyed by arm names; got {labels!r}")
+    lab = {a: a for a in arms} | (labels or {})
+
+    def per_seed(a, key):
+        return [math.nan if r.arms[a][key] is None else r.arms[a][key] for r in results]
+
+    share = {a: per_seed(a, "carrier_share_pruned") for a in arms}
+    occ = {a: float(np.nanmean(per_seed(a, "occupancy"))) for a in arms}
+    base = float(np.nanmean(per_seed(arms[0], "carrier_share_target")))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.6 * len(arms) + 3.2, 3.9))
+    fig = ax.figure
+    c1 = results[0].config.target_class
+    bars_with_spread(ax, [lab[a] for a in arms], [share[a] for a in arms], xlabel="pruning arm",
+                     ylabel=f"carriers' share of the\nclass-{c1} samples pruned",
+                     title=title or f"Who was pruned from class {c1} ({len(results)} seeds)",
+                     marks={f"carriers' share of class {c1}": base})
+    ax.tick_params(axis="x", labelsize=8)
+    take = (f"Takeaway: carriers are {base:.0%} of class {c1}; among the class-{c1} samples each "
+            "arm pruned they are " + ", ".join(
+                f"{a} {np.nanmean(share[a]):.0%} (occupancy {occ[a]:.2f})" for a in arms)
+            + " (occupancy > 1: the arm targets the carriers; < 1: it spares them).")
+    return fig, take
+
+
+def arm_differences(results, lead, others, *, metric="smr"):
+    """Does arm ``lead`` differ from each of ``others``? One line each: the mean per-seed
+    difference of ``metric`` with its 95% t-interval over seeds (:func:`spurlab.stats.compare_arms`).
+
+    Returns
+    -------
+    text, comparisons : str, dict
+        The printed lines, and ``{other: compare_arms(results, lead, other, metric)}``.
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1, 2],
+    ...                arms=["hardest", "random"])                                 # doctest: +SKIP
+    >>> text, c = arm_differences(rs, "hardest", ["random"])                      # doctest: +SKIP
+    """
+    from .stats import compare_arms
+
+    if isinstance(others, str):
+        raise TypeError(f"others must be a list of arm names, e.g. [{others!r}]; got {others!r}")
+    results, _ = _check_results(results, [lead, *others], False)
+    comps = {b: compare_arms(results, lead, b, metric=metric) for b in others}
+    lines = [f"{lead} minus {b}, {metric}: {c['mean']:+.3f}, 95% interval over {c['n']} seeds "
+             f"[{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}]: "
+             + ("excludes 0" if c["differs"] else "includes 0, not shown to differ")
+             for b, c in comps.items()]
+    return "\n".join(lines), comps
+
+
+def shortcut_summary(results, arm):
+    """Noise first: whether a shortcut was learned over the seeds
+    (:func:`spurlab.stats.shortcut_over_seeds`), and only then the share of the excess SMR that
+    ``arm`` removed; no percentage at all when no shortcut was learned.
+
+    Returns
+    -------
+    verdict, text : dict, str
+        The verdict over seeds, and two lines: the verdict, then the share removed (mean, and
+        per seed; ``n/a`` for a seed whose own test images show no learned shortcut).
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1, 2],
+    ...                arms=["hardest"])                                          # doctest: +SKIP
+    >>> print(shortcut_summary(rs, "hardest")[1])                                  # doctest: +SKIP
+    """
+    import numpy as np
+
+    from .stats import shortcut_over_seeds, verdict_text
+
+    results, _ = _check_results(results, [arm], True)
+    verdict = shortcut_over_seeds(results)
+    if not verdict["learned"]:
+        return verdict, verdict_text(verdict) + f"\n{arm}: no share of the excess is given (none learned)"
+    ex = [r.excess_removed(arm) for r in results]
+    per = ", ".join("n/a" if math.isnan(e) else f"{e:+.0%}" for e in ex)
+    mean = "n/a" if all(math.isnan(e) for e in ex) else f"{np.nanmean(ex):.0%}"
+    return verdict, (verdict_text(verdict) + f"\n{arm}: {mean} of the excess SMR removed on average "
+                     f"(per seed: {per})")

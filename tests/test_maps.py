@@ -14,11 +14,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from spurlab import Config, Result, maps  # noqa: E402
 from spurlab.plotting import (  # noqa: E402
+    arm_differences,
     compare_models,
+    occupancy_bars,
     pruning_takeaway,
     rows_gallery,
     seed_values,
     seeds_table,
+    shortcut_summary,
 )
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -152,15 +155,26 @@ def test_regime_map_cells_and_takeaway():
 
 
 def test_the_shipped_grid_shows_what_notebook_04_says():
-    """Notebook 04's prose: pruning the hardest works for faint and moderate lines at every
-    ratio, and backfires (for some cells) only with the fully opaque line."""
+    """Notebook 04's prose states no rule the grid could contradict; what it does say of the
+    shipped grid: some line short of fully opaque has a cell where pruning the hardest leaves a
+    higher SMR than the baseline; the live 'backfires' setting (salience 1, prevalence 0.6) is a
+    cell the regime map's takeaway lists as backfiring; and cells of the same salience need not
+    agree (at salience 1 one cell beats random, others backfire)."""
     grid = maps.load_grid(start=ROOT, url=None)
-    _, take = maps.phase_map(grid)
-    assert "at every ratio for salience 0.3, 0.5;" in take
+    cells = {}
+    for r in grid["phase"]["rows"]:
+        cells.setdefault((r["salience"], r["prune_ratio"]), []).append(r)
+    above = [k for k, rs in cells.items()
+             if np.mean([r["smr_hardest"] for r in rs]) > np.mean([r["smr_baseline"] for r in rs])]
+    assert any(s < 1 for s, _ in above), above
     _, take = maps.regime_map(grid)
     bad = take.split("backfires in ")[1].split(". Where")[0]
-    assert bad.split(":")[1].strip() and all(c.strip().startswith("salience 1/")
-                                             for c in bad.split(":")[1].split(","))
+    assert "salience 1/prevalence 0.6" in bad
+    regime = {}
+    for r in grid["regime"]["rows"]:
+        regime.setdefault((r["salience"], r["prevalence"]), []).append(r["smr_hardest"] - r["smr_random"])
+    top = [np.mean(v) for (s, _), v in regime.items() if s == max(k[0] for k in regime)]
+    assert min(top) < 0 < max(top), top
 
 
 # --------------------------------------------------------------------------- models over seeds
@@ -282,3 +296,72 @@ def test_rows_gallery_labels_and_frames_each_row():
         rows_gallery(rows, title="")
     with pytest.raises(ValueError, match="colors must give one colour per item"):
         rows_gallery(rows, title="t", colors=["#000000"])
+
+
+# --------------------------------------------------------------------------- occupancy, arm differences
+
+def _occupancy_results():
+    """Two seeds; carriers are 30% of c1. hardest prunes 40%/20% carriers, random 30%/30%."""
+    out = []
+    for seed, (h, r) in enumerate(((0.4, 0.3), (0.2, 0.3))):
+        res = _result(seed, 0.2, 0.04 + 0.01 * seed, 0.18 - 0.02 * seed)
+        for arm, share in (("hardest", h), ("random", r)):
+            res.arms[arm].update(target_pruned=100, carrier_share_pruned=share,
+                                 carrier_share_target=0.3, occupancy=share / 0.3)
+        out.append(res)
+    return out
+
+
+def test_occupancy_bars_draw_each_arms_share_against_the_class_share():
+    fig, take = occupancy_bars(_occupancy_results(), labels={"random": "at random"})
+    ax = fig.axes[0]
+    np.testing.assert_allclose([b.get_height() for b in ax.patches], [0.3, 0.3])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["hardest", "at random"]
+    assert any(np.allclose(line.get_ydata(), 0.3) for line in ax.get_lines())   # the class share
+    assert ax.get_title() == "Who was pruned from class 4 (2 seeds)" and ax.get_ylabel()
+    assert take.startswith("Takeaway: carriers are 30% of class 4; ")
+    assert "hardest 30% (occupancy 1.00), random 30% (occupancy 1.00)" in take
+
+
+def test_occupancy_bars_name_bad_arguments():
+    res = _occupancy_results()
+    with pytest.raises(ValueError, match="arms must be arms of every result"):
+        occupancy_bars(res, ["easiest"])
+    with pytest.raises(ValueError, match="labels must be a dict keyed by arm names"):
+        occupancy_bars(res, labels={"ERM": "x"})
+    with pytest.raises(ValueError, match="has no occupancy fields"):
+        occupancy_bars(RESULTS)
+    with pytest.raises(ValueError, match="at least one pruning arm"):
+        occupancy_bars(res, [])
+
+
+def test_arm_differences_give_the_seed_interval_of_each_difference():
+    res = _occupancy_results()          # hardest - random SMR: -0.14, -0.11
+    text, comps = arm_differences(res, "hardest", ["random"])
+    c = comps["random"]
+    np.testing.assert_allclose(c["mean"], -0.125)
+    half = 12.706 * np.std([-0.14, -0.11], ddof=1) / np.sqrt(2)
+    np.testing.assert_allclose(c["ci95"], [-0.125 - half, -0.125 + half])
+    assert text == (f"hardest minus random, smr: -0.125, 95% interval over 2 seeds "
+                    f"[{-0.125 - half:+.3f}, {-0.125 + half:+.3f}]: includes 0, not shown to differ")
+    three = res + [_result(2, 0.2, 0.05, 0.18)]
+    text, comps = arm_differences(three, "hardest", ["random"], metric="smr")
+    assert comps["random"]["differs"] and text.endswith("excludes 0")
+    with pytest.raises(TypeError, match="others must be a list of arm names"):
+        arm_differences(res, "hardest", "random")
+
+
+def test_shortcut_summary_gives_the_verdict_first_and_no_percentage_without_a_shortcut():
+    learned = [_result(s, 0.20 + 0.01 * s, 0.04, 0.18) for s in range(3)]
+    verdict, text = shortcut_summary(learned, "hardest")
+    first, second = text.splitlines()
+    assert verdict["learned"] and first.startswith("shortcut learned (excess SMR +0.190")
+    ex = [(0.20 + 0.01 * s - 0.04) / (0.18 + 0.01 * s) for s in range(3)]
+    assert second == (f"hardest: {np.mean(ex):.0%} of the excess SMR removed on average "
+                      f"(per seed: {', '.join(f'{e:+.0%}' for e in ex)})")
+    noise = [_result(s, 0.02 + 0.01 * (s - 1), 0.02, 0.02) for s in range(3)]   # baseline = ref on average
+    verdict, text = shortcut_summary(noise, "hardest")
+    assert not verdict["learned"] and text.startswith("no shortcut learned")
+    assert text.splitlines()[1] == "hardest: no share of the excess is given (none learned)"
+    with pytest.raises(ValueError, match="arms must be arms of every result"):
+        shortcut_summary(learned, "easiest")
