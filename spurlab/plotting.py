@@ -804,33 +804,49 @@ def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "wor
 
 
 def seeds_table(results, arms=None, *, reference=True):
-    """A plain-text table over seeds: per model, mean ± sd of SMR, clean and worst-group
-    accuracy, and per arm the excess SMR removed and the carriers pruned; then the regime
-    indicator of each seed.
+    """A plain-text table over seeds: first whether a shortcut was learned (the excess SMR
+    over the no-carrier model with a 95% interval over seeds; over the test images for one
+    seed), then per model mean ± sd of SMR, clean and worst-group accuracy, and per arm the
+    excess SMR removed ("n/a" when no shortcut was learned: the figures would be noise) and
+    the carriers pruned; then the regime indicator of each seed.
 
     Examples
     --------
     >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1])   # doctest: +SKIP
-    >>> print(seeds_table(rs).splitlines()[0].split())                             # doctest: +SKIP
+    >>> print(seeds_table(rs).splitlines()[1].split())                             # doctest: +SKIP
     ['model', 'SMR', 'clean', 'acc', 'worst', 'group', 'excess', 'removed', 'carriers', 'cut']
     """
     import numpy as np
 
+    from .stats import shortcut_over_seeds, verdict_text
+
     values = seed_values(results, arms, reference=reference)
     results, arms = _check_results(results, arms, reference)
+    verdict = None
+    if reference and len(results) > 1:
+        verdict = shortcut_over_seeds(results)
+    elif reference and results[0].shortcut is not None:
+        verdict = results[0].shortcut
+    noise = verdict is not None and not verdict["learned"]
 
     def fmt(v, pct=False):
-        m, s = np.nanmean(v), (np.nanstd(v, ddof=1) if len(v) > 1 else 0.0)
+        v = [x for x in v if x is not None and not np.isnan(x)]
+        if not v:
+            return "n/a"
+        m, s = np.mean(v), (np.std(v, ddof=1) if len(v) > 1 else 0.0)
         return f"{m:6.1%} ± {s:5.1%}" if pct else f"{m:.3f} ± {s:.3f}"
 
-    lines = [f"{'model':<16}{'SMR':>16}{'clean acc':>16}{'worst group':>16}{'excess removed':>18}"
-             f"{'carriers cut':>16}"]
+    names = {mo: (mo if mo not in arms else f"prune {mo}") for mo in values}
+    w = max(16, max(len(n) for n in names.values()) + 2)
+    lines = [verdict_text(verdict)] if verdict is not None else []
+    lines.append(f"{'model':<{w}}{'SMR':>16}{'clean acc':>16}{'worst group':>16}"
+                 f"{'excess removed':>18}{'carriers cut':>16}")
     for mo, v in values.items():
-        ex = fmt([r.excess_removed(mo) for r in results], pct=True) if mo in arms else ""
+        ex = ("" if mo not in arms else "n/a" if noise
+              else fmt([r.excess_removed(mo) for r in results], pct=True))
         cut = (f"{np.mean([r.arms[mo]['carriers_pruned'] for r in results]):.0f}/"
                f"{np.mean([r.carriers for r in results]):.0f}") if mo in arms else ""
-        name = mo if mo not in arms else f"prune {mo}"
-        lines.append(f"{name:<16}{fmt(v['smr']):>16}{fmt(v['clean_accuracy']):>16}"
+        lines.append(f"{names[mo]:<{w}}{fmt(v['smr']):>16}{fmt(v['clean_accuracy']):>16}"
                      f"{fmt(v['worst_group_accuracy']):>16}{ex:>18}{cut:>16}")
     score = results[0].config.score.upper()
     lines.append(f"regime indicator (carriers' mean early-{score} percentile in c1) per seed: "

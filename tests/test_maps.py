@@ -253,15 +253,29 @@ def test_compare_models_names_bad_arguments():
 
 
 def test_seeds_table_prints_the_means_and_spread_of_the_inputs():
+    # two seeds whose excess SMR (0.18, 0.08) has a 95% interval over seeds that includes 0:
+    # no shortcut learned, so no percentage of it is printed
     table = seeds_table(RESULTS)
     lines = table.splitlines()
-    assert lines[0].split()[:2] == ["model", "SMR"] and len(lines) == 6
-    base = lines[2].split()
+    assert lines[0].startswith("no shortcut learned (excess SMR +0.130") and "over 2 seeds" in lines[0]
+    assert lines[1].split()[:2] == ["model", "SMR"] and len(lines) == 7
+    base = lines[3].split()
     assert base[:4] == ["baseline", "0.150", "±", "0.071"]       # mean and sd of 0.20 and 0.10
-    hard = lines[3]
-    ex = [(0.20 - 0.04) / (0.20 - 0.02), (0.10 - 0.02) / (0.10 - 0.02)]
-    assert f"{np.mean(ex):6.1%}" in hard and "10/40" in hard       # carriers: mean of 10 and 11 -> 10
+    hard = lines[4]
+    assert "n/a" in hard and "%" not in hard and "10/40" in hard   # carriers: mean of 10 and 11 -> 10
     assert lines[-1].startswith("regime indicator") and "per seed: 50, 51" in lines[-1]
+    # three seeds with a consistent excess: learned, and the share removed is printed
+    three = [_result(0, 0.20, 0.04, 0.18), _result(1, 0.21, 0.02, 0.12), _result(2, 0.19, 0.03, 0.15)]
+    lines = seeds_table(three).splitlines()
+    assert lines[0].startswith("shortcut learned")
+    ex = [(b - h) / (b - 0.02) for b, h in ((0.20, 0.04), (0.21, 0.02), (0.19, 0.03))]
+    assert f"{np.mean(ex):6.1%}" in lines[4]
+    # a long arm name widens the first column instead of breaking the alignment
+    long = [_result(s, 0.2 + s / 100, 0.04, 0.18) for s in range(3)]
+    for r in long:
+        r.arms["hardest/sparing"] = r.arms.pop("random")
+    lines = seeds_table(long).splitlines()
+    assert len({ln.index("±") for ln in lines[2:-1]}) == 1
 
 
 def test_pruning_takeaway_reports_the_inputs_numbers():
