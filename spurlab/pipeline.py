@@ -402,6 +402,27 @@ def occupancy(pruned, carrier, labels, target_class):
             "carrier_share_target": share_class, "occupancy": ratio}
 
 
+def carrier_cut(result, arm, scenario=None):
+    """Share of the carriers that arm ``arm`` would prune on ``result``'s early scores, without
+    retraining (:func:`prune_arm` on the cached scenario), e.g. what random pruning *would*
+    take next to what the hardest arm took.
+
+    Examples
+    --------
+    >>> r = run("n_train=600 n_test=120 epochs=2 score_epoch=1", arms=[], reference=False)
+    >>> 0 <= carrier_cut(r, "random") <= 1
+    True
+    """
+    sc = scenario if scenario is not None else build_scenario(result.config)
+    carrier = sc.carrier.numpy()
+    if not carrier.any():
+        return float("nan")
+    keep = prune_arm(arm, np.asarray(result.scores), sc.train.labels.numpy(),
+                     result.config.prune_ratio, carrier=carrier, target_class=sc.target_class,
+                     seed=result.config.seed)
+    return float(1 - carrier[keep].sum() / carrier.sum())
+
+
 def baseline(config=None, scenario=None, *, device=None, progress=False, on_epoch=None,
              keep_model=False, cache=True, cache_dir=None):
     """Train the baseline (ERM) and record every training sample's early difficulty score.
@@ -741,7 +762,7 @@ def check_seeds(seeds):
     return out
 
 
-__all__ = ["Config", "arm", "arm_name", "baseline", "build_scenario", "check_arms",
+__all__ = ["Config", "arm", "arm_name", "baseline", "build_scenario", "carrier_cut", "check_arms",
            "evaluate", "fit", "make_config_feature", "occupancy", "parse_arm", "placement_scores",
            "prune_arm",
            "reference", "regime_percentile", "run", "run_seeds"]

@@ -1077,3 +1077,63 @@ def shortcut_summary(results, arm):
     mean = "n/a" if all(math.isnan(e) for e in ex) else f"{np.nanmean(ex):.0%}"
     return verdict, (verdict_text(verdict) + f"\n{arm}: {mean} of the excess SMR removed on average "
                      f"(per seed: {per})")
+
+
+def composition_bars(results, arms=None, *, colors=None, title=None):
+    """What each arm pruned, per seed: the target class's carriers, its non-carriers and the
+    other classes (three panels: mean over seeds, sd, each seed a dot), each against the count
+    that removing the prune ratio of every group uniformly would take (dashed).
+
+    Parameters
+    ----------
+    results : list of Result
+        One per seed (:func:`spurlab.run_seeds`), with the same arms.
+    arms : list of str, optional
+        Arms to show (default: those of the first result).
+    colors : list of str, optional
+        One colour per arm (default: Okabe-Ito).
+    title : str, optional
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+        ``takeaway`` gives the share of the carriers each arm removed.
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1],
+    ...                arms=["hardest", "random"])                                 # doctest: +SKIP
+    >>> fig, take = composition_bars(rs)                                           # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .pipeline import build_scenario
+
+    results, arms = _check_results(results, arms, False)
+    if colors is not None:
+        _check_colors("colors", colors, len(arms))
+    colors = colors or [OKABE_ITO[k % len(OKABE_ITO)] for k in (5, 4, 0, 2, 1, 3)][:len(arms)]
+    c1 = results[0].config.target_class
+
+    def split(counts):          # group counts (2 * class + carrier) -> the three panels
+        g = np.asarray(counts)
+        return np.array([g[2 * c1 + 1], g[2 * c1], g.sum() - g[2 * c1 + 1] - g[2 * c1]])
+
+    comp = {a: np.array([split(r.arms[a]["pruned_by_group"]) for r in results]) for a in arms}
+    sizes = np.mean([split(np.bincount(build_scenario(r.config).train_groups,
+                                       minlength=2 * c1 + 2)) for r in results], axis=0)
+    p = results[0].config.prune_ratio
+    groups = ["c1 carriers", "c1 non-carriers", "other classes"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for j, (ax, grp) in enumerate(zip(axes, groups)):
+        bars_with_spread(ax, arms, [comp[a][:, j] for a in arms], colors=colors,
+                         ylabel="samples pruned", title=f"{grp} pruned", xlabel="pruning arm")
+        ax.axhline(p * sizes[j], ls="--", color=OKABE_ITO[7], lw=1, label=f"uniform {p:.0%}")
+        ax.legend(fontsize=8)
+    fig.suptitle(title or f"Composition of the pruned set at p = {p:.0%} ({len(results)} seeds)")
+    fig.tight_layout()
+    cut = {a: comp[a][:, 0].mean() / sizes[0] if sizes[0] else math.nan for a in arms}
+    take = (f"Takeaway: each arm removes about {p:.0%} of every class; of the carriers, "
+            + ", ".join(f"{a} removes {cut[a]:.0%}" for a in arms) + ".")
+    return fig, take

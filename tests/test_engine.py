@@ -197,3 +197,12 @@ def test_imageset_subset_slices_per_sample_meta():
     ds.meta["note"] = "kept"
     sub = ds.subset([1, 4])
     assert sub.meta["groups"].tolist() == [1, 4] and sub.meta["note"] == "kept"
+
+
+def test_carrier_cut_applies_an_arm_without_retraining(monkeypatch):
+    r = sl.run(TINY, arms=["hardest", "random"], reference=False)
+    calls = []
+    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: calls.append(1))
+    for a in ("hardest", "random"):
+        assert sl.carrier_cut(r, a) == pytest.approx(r.arms[a]["carriers_pruned"] / r.carriers)
+    assert sl.carrier_cut(r, "hardest/sparing") == 0.0 and calls == []

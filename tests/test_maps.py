@@ -379,3 +379,22 @@ def test_shortcut_summary_gives_the_verdict_first_and_no_percentage_without_a_sh
     assert text.splitlines()[1] == "hardest: no share of the excess is given (none learned)"
     with pytest.raises(ValueError, match="arms must be arms of every result"):
         shortcut_summary(learned, "easiest")
+
+
+def test_composition_bars_count_what_each_arm_pruned():
+    import spurlab as sl
+    from spurlab.plotting import composition_bars
+
+    cfg = sl.Config.from_string("n_train=600 n_test=120 epochs=2 score_epoch=1")
+    rs = sl.run_seeds(cfg, [0, 1], arms=["hardest", "random", "hardest/sparing"], reference=False)
+    fig, take = composition_bars(rs)
+    axes = fig.axes
+    assert [a.get_title() for a in axes] == ["c1 carriers pruned", "c1 non-carriers pruned",
+                                             "other classes pruned"]
+    assert all(a.get_xlabel() == "pruning arm" and a.get_ylabel() == "samples pruned" for a in axes)
+    shares = [np.mean([r.arms[a]["carriers_pruned"] / r.carriers for r in rs])
+              for a in ("hardest", "random", "hardest/sparing")]
+    assert take.startswith("Takeaway: each arm removes about 25% of every class")
+    assert f"hardest removes {shares[0]:.0%}" in take and "hardest/sparing removes 0%" in take
+    heights = [p.get_height() for p in axes[0].patches]
+    assert heights[2] == 0 and heights[0] == np.mean([r.arms["hardest"]["carriers_pruned"] for r in rs])
