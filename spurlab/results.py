@@ -182,41 +182,17 @@ def _umask():
     return mask
 
 
-def atomic_write_text(path, text):
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename, so a
-    crash never leaves a half-written file. The file gets the permissions a plain ``open``
-    would give (0666 less the umask), so a shared class folder stays readable."""
-    path = os.fspath(path)
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str; got {type(text).__name__}")
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def save_figure(fig, path, *, dpi=120):
-    """Save a matplotlib figure atomically (a temporary file in the same folder, then a rename;
-    the format from the file's extension, PNG without one), so a crash never leaves half an
-    image. Returns ``path``."""
+def _atomic(path, suffix, write):
+    """Write ``path`` through ``write(tmp)`` on a temporary file in the same folder, then a
+    rename; the file gets 0666 less the umask, as a plain ``open`` would give; a failure
+    leaves neither a half-written file nor the temporary one."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fmt = os.path.splitext(path)[1][1:] or "png"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="." + fmt)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, format=fmt)
+        write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
@@ -224,6 +200,30 @@ def save_figure(fig, path, *, dpi=120):
             os.unlink(tmp)
         raise
     return path
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename, so a
+    crash never leaves a half-written file. The file gets the permissions a plain ``open``
+    would give (0666 less the umask), so a shared class folder stays readable."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str; got {type(text).__name__}")
+
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    _atomic(path, ".json", write)
+
+
+def save_figure(fig, path, *, dpi=120):
+    """Save a matplotlib figure atomically (a temporary file in the same folder, then a rename;
+    the format from the file's extension, PNG without one), so a crash never leaves half an
+    image. Returns ``path``."""
+    fmt = os.path.splitext(os.fspath(path))[1][1:] or "png"
+    return _atomic(path, "." + fmt, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
 
 
 def environment(device):
