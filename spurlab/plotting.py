@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ._validate import check_fraction, check_int
+from .results import summarize
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000"]
@@ -141,8 +142,8 @@ def bars_with_spread(ax, labels, per_label_values, *, ylabel, title, colors=None
     ylim = _check_ylim(ylim)
     if marks is not None and not isinstance(marks, dict):
         raise TypeError(f"marks must be a dict of label -> value(s); got {marks!r}")
-    means = [float(np.nanmean(v)) for v in values]
-    sds = [float(np.nanstd(v, ddof=1)) if len(v) > 1 else 0.0 for v in values]
+    summaries = [summarize(v) for v in values]
+    means, sds = [m["mean"] for m in summaries], [m["sd"] for m in summaries]
     x = np.arange(len(labels))
     ax.bar(x, means, yerr=sds, color=colors, capsize=4, alpha=0.85)
     for i, v in enumerate(values):
@@ -830,11 +831,11 @@ def seeds_table(results, arms=None, *, reference=True):
     noise = verdict is not None and not verdict["learned"]
 
     def fmt(v, pct=False):
-        v = [x for x in v if x is not None and not np.isnan(x)]
-        if not v:
+        s = summarize(v)
+        if not s["n"]:
             return "n/a"
-        m, s = np.mean(v), (np.std(v, ddof=1) if len(v) > 1 else 0.0)
-        return f"{m:6.1%} ± {s:5.1%}" if pct else f"{m:.3f} ± {s:.3f}"
+        return (f"{s['mean']:6.1%} ± {s['sd']:5.1%}" if pct
+                else f"{s['mean']:.3f} ± {s['sd']:.3f}")
 
     names = {mo: (mo if mo not in arms else f"prune {mo}") for mo in values}
     w = max(16, max(len(n) for n in names.values()) + 2)
