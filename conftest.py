@@ -22,3 +22,14 @@ if _workers > 1:
     import torch
 
     torch.set_num_threads(int(_threads))
+
+# One engine cache on disk for the whole run, shared by both workers and every notebook kernel
+# (which inherit the environment): notebooks 01, 02, 04 and 05 all train the quick default's
+# baselines and no-carrier models for seeds 0-2, and each is trained once. A fresh folder per
+# run (xdist's run id), so nothing stale is reused; a cache the user set is left alone.
+if "SPURLAB_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    _run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
+    os.environ["SPURLAB_CACHE_DIR"] = os.path.join(tempfile.gettempdir(),
+                                                   f"spurlab-test-cache-{_run}")

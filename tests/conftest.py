@@ -13,3 +13,11 @@ def small_data():
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_disk_cache(monkeypatch):
+    """The root conftest gives the notebooks one disk cache for the run; unit tests count
+    trainings and cache entries, so they start without it (a test that wants a disk cache
+    passes its own folder)."""
+    monkeypatch.delenv("SPURLAB_CACHE_DIR", raising=False)

@@ -47,7 +47,9 @@ RUN_ALL_S = float(os.environ.get("SPURLAB_BROWSER_RUN_ALL_S", "1200"))
 STALL_S = float(os.environ.get("SPURLAB_BROWSER_STALL_S", "600"))
 PANEL_RUN_S, SERVER_S, PAGE_S = 180.0, 90.0, 90.0
 
-pytestmark = pytest.mark.slow
+# a real browser over a full Run All of notebook 04 (about 3 minutes): in the extended stage
+# that .ci/run runs after the README's test command
+pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
 
 def _missing(reason):

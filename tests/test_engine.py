@@ -29,7 +29,7 @@ def _strip(arms):
 
 
 def test_same_numbers_as_main_before_the_refactor():
-    """The default quick config, seed 0, two threads: the metrics main (f2c0eed) produced before
+    """The default quick config, seed 0, one thread: the metrics main (f2c0eed) produced before
     the engine existed (tests/data/record_pinned.py wrote them). Bit-identical on the machine
     and torch that recorded them; elsewhere floats differ, so within a few test images."""
     pinned = json.loads((HERE / "data" / "pinned_main_f2c0eed.json").read_text())

@@ -213,6 +213,7 @@ def test_fresh_venv_sees_this_interpreters_torch(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extended        # installs every pin into a new venv (a minute): the extended stage
 def test_binder_pins_install_into_a_fresh_venv_and_import_network(tmp_path):
     """A new venv gets the runtime pins (torch from the interpreter running the tests: its CPU
     index is not reachable everywhere) and spurlab --no-deps, as binder/postBuild does; then

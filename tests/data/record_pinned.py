@@ -1,5 +1,6 @@
-"""Record the metrics of two quick configs that tests/test_engine.py pins; it was run on main
-f2c0eed, before the engine refactor:  python3 tests/data/record_pinned.py OUT.json"""
+"""Record the metrics of two quick configs that tests/test_engine.py pins, with one thread; it
+was run on a checkout of main f2c0eed, before the engine refactor:
+python3 tests/data/record_pinned.py OUT.json"""
 
 import hashlib
 import json
@@ -9,8 +10,10 @@ import sys
 import torch
 
 import spurlab as sl
+import spurlab.device
 
-torch.set_num_threads(2)  # what main (f2c0eed) used on 2 cores: get_device set one thread per core
+# one thread; on main, configure_threads also keeps get_device from raising it to the core count
+spurlab.device.configure_threads(1)
 
 CASES = [
     ("quick", sl.preset("quick"), ["hardest", "random", "easiest", "hardest/oracle", "jtt"]),
@@ -34,7 +37,7 @@ def main(path):
             "regime_percentile": r.regime_percentile, "scores_sum": float(sum(r.scores)),
             "carriers": r.carriers}
         print(name, r.table())
-    out["machine"] = {"torch": torch.__version__, "cpu": platform.processor(), "threads": 2}
+    out["machine"] = {"torch": torch.__version__, "cpu": platform.processor(), "threads": 1}
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
 
