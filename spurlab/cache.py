@@ -63,8 +63,6 @@ def fingerprint(*parts):
     return h.hexdigest()[:24]
 
 
-cache_key = fingerprint
-
 
 class ResultCache:
     """Checksummed JSON files in ``folder``, one per key.
@@ -180,4 +178,4 @@ def cache_info():
     return CACHE.info()
 
 
-__all__ = ["CACHE", "Cache", "ResultCache", "cache_info", "cache_key", "clear_cache", "fingerprint"]
+__all__ = ["CACHE", "Cache", "ResultCache", "cache_info", "clear_cache", "fingerprint"]

@@ -1,9 +1,8 @@
 """Is an effect real or noise? Intervals over test images and over seeds.
 
-- :func:`paired_interval`: the mean difference of two models on the *same* items, with a 95%
-  interval over the items; :func:`difference_interval`: the same for two proportions, with the
-  wider interval of independent samples (the shortcut's excess SMR: baseline minus the
-  no-carrier model over the stamped test images).
+- :func:`difference_interval`: the difference of two proportions with the (wider) interval of
+  independent samples (the shortcut's excess SMR: baseline minus the no-carrier model over the
+  stamped test images).
 - :func:`seed_interval`: the mean of per-seed values with a 95% t-interval over seeds (does
   pruning the hardest beat random? only if the interval of their difference excludes 0).
 - :func:`shortcut_verdict`: whether a shortcut was learned at all, before anyone reports how
@@ -44,38 +43,6 @@ def _values(name, values):
     if v.ndim != 1:
         raise ValueError(f"{name} must be a 1-D sequence of numbers; got shape {v.shape}")
     return v[~np.isnan(v)]
-
-
-def paired_interval(a, b):
-    """Mean of ``a - b`` over paired items (e.g. test images) with a 95% interval.
-
-    Parameters
-    ----------
-    a, b : sequence of numbers, same length
-        Per-item values of two models on the same items (e.g. 1 if a stamped image was
-        predicted as the target class).
-
-    Returns
-    -------
-    dict
-        ``mean``, ``ci95`` ([lo, hi], normal approximation over items) and ``n``.
-
-    Examples
-    --------
-    >>> paired_interval([1, 0, 1, 1], [0, 0, 1, 0])["mean"]
-    0.5
-    """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"a and b must be 1-D and of the same length; got shapes {a.shape} "
-                         f"and {b.shape}")
-    n = len(a)
-    if n == 0:
-        return {"mean": float("nan"), "ci95": [float("nan"), float("nan")], "n": 0}
-    d = a - b
-    m = float(d.mean())
-    half = 1.96 * float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else float("inf")
-    return {"mean": m, "ci95": [m - half, m + half], "n": int(n)}
 
 
 def seed_interval(values):
@@ -209,5 +176,5 @@ def verdict_text(verdict):
     return f"no shortcut learned ({what}): pruning figures are noise"
 
 
-__all__ = ["compare_arms", "difference_interval", "excludes_zero", "paired_interval", "seed_interval",
+__all__ = ["compare_arms", "difference_interval", "excludes_zero", "seed_interval",
            "shortcut_over_seeds", "shortcut_verdict", "t95", "verdict_text"]
