@@ -218,6 +218,20 @@ def atomic_write_text(path, text):
     _atomic(path, ".json", write)
 
 
+def atomic_write_bytes(path, data):
+    """:func:`atomic_write_text` for bytes (e.g. a gzipped file)."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"data must be bytes; got {type(data).__name__}")
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return _atomic(path, ".tmp", write)
+
+
 def save_figure(fig, path, *, dpi=120):
     """Save a matplotlib figure atomically (a temporary file in the same folder, then a rename;
     the format from the file's extension, PNG without one), so a crash never leaves half an
@@ -249,4 +263,4 @@ def summarize(values):
             "n": int(len(v))}
 
 
-__all__ = ["Result", "atomic_write_text", "environment", "jsonable", "save_figure", "summarize"]
+__all__ = ["Result", "atomic_write_bytes", "atomic_write_text", "environment", "jsonable", "save_figure", "summarize"]

@@ -145,9 +145,23 @@ def shortcut_over_seeds(results):
             raise ValueError("results must have a reference model (run with reference=True)")
         ex.append(r.baseline["smr"] - r.reference["smr"])
         per.append(None if r.shortcut is None else r.shortcut["learned"])
-    s = seed_interval(ex)
+    return excess_over_seeds(ex, per)
+
+
+def excess_over_seeds(excess, learned_per_seed=None):
+    """The shortcut verdict from per-seed excess SMRs (baseline minus no-carrier model): learned
+    only when the 95% t-interval over seeds lies above 0 (see :func:`shortcut_over_seeds`).
+
+    Examples
+    --------
+    >>> excess_over_seeds([0.10, 0.12, 0.08])["learned"], excess_over_seeds([0.01, -0.01])["learned"]
+    (True, False)
+    """
+    s = seed_interval(excess)
     return {"learned": bool(s["n"] > 1 and s["ci95"][0] > 0), "excess_smr": s["mean"],
-            "ci95": s["ci95"], "n_seeds": s["n"], "learned_per_seed": per}
+            "ci95": s["ci95"], "n_seeds": s["n"],
+            "learned_per_seed": list(learned_per_seed) if learned_per_seed is not None
+            else [None] * s["n"]}
 
 
 def compare_arms(results, a, b, metric="smr"):
@@ -176,5 +190,5 @@ def verdict_text(verdict):
     return f"no shortcut learned ({what}): pruning figures are noise"
 
 
-__all__ = ["compare_arms", "difference_interval", "excludes_zero", "seed_interval",
+__all__ = ["compare_arms", "difference_interval", "excess_over_seeds", "excludes_zero", "seed_interval",
            "shortcut_over_seeds", "shortcut_verdict", "t95", "verdict_text"]

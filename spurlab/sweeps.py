@@ -30,8 +30,14 @@ def summary_row(result, arms=None):
 
     Keys: ``seed``, ``regime_percentile``, ``carriers``, ``smr_baseline``,
     ``smr_clean_baseline``, ``clean_accuracy_baseline``, ``worst_group_baseline``,
-    ``smr_reference`` (or None) and, per arm ``a``: ``smr_a``, ``clean_accuracy_a``,
-    ``worst_group_a``, ``carriers_pruned_a``, ``excess_removed_a`` (None when undefined).
+    ``smr_reference`` (or None), the shortcut verdict over test images (``learned``,
+    ``excess_smr``, ``excess_lo``, ``excess_hi``; None without a reference), the scoring
+    model's eval accuracy ``score_accuracy`` and, per arm ``a``: ``smr_a``,
+    ``clean_accuracy_a``, ``worst_group_a``, ``carriers_pruned_a``, ``excess_removed_a`` (None
+    when undefined), ``occupancy_a`` and ``carrier_share_pruned_a`` (see
+    :func:`spurlab.occupancy`; None for JTT or when nothing was pruned from the target class).
+    With both ``'hardest'`` and ``'hardest/oracle'``: ``overlap_hardest_oracle``, the share of
+    the carriers oracle pruning removed that label-free pruning removed too.
     """
     def num(x):
         return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
@@ -42,6 +48,13 @@ def summary_row(result, arms=None):
            "smr_clean_baseline": b["smr_clean"], "clean_accuracy_baseline": b["clean_accuracy"],
            "worst_group_baseline": b["worst_group_accuracy"],
            "smr_reference": None if result.reference is None else result.reference["smr"]}
+    v = result.shortcut
+    row.update(learned=None if v is None else bool(v["learned"]),
+               excess_smr=None if v is None else num(v["excess_smr"]),
+               excess_lo=None if v is None else num(v["ci95"][0]),
+               excess_hi=None if v is None else num(v["ci95"][1]),
+               score_accuracy=None if result.score_model is None
+               else num(result.score_model["eval_accuracy"]))
     for a in (result.arms if arms is None else arms):
         m = result.arms[a]["metrics"]
         row[f"smr_{a}"] = m["smr"]
@@ -49,6 +62,12 @@ def summary_row(result, arms=None):
         row[f"worst_group_{a}"] = m["worst_group_accuracy"]
         row[f"carriers_pruned_{a}"] = result.arms[a]["carriers_pruned"]
         row[f"excess_removed_{a}"] = num(result.excess_removed(a))
+        row[f"occupancy_{a}"] = num(result.arms[a].get("occupancy"))
+        row[f"carrier_share_pruned_{a}"] = num(result.arms[a].get("carrier_share_pruned"))
+    if "hardest" in result.arms and "hardest/oracle" in result.arms:
+        oracle = set(result.arms["hardest/oracle"]["pruned"])  # oracle prunes carriers only
+        both = oracle & set(result.arms["hardest"]["pruned"])
+        row["overlap_hardest_oracle"] = num(len(both) / len(oracle) if oracle else None)
     return row
 
 
