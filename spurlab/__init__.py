@@ -20,8 +20,9 @@ Modules: ``config`` (every knob, its default and why; presets), ``pipeline`` (th
 ``metrics``, ``plotting``, ``widgets``, ``lesson`` (a notebook's setup).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
+from .atlas import Atlas, load_atlas  # noqa: E402
 from .cache import cache_info, clear_cache  # noqa: E402
 from .catalog import DATASETS, class_names, fetch, load_dataset  # noqa: E402
 from .config import DEFAULTS, PRESETS, Config, preset  # noqa: E402
@@ -70,6 +71,7 @@ from .train import TrainingDiverged, predict, predict_logits, train  # noqa: E40
 train_model = train
 
 __all__ = [
+    "Atlas", "load_atlas",
     "DATASETS", "SHAPE_CLASSES", "ImageSet", "class_names", "fetch", "from_tensors", "load_dataset",
     "load_digits",
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",

@@ -1,6 +1,8 @@
 import pytest
 import torch
 
+from spurlab.atlas import build_atlas
+
 from spurlab import load_dataset
 
 
@@ -21,3 +23,17 @@ def _no_shared_disk_cache(monkeypatch):
     trainings and cache entries, so they start without it (a test that wants a disk cache
     passes its own folder)."""
     monkeypatch.delenv("SPURLAB_CACHE_DIR", raising=False)
+
+
+TINY = "n_train=300 n_test=150 epochs=2 score_epoch=2 batch_size=32"
+TINY_GRID = {"salience": [1.0], "prevalence": [0.3, 0.9], "prune_ratio": [0.1, 0.3]}
+
+
+@pytest.fixture(scope="session")
+def tiny_atlas(tmp_path_factory):
+    """A real (tiny) atlas built by build_atlas, with its disk cache."""
+    folder = tmp_path_factory.mktemp("atlas")
+    path = folder / "atlas.json.gz"
+    build_atlas(path, config=TINY, grid=TINY_GRID, arms=("hardest", "random", "hardest/sparing"),
+                seeds=(0, 1), cache_dir=folder / "cache", command="test", progress=None)
+    return path

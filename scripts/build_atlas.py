@@ -1,0 +1,54 @@
+"""Build the playground's atlas: the protocol over the salience x prevalence x prune-ratio grid,
+five arms and five seeds, at the 'playground' preset's scale; writes spurlab/data/atlas.json.gz.
+
+    python scripts/build_atlas.py                       # 2 local workers (about an hour on 2 cores)
+    python scripts/build_atlas.py --workers 1
+    python scripts/build_atlas.py --dask                # a local Dask cluster (pip install dask[distributed])
+    python scripts/build_atlas.py --smoke --out /tmp/atlas.json.gz   # a tiny grid, in a minute
+
+Every model goes through the engine's disk cache (--cache-dir, default .atlas-cache), so an
+interrupted build resumes where it stopped; delete that folder to start afresh.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import spurlab as sl
+from spurlab.atlas import ATLAS_PATH, build_atlas
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default=str(ATLAS_PATH), help="output file (default: the shipped atlas)")
+    p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    p.add_argument("--dask", action="store_true", help="run on a local Dask cluster instead")
+    p.add_argument("--cache-dir", default=".atlas-cache", help="disk cache (resume from it)")
+    p.add_argument("--smoke", action="store_true",
+                   help="a 2 x 2 x 2 grid, 2 arms, 2 seeds at the smoke scale (a plumbing check)")
+    a = p.parse_args(argv)
+    if a.workers < 1:
+        p.error(f"--workers must be >= 1; got {a.workers}")
+    command = "python " + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:]))
+    kw = {}
+    if a.smoke:
+        kw = dict(config="smoke", grid={"salience": [0.5, 1.0], "prevalence": [0.3, 0.9],
+                                        "prune_ratio": [0.1, 0.3]},
+                  arms=("hardest", "hardest/sparing"), seeds=(0, 1))
+    t = time.perf_counter()
+    if a.dask:
+        from dask.distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=a.workers, threads_per_worker=1) as cluster, \
+                Client(cluster) as client:
+            atlas = build_atlas(a.out, executor=client, cache_dir=a.cache_dir, command=command,
+                                **kw)
+    else:
+        atlas = build_atlas(a.out, workers=a.workers, cache_dir=a.cache_dir, command=command, **kw)
+    print(f"wrote {a.out}: {len(atlas['rows'])} rows, {os.path.getsize(a.out):,} bytes, "
+          f"{time.perf_counter() - t:.0f} s (spurlab {sl.__version__})")
+
+
+if __name__ == "__main__":
+    main()

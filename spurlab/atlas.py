@@ -1,0 +1,456 @@
+"""The atlas: every point the playground's sliders can reach, precomputed over seeds.
+
+A Distill-style explorable answers a slider move at once because every reachable point was
+computed beforehand by the same code. :func:`build_atlas` runs the protocol through the
+engine (:func:`spurlab.sweeps.grid`, so local workers or a Dask cluster can share the work
+and the disk cache makes it resumable) over a salience x prevalence x prune-ratio grid, five
+arms and several seeds, and writes one compact gzipped JSON file. The shipped file
+(``spurlab/data/atlas.json.gz``, built by ``scripts/build_atlas.py``) covers the grid in
+:data:`ATLAS_GRID` at the ``'playground'`` preset's scale; :func:`load_atlas` reads it and
+:class:`Atlas` answers questions about it: the summary over seeds of one point, the phase map
+and the regime map, and whether the file was built by this version of the code.
+
+Examples
+--------
+>>> atlas = load_atlas()                                     # doctest: +SKIP
+>>> atlas.point(salience=0.5, prevalence=0.3, prune_ratio=0.2)["arms"]["hardest"]["smr"]["mean"]
+... # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import json
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._validate import check_choice
+from .config import Config, as_config, preset
+from .stats import excludes_zero, seed_interval, verdict_text
+
+FORMAT = "spurlab-atlas/1"
+ATLAS_PATH = Path(__file__).parent / "data" / "atlas.json.gz"
+
+# The shipped grid. Salience spans invisible (0.1) to opaque (1.0) and prevalence rare (5% of
+# c1) to nearly all of it (90%): the weak default (0.5, 0.3) and the strong corner (1.0, 0.9)
+# are both on it. Six prune ratios cover the paper's range; five arms: label-free hardest, the
+# random and easiest controls, oracle pruning within the carriers, and the carrier-sparing
+# control (the hardest non-carriers, as many as 'hardest' removes).
+ATLAS_GRID = {
+    "salience": (0.1, 0.3, 0.5, 0.7, 1.0),
+    "prevalence": (0.05, 0.1, 0.3, 0.6, 0.9),
+    "prune_ratio": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5),
+}
+ATLAS_ARMS = ("hardest", "random", "easiest", "hardest/oracle", "hardest/sparing")
+ATLAS_SEEDS = (0, 1, 2, 3, 4)
+# what the playground shows for each arm and model (row keys are f"{metric}_{arm}")
+ARM_METRICS = ("smr", "clean_accuracy", "worst_group", "carriers_pruned", "occupancy",
+               "carrier_share_pruned", "excess_removed")
+
+
+def sparing_feasible(config, prune_ratio):
+    """Can the carrier-sparing arm remove as many target-class samples as ``'hardest'`` at
+    ``prune_ratio`` without touching a carrier? Only when the target class has that many
+    non-carriers (at prevalence 0.9 and ratio 0.2 it has not)."""
+    from .pipeline import build_scenario
+
+    sc = build_scenario(config)
+    labels = sc.train.labels.numpy()
+    c1 = labels == sc.target_class
+    non_carriers = int((c1 & ~sc.carrier.numpy()).sum())
+    return non_carriers >= int(round(prune_ratio * c1.sum()))
+
+
+def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=ATLAS_SEEDS,
+                workers=1, executor=None, cache_dir=None, command=None, progress=print):
+    """Run the protocol over ``grid`` for every seed and write the atlas file to ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where to write the gzipped JSON (written atomically: a partial file never replaces a
+        good one).
+    config : Config, str or preset name
+        The scale every point runs at (default: the ``'playground'`` preset).
+    grid : dict, optional
+        ``{"salience": [...], "prevalence": [...], "prune_ratio": [...]}`` (default
+        :data:`ATLAS_GRID`).
+    arms, seeds
+        As in :func:`spurlab.sweeps.grid`. The sparing arm runs only where it is feasible
+        (:func:`sparing_feasible`); elsewhere its values are None.
+    workers, executor
+        Local worker processes or a Dask client (see :func:`spurlab.sweeps.grid`).
+    cache_dir : str, optional
+        The engine's disk cache: an interrupted build resumes from it.
+    command : str, optional
+        Recorded in the provenance.
+    progress : callable or None
+        Called with one line per finished group.
+
+    Returns
+    -------
+    dict
+        The atlas as written.
+    """
+    if isinstance(config, str) and config in ("playground", "quick", "smoke", "full"):
+        config = preset(config)
+    config = as_config(config)
+    grid = {k: tuple(v) for k, v in (grid or ATLAS_GRID).items()}
+    if set(grid) != set(ATLAS_GRID):
+        raise ValueError(f"grid must have exactly the axes {sorted(ATLAS_GRID)}; got "
+                         f"{sorted(grid)}")
+    from .pipeline import check_arms, check_seeds
+
+    arms = tuple(check_arms(arms))
+    seeds = tuple(check_seeds(seeds))
+    for axis, values in grid.items():
+        if not values:
+            raise ValueError(f"grid[{axis!r}] must hold at least one value")
+        for v in values:                                # a bad value fails before any training
+            config.replace(**{axis: v})
+    before = os.environ.get("SPURLAB_CACHE_DIR")
+    if cache_dir is not None:
+        os.environ["SPURLAB_CACHE_DIR"] = str(cache_dir)   # worker processes inherit it
+    try:
+        return _build(path, config, grid, arms, seeds, workers, executor, command, progress)
+    finally:
+        if cache_dir is not None:
+            if before is None:
+                os.environ.pop("SPURLAB_CACHE_DIR", None)
+            else:
+                os.environ["SPURLAB_CACHE_DIR"] = before
+
+
+def _build(path, config, grid, arms, seeds, workers, executor, command, progress):
+    from . import __version__
+    from .device import get_device, usable_cpus
+    from .results import atomic_write_bytes, environment
+    from .sweeps import grid as run_grid
+
+    t0 = time.perf_counter()
+    rows = []
+    for prevalence in grid["prevalence"]:
+        at = config.replace(prevalence=prevalence)
+        sparing = "hardest/sparing" in arms
+        ok = [r for r in grid["prune_ratio"] if not sparing or sparing_feasible(at, r)]
+        groups = [(ok, arms), ([r for r in grid["prune_ratio"] if r not in ok],
+                               tuple(a for a in arms if a != "hardest/sparing"))]
+        for ratios, group_arms in groups:
+            if not ratios:
+                continue
+            t = time.perf_counter()
+            got = run_grid(at, {"salience": list(grid["salience"]), "prune_ratio": ratios},
+                           seeds, group_arms, workers=workers, executor=executor)
+            rows += [{**r, "prevalence": prevalence} for r in got]
+            if progress:
+                progress(f"prevalence={prevalence:g} ratios={list(ratios)} arms={len(group_arms)}"
+                         f": {time.perf_counter() - t:.0f} s (total "
+                         f"{time.perf_counter() - t0:.0f} s)")
+    columns = ["salience", "prevalence", "prune_ratio", "seed"]
+    columns += sorted({k for r in rows for k in r} - set(columns))
+    env = environment(get_device())
+    atlas = {
+        "format": FORMAT,
+        "config": config.to_string(),
+        "config_full": config.to_dict(),
+        "version": __version__,
+        "grid": {k: list(v) for k, v in grid.items()},
+        "arms": list(arms),
+        "seeds": list(seeds),
+        "provenance": {"command": command, "date": datetime.datetime.now(
+                           datetime.timezone.utc).isoformat(timespec="seconds"),
+                       "wall_s": round(time.perf_counter() - t0, 1), "workers": workers,
+                       "threads_per_worker": (1 if executor is not None else
+                                              max(1, usable_cpus() // workers) if workers > 1
+                                              else None),
+                       "executor": None if executor is None else type(executor).__name__,
+                       "cpus": usable_cpus(), "machine": platform.machine(),
+                       "processor": platform.processor() or platform.machine(), **env},
+        "columns": columns,
+        "rows": [[_compact(r.get(c)) for c in columns] for r in sorted(
+            rows, key=lambda r: (r["salience"], r["prevalence"], r["prune_ratio"], r["seed"]))],
+    }
+    payload = gzip.compress(json.dumps(atlas, separators=(",", ":")).encode(), mtime=0)
+    atomic_write_bytes(path, payload)
+    return atlas
+
+
+def _compact(v):
+    if isinstance(v, float):
+        return None if math.isnan(v) else round(v, 5)
+    return v
+
+
+class AtlasError(ValueError):
+    """The atlas file is missing, unreadable, or not the one this code would build."""
+
+
+def load_atlas(path=None):
+    """Read an atlas file (default: the one shipped with spurlab).
+
+    Raises :class:`AtlasError` (a ``ValueError``) naming the file and what is wrong when it is
+    missing, is not gzipped JSON, or is not an atlas; nothing is downloaded.
+
+    Examples
+    --------
+    >>> atlas = load_atlas()                                     # doctest: +SKIP
+    >>> atlas.grid["salience"]                                   # doctest: +SKIP
+    [0.1, 0.3, 0.5, 0.7, 1.0]
+    """
+    path = Path(ATLAS_PATH if path is None else path)
+    if not path.is_file():
+        raise AtlasError(f"no atlas file at {path}: build it with `python scripts/build_atlas.py "
+                         f"--out {path}` (about an hour on 2 cores), or run points live")
+    try:
+        with gzip.open(path, "rt") as f:
+            data = json.load(f)
+    except (OSError, EOFError, ValueError) as exc:
+        raise AtlasError(f"atlas file {path} is corrupt (not gzipped JSON: {exc}); rebuild it "
+                         "with `python scripts/build_atlas.py`") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        got = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise AtlasError(f"{path} is not a spurlab atlas: format must be {FORMAT!r}; got {got!r}")
+    missing = [k for k in ("config", "version", "grid", "arms", "seeds", "columns", "rows",
+                           "provenance") if k not in data]
+    if missing:
+        raise AtlasError(f"atlas file {path} is incomplete: missing {missing}")
+    return Atlas(data, path)
+
+
+class Atlas:
+    """The precomputed grid: per (salience, prevalence, prune_ratio) and seed, one row of
+    :func:`spurlab.sweeps.summary_row`. Read it with :meth:`point`, :meth:`map` and
+    :meth:`current`; build it with :func:`build_atlas`."""
+
+    def __init__(self, data, path=None):
+        self.data = data
+        self.path = path
+        self.grid = {k: [float(x) for x in v] for k, v in data["grid"].items()}
+        self.arms = list(data["arms"])
+        self.seeds = list(data["seeds"])
+        self.version = data["version"]
+        self.provenance = data["provenance"]
+        self.config = Config.from_string(data["config"])
+        cols = data["columns"]
+        self._cells = {}
+        for values in data["rows"]:
+            if len(values) != len(cols):
+                raise AtlasError(f"atlas file {path} is corrupt: a row has {len(values)} values "
+                                 f"for {len(cols)} columns")
+            row = dict(zip(cols, values))
+            key = (row["salience"], row["prevalence"], row["prune_ratio"])
+            self._cells.setdefault(key, []).append(row)
+        self._points = {}
+
+    # --- where the grid is
+    def check_value(self, axis, value):
+        """``value`` on ``axis``'s grid (within 1e-9), as the grid's float; ``ValueError``
+        naming the axis, the value and the grid values otherwise."""
+        check_choice("axis", axis, tuple(self.grid))
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{axis} must be a number; got {value!r}") from None
+        for g in self.grid[axis]:
+            if abs(g - v) <= 1e-9:
+                return g
+        raise ValueError(f"{axis}={value!r} is not on the atlas grid; allowed: "
+                         f"{self.grid[axis]} (run other values live)")
+
+    def has(self, salience, prevalence, prune_ratio):
+        """Is this point on the grid (so :meth:`point` can answer it without training)?"""
+        try:
+            key = (self.check_value("salience", salience),
+                   self.check_value("prevalence", prevalence),
+                   self.check_value("prune_ratio", prune_ratio))
+        except (TypeError, ValueError):
+            return False
+        return key in self._cells
+
+    def rows(self, salience, prevalence, prune_ratio):
+        """The per-seed rows of one grid point (a list of dicts, one per seed)."""
+        key = (self.check_value("salience", salience), self.check_value("prevalence", prevalence),
+               self.check_value("prune_ratio", prune_ratio))
+        if key not in self._cells:
+            raise ValueError(f"the atlas has no rows at salience={key[0]:g}, "
+                             f"prevalence={key[1]:g}, prune_ratio={key[2]:g}")
+        return self._cells[key]
+
+    # --- what it says
+    def point(self, salience, prevalence, prune_ratio):
+        """Summary over seeds of one grid point.
+
+        Returns
+        -------
+        dict
+            ``verdict`` (the shortcut over seeds, see
+            :func:`spurlab.stats.excess_over_seeds`), ``verdict_text``, ``baseline`` and
+            ``reference`` (``{"smr", "clean_accuracy", "worst_group"}`` ->
+            :func:`~spurlab.stats.seed_interval`), ``arms`` (arm -> metric -> interval, or
+            None where the arm could not run, e.g. sparing with too few non-carriers),
+            ``vs_hardest`` (arm -> interval of SMR(hardest) - SMR(arm) over seeds, with
+            ``differs``), ``n_seeds``, ``carriers`` and ``rows``.
+        """
+        rows = self.rows(salience, prevalence, prune_ratio)
+        key = (rows[0]["salience"], rows[0]["prevalence"], rows[0]["prune_ratio"])
+        if key in self._points:
+            return self._points[key]
+        from .stats import excess_over_seeds
+
+        def iv(col):
+            return seed_interval([r.get(col) for r in rows])
+
+        verdict = excess_over_seeds([r["excess_smr"] for r in rows],
+                                    [r["learned"] for r in rows])
+        arms = {}
+        for a in self.arms:
+            if all(r.get(f"smr_{a}") is None for r in rows):
+                arms[a] = None
+                continue
+            arms[a] = {m: iv(f"{m}_{a}") for m in ARM_METRICS}
+            if not verdict["learned"]:
+                arms[a]["excess_removed"] = None         # a share of noise: not reported
+        vs = {}
+        for a in self.arms:
+            if a == "hardest" or arms[a] is None or arms.get("hardest") is None:
+                continue
+            d = seed_interval([r["smr_hardest"] - r[f"smr_{a}"] for r in rows
+                               if r.get(f"smr_{a}") is not None])
+            vs[a] = {**d, "differs": bool(d["n"] > 1 and excludes_zero(d["ci95"]))}
+        out = {"salience": key[0], "prevalence": key[1], "prune_ratio": key[2],
+               "verdict": verdict, "verdict_text": verdict_text(verdict),
+               "baseline": {m: iv(f"{m}_baseline") for m in ("smr", "clean_accuracy",
+                                                            "worst_group")},
+               "reference": {"smr": iv("smr_reference")},
+               "arms": arms, "vs_hardest": vs, "n_seeds": len(rows),
+               "carriers": rows[0]["carriers"],
+               "overlap_hardest_oracle": iv("overlap_hardest_oracle"),
+               "rows": rows}
+        self._points[key] = out
+        return out
+
+    def map(self, value, rows_axis, cols_axis, **fixed):
+        """Mean over seeds of ``value`` on a ``rows_axis`` x ``cols_axis`` grid, the third axis
+        fixed by keyword. ``value`` is a row key (``'smr_hardest'``) or ``fn(row) -> float``.
+
+        Returns ``(row_values, col_values, mean)`` with NaN where the value is undefined.
+
+        Examples
+        --------
+        >>> # phase map: SMR after pruning the hardest, salience x prune ratio at prevalence 0.3
+        >>> # atlas.map("smr_hardest", "salience", "prune_ratio", prevalence=0.3)
+        """
+        axes = (rows_axis, cols_axis) + tuple(fixed)
+        if sorted(axes) != sorted(self.grid) or len(fixed) != 1:
+            raise ValueError(f"map needs two of the axes {sorted(self.grid)} and the third fixed "
+                             f"by keyword; got rows_axis={rows_axis!r}, cols_axis={cols_axis!r}, "
+                             f"fixed={fixed}")
+        (fixed_axis, fixed_value), = fixed.items()
+        fixed_value = self.check_value(fixed_axis, fixed_value)
+        fn = value if callable(value) else (lambda r: r.get(value))
+        rv, cv = self.grid[rows_axis], self.grid[cols_axis]
+        out = np.full((len(rv), len(cv)), np.nan)
+        for i, a in enumerate(rv):
+            for j, b in enumerate(cv):
+                key = {rows_axis: a, cols_axis: b, fixed_axis: fixed_value}
+                cell = self._cells.get((key["salience"], key["prevalence"], key["prune_ratio"]))
+                if cell:
+                    vals = [fn(r) for r in cell]
+                    vals = [v for v in vals if v is not None and not math.isnan(v)]
+                    if vals:
+                        out[i, j] = float(np.mean(vals))
+        return rv, cv, out
+
+    def verdicts(self, prune_ratio, arm="hardest", versus="random"):
+        """For every (salience, prevalence) at ``prune_ratio``: ``'no shortcut'`` (the verdict
+        over seeds), or how ``arm`` compares with ``versus`` on SMR over seeds: ``'helps'``
+        (lower, interval of the difference excludes 0), ``'backfires'`` (higher, excludes 0),
+        ``'no difference'``, or ``'n/a'`` where an arm could not run.
+
+        Examples
+        --------
+        >>> # atlas.verdicts(0.2)[(1.0, 0.9)]
+        """
+        check_choice("arm", arm, tuple(self.arms))
+        check_choice("versus", versus, tuple(self.arms))
+        out = {}
+        for s in self.grid["salience"]:
+            for q in self.grid["prevalence"]:
+                c = self.point(s, q, prune_ratio)
+                a, b = c["arms"][arm], c["arms"][versus]
+                if not c["verdict"]["learned"]:
+                    out[(s, q)] = "no shortcut"
+                elif a is None or b is None or arm == versus:
+                    out[(s, q)] = "n/a"
+                else:
+                    d = seed_interval([r[f"smr_{arm}"] - r[f"smr_{versus}"] for r in c["rows"]])
+                    differs = d["n"] > 1 and excludes_zero(d["ci95"])
+                    out[(s, q)] = ("no difference" if not differs else
+                                   "helps" if d["mean"] < 0 else "backfires")
+        return out
+
+    def verdicts_text(self, prune_ratio, arm="hardest", versus="random"):
+        """:meth:`verdicts` in one line: how many cells of each kind, and which backfire."""
+        v = self.verdicts(prune_ratio, arm, versus)
+        counts = ", ".join(f"{k} in {list(v.values()).count(k)}" for k in
+                           ("no shortcut", "helps", "no difference", "backfires", "n/a")
+                           if k in v.values())
+        bad = [f"({s:g}, {q:g})" for (s, q), k in v.items() if k == "backfires"]
+        return (f"Takeaway (p = {prune_ratio:g}, {len(self.seeds)} seeds per cell, {arm} vs "
+                f"{versus} on SMR): {counts} of {len(v)} cells; backfires at (salience, "
+                f"prevalence): {', '.join(bad) or 'none'}")
+
+    def as_grid(self, *, prevalence, prune_ratio):
+        """The atlas as a grid file's content for :func:`spurlab.maps.phase_map` (salience x
+        prune ratio at ``prevalence``) and :func:`spurlab.maps.regime_map` (salience x
+        prevalence at ``prune_ratio``)."""
+        prevalence = self.check_value("prevalence", prevalence)
+        prune_ratio = self.check_value("prune_ratio", prune_ratio)
+        rows = [r for cell in self._cells.values() for r in cell]
+        return {"mode": "playground", "config": self.data["config"],
+                "command": self.provenance.get("command"),
+                "phase": {"rows": [r for r in rows if r["prevalence"] == prevalence],
+                          "fixed": {"prevalence": prevalence}},
+                "regime": {"rows": [r for r in rows if r["prune_ratio"] == prune_ratio],
+                           "fixed": {"prune_ratio": prune_ratio}}}
+
+    # --- where it came from
+    def current(self):
+        """``(ok, reason)``: was this atlas built by this version of spurlab with the
+        playground preset as the code defines it today?"""
+        from . import __version__
+
+        if self.version != __version__:
+            return False, (f"the atlas was built by spurlab {self.version}, this is "
+                           f"{__version__}: rebuild it with `python scripts/build_atlas.py`")
+        now = preset("playground").to_dict()
+        built = self.data.get("config_full") or self.config.to_dict()
+        diff = {k: (built.get(k), now[k]) for k in now if built.get(k) != now[k]}
+        if diff:
+            return False, ("the atlas was built with another playground config than the code's "
+                           f"(knob: (atlas, code)) {diff}: rebuild it")
+        return True, "built by this version with this config"
+
+    def describe(self):
+        """Provenance in a few lines (printed by the playground)."""
+        p = self.provenance
+        g = self.grid
+        n = sum(len(v) for v in self._cells.values())
+        return (f"atlas: {len(g['salience'])} saliences x {len(g['prevalence'])} prevalences x "
+                f"{len(g['prune_ratio'])} prune ratios, {len(self.seeds)} seeds, arms "
+                f"{', '.join(self.arms)}; {n} rows\n"
+                f"scale: {self.data['config'] or 'the defaults'}"
+                f"{' (the playground preset)' if self.config == preset('playground') else ''}\n"
+                f"built by `{p.get('command')}` on {p.get('date')} in {p.get('wall_s')} s with "
+                f"spurlab {self.version}, torch {p.get('torch')}, {p.get('device')}, "
+                f"{p.get('cpus')} CPUs ({p.get('processor')}), {p.get('workers')} workers")
+
+
+__all__ = ["ATLAS_ARMS", "ATLAS_GRID", "ATLAS_PATH", "Atlas", "AtlasError", "build_atlas",
+           "load_atlas", "sparing_feasible"]

@@ -1,0 +1,170 @@
+"""The atlas: building (resumable), reading, refusing bad files, and the shipped file's integrity."""
+
+import gzip
+import json
+import random
+
+import pytest
+
+import spurlab
+from spurlab import pipeline
+from spurlab.cache import clear_cache
+from spurlab.atlas import (ATLAS_ARMS, ATLAS_GRID, ATLAS_PATH, AtlasError, build_atlas,
+                           load_atlas)
+from spurlab.config import preset
+from spurlab.playground import prediction_range
+from spurlab.sweeps import summary_row
+
+from .conftest import TINY, TINY_GRID
+
+
+def test_build_writes_every_point_and_skips_infeasible_sparing(tiny_atlas):
+    atlas = load_atlas(tiny_atlas)
+    assert atlas.grid == {k: [float(x) for x in v] for k, v in TINY_GRID.items()}
+    assert atlas.seeds == [0, 1] and atlas.provenance["command"] == "test"
+    for p in TINY_GRID["prevalence"]:
+        for r in TINY_GRID["prune_ratio"]:
+            rows = atlas.rows(1.0, p, r)
+            assert sorted(x["seed"] for x in rows) == [0, 1]
+            assert all(0 <= x["smr_hardest"] <= 1 and 0 <= x["smr_random"] <= 1 for x in rows)
+    # prevalence 0.9 of 50 rings leaves 5 non-carriers: sparing cannot remove 15 (p = 0.3)
+    assert atlas.point(1.0, 0.9, 0.3)["arms"]["hardest/sparing"] is None
+    assert atlas.point(1.0, 0.3, 0.3)["arms"]["hardest/sparing"] is not None
+    assert all(x["carriers_pruned_hardest/sparing"] == 0 for x in atlas.rows(1.0, 0.3, 0.1))
+
+
+def test_build_resumes_from_its_cache(tiny_atlas, tmp_path, monkeypatch):
+    """A second build over the same cache trains nothing and writes the same rows."""
+    def no_training(*a, **k):
+        raise AssertionError("a cached atlas point was retrained")
+
+    monkeypatch.setattr(pipeline, "fit", no_training)
+    clear_cache()                                   # only the disk copy remains
+    out = tmp_path / "again.json.gz"
+    build_atlas(out, config=TINY, grid=TINY_GRID, arms=("hardest", "random", "hardest/sparing"),
+                seeds=(0, 1), cache_dir=tiny_atlas.parent / "cache", command="test",
+                progress=None)
+    a, b = (json.loads(gzip.decompress(p.read_bytes())) for p in (tiny_atlas, out))
+    assert a["rows"] == b["rows"] and a["columns"] == b["columns"]
+
+
+def test_rows_match_the_engine(tiny_atlas):
+    """An atlas row is the engine's summary row of that point (same process, same threads)."""
+    atlas = load_atlas(tiny_atlas)
+    cfg = atlas.config.replace(salience=1.0, prevalence=0.3, prune_ratio=0.1, seed=1)
+    live = summary_row(spurlab.run(cfg, arms=["hardest", "random"], cache=False),
+                       ["hardest", "random"])
+    row = [x for x in atlas.rows(1.0, 0.3, 0.1) if x["seed"] == 1][0]
+    for k in ("smr_baseline", "smr_hardest", "smr_random", "carriers_pruned_hardest"):
+        assert row[k] == pytest.approx(live[k], abs=1e-4), k
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"grid": {"salience": [0.5]}}, "exactly the axes"),
+    ({"grid": {**TINY_GRID, "salience": [1.5]}}, "salience"),
+    ({"grid": {**TINY_GRID, "prune_ratio": []}}, "at least one value"),
+    ({"arms": ("hardest", "bogus")}, "bogus"),
+    ({"seeds": (0, 0)}, "repeat"),
+])
+def test_build_refuses_bad_input_before_training(kw, match, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: pytest.fail("trained"))
+    args = dict(config=TINY, grid=TINY_GRID, seeds=(0,), progress=None)
+    with pytest.raises((ValueError, TypeError), match=match):
+        build_atlas(tmp_path / "a.json.gz", **{**args, **kw})
+    assert not (tmp_path / "a.json.gz").exists()
+
+
+def test_missing_corrupt_and_foreign_files_are_refused_by_name(tmp_path, tiny_atlas):
+    with pytest.raises(AtlasError, match="no atlas file at .*build_atlas.py"):
+        load_atlas(tmp_path / "none.json.gz")
+    bad = tmp_path / "bad.json.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(AtlasError, match="corrupt"):
+        load_atlas(bad)
+    half = tmp_path / "half.json.gz"
+    half.write_bytes(tiny_atlas.read_bytes()[:200])
+    with pytest.raises(AtlasError, match="corrupt"):
+        load_atlas(half)
+    other = tmp_path / "other.json.gz"
+    other.write_bytes(gzip.compress(json.dumps({"format": "something/9"}).encode()))
+    with pytest.raises(AtlasError, match="not a spurlab atlas"):
+        load_atlas(other)
+
+
+def test_points_off_the_grid_are_refused_by_name(tiny_atlas):
+    atlas = load_atlas(tiny_atlas)
+    with pytest.raises(ValueError, match=r"salience=0\.4 is not on the atlas grid; allowed: \[1\.0\]"):
+        atlas.point(0.4, 0.3, 0.1)
+    with pytest.raises(ValueError, match="axis"):
+        atlas.check_value("epochs", 3)
+    assert not atlas.has(0.4, 0.3, 0.1) and atlas.has(1.0, 0.3, 0.1)
+
+
+def test_an_atlas_from_another_version_or_config_is_flagged(tiny_atlas, tmp_path):
+    data = json.loads(gzip.decompress(tiny_atlas.read_bytes()))
+    atlas = load_atlas(tiny_atlas)
+    ok, why = atlas.current()
+    assert not ok and "another playground config" in why            # TINY is not the preset
+    data["version"] = "0.0.1"
+    old = tmp_path / "old.json.gz"
+    old.write_bytes(gzip.compress(json.dumps(data).encode()))
+    ok, why = load_atlas(old).current()
+    assert not ok and "0.0.1" in why and spurlab.__version__ in why
+
+
+# --- the shipped atlas
+
+@pytest.fixture(scope="module")
+def shipped():
+    if not ATLAS_PATH.is_file():
+        pytest.fail(f"the shipped atlas {ATLAS_PATH} is missing: run scripts/build_atlas.py")
+    return load_atlas()
+
+
+def test_shipped_atlas_is_current_and_complete(shipped):
+    ok, why = shipped.current()
+    assert ok, why
+    assert shipped.config == preset("playground")
+    assert shipped.arms == list(ATLAS_ARMS) and len(shipped.seeds) >= 5
+    for axis, values in ATLAS_GRID.items():
+        assert shipped.grid[axis] == [float(v) for v in values]
+    for s in ATLAS_GRID["salience"]:
+        for p in ATLAS_GRID["prevalence"]:
+            for r in ATLAS_GRID["prune_ratio"]:
+                assert len(shipped.rows(s, p, r)) == len(shipped.seeds)
+    assert ATLAS_PATH.stat().st_size <= 5_000_000
+
+
+def test_shipped_atlas_cells_recompute_within_their_range(shipped):
+    """A few cells, chosen at random (the seed is printed), retrained here: each value lies in
+    the range the atlas predicts for a seed (floats differ across CPUs, so not bit-equal)."""
+    pick = random.Random().randrange(10**6)
+    print(f"atlas integrity: cells chosen with random seed {pick}")
+    rng = random.Random(pick)
+    for _ in range(2):
+        s, p, r = (rng.choice(ATLAS_GRID[a]) for a in ("salience", "prevalence", "prune_ratio"))
+        point = shipped.point(s, p, r)
+        arm = rng.choice([a for a in shipped.arms if point["arms"][a] is not None])
+        seed = rng.choice(shipped.seeds)
+        cfg = shipped.config.replace(salience=s, prevalence=p, prune_ratio=r, seed=seed)
+        row = summary_row(spurlab.run(cfg, arms=[arm]), [arm])
+        for key in ("smr_baseline", f"smr_{arm}", "clean_accuracy_baseline"):
+            lo, hi = prediction_range([x[key] for x in point["rows"]])
+            assert lo - 0.01 <= row[key] <= hi + 0.01, (
+                f"seed {pick}: {key} at salience {s}, prevalence {p}, p {r}, seed {seed} = "
+                f"{row[key]:.3f}, outside the atlas's range [{lo:.3f}, {hi:.3f}]")
+
+
+def test_the_atlas_ships_in_the_wheel(tmp_path):
+    """The wheel (what pip, Colab and Binder install) holds the atlas as package data."""
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    root = Path(spurlab.__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path), str(root)], check=True, timeout=300)
+    wheel, = tmp_path.glob("spurlab-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "spurlab/data/atlas.json.gz" in names, names
