@@ -1,0 +1,440 @@
+"""The playground: move a slider, see the answer, from the shipped atlas; verify any point live.
+
+Every point the sliders can reach was computed beforehand by the same engine over several seeds
+(:mod:`spurlab.atlas`), so a move only looks up and redraws: the bars give each model's mean
+and 95% interval over seeds, the carriers each arm removed, and two maps (salience x prune ratio,
+salience x prevalence) with the current point marked. Nothing shown comes from anywhere but a
+run. **Verify live** retrains the current point on this machine, seed by seed, through the
+engine, and draws each seed over the atlas's interval as it arrives; a live value outside the
+range the atlas predicts for a new seed is flagged in words. Typed settings off the grid go
+through the same live path. Without an atlas (missing or unreadable file) the panel says so and
+every point runs live.
+
+Examples
+--------
+>>> pg = Playground()                                                   # doctest: +SKIP
+>>> pg                                       # in a notebook: the panel  # doctest: +SKIP
+>>> point = pg.show(salience=1.0, prevalence=0.9, prune_ratio=0.2)     # doctest: +SKIP
+>>> rows = pg.verify()                      # retrain this point, 5 seeds # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import ipywidgets as w
+import numpy as np
+from IPython.display import display
+
+from ._validate import check_choice
+from .atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_SEEDS, AtlasError, load_atlas
+from .stats import seed_interval, t95
+
+# what a typed (off-grid) value may be: the config's own bounds
+TYPED_BOUNDS = {"salience": (0.0, 1.0), "prevalence": (0.0, 1.0), "prune_ratio": (0.0, 0.9)}
+ARM_LABELS = {"hardest": "hardest", "random": "random", "easiest": "easiest",
+              "hardest/oracle": "oracle", "hardest/sparing": "sparing"}
+
+
+def prediction_range(values):
+    """Where one more seed should fall (95%): mean +- t * sd * sqrt(1 + 1/n) over ``values``.
+
+    The atlas's interval for the *mean* over seeds is narrower than the spread of single seeds,
+    so a live seed is checked against this range instead.
+
+    Examples
+    --------
+    >>> lo, hi = prediction_range([0.10, 0.12, 0.08, 0.11, 0.09])
+    >>> round(lo, 3), round(hi, 3)
+    (0.056, 0.144)
+    """
+    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
+    if len(v) < 2:
+        return (-math.inf, math.inf)
+    half = t95(len(v) - 1) * v.std(ddof=1) * math.sqrt(1 + 1 / len(v))
+    return (float(v.mean() - half), float(v.mean() + half))
+
+
+def check_typed(name, value):
+    """A typed setting, checked against what the engine allows (no silent clip)."""
+    check_choice("setting", name, tuple(TYPED_BOUNDS))
+    lo, hi = TYPED_BOUNDS[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a number in [{lo:g}, {hi:g}]; got {value!r}")
+    if not lo <= value <= hi or (name == "prevalence" and value == 0):
+        allowed = f"(0, {hi:g}]" if name == "prevalence" else f"[{lo:g}, {hi:g}]"
+        raise ValueError(f"{name} must be in {allowed}; got {value!r}")
+    return float(value)
+
+
+class Playground:
+    """Sliders over the atlas grid, a strategy selector, the answer for every move, and live
+    verification.
+
+    Parameters
+    ----------
+    atlas : Atlas, str or Path, optional
+        Default: the shipped atlas. If it cannot be loaded, the panel says why and runs live.
+    device : str, optional
+        For live runs (default: cuda, else mps, else cpu).
+    seeds : sequence of int, optional
+        Seeds of a live verification (default: the atlas's).
+
+    Attributes
+    ----------
+    point : dict or None
+        The atlas's summary of the current point (:meth:`spurlab.atlas.Atlas.point`).
+    live : list of dict
+        Rows of the last live verification (:func:`spurlab.sweeps.summary_row` plus ``flag``).
+    notice : str
+        Why the panel runs live, when it has no atlas ("" otherwise).
+    """
+
+    def __init__(self, atlas=None, *, device=None, seeds=None):
+        from .atlas import Atlas
+
+        self.notice = ""
+        try:
+            self.atlas = atlas if isinstance(atlas, Atlas) else load_atlas(atlas)
+            ok, why = self.atlas.current()
+            if not ok:
+                self.notice = f"note: {why}; its numbers may differ from a live run"
+        except AtlasError as exc:
+            self.atlas = None
+            self.notice = f"no atlas: {exc}. Every point runs live (press Verify live)."
+        grid = self.atlas.grid if self.atlas else {k: list(v) for k, v in ATLAS_GRID.items()}
+        arms = self.atlas.arms if self.atlas else list(ATLAS_ARMS)
+        self.seeds = list(seeds if seeds is not None else
+                          (self.atlas.seeds if self.atlas else ATLAS_SEEDS))
+        self.device = device
+        self.point = None
+        self.live = []
+        self.error = None
+
+        def sel(name, desc, default):
+            values = grid[name]
+            value = min(values, key=lambda v: abs(v - default))
+            return w.SelectionSlider(options=[(f"{v:g}", v) for v in values], value=value,
+                                     description=desc, continuous_update=self.atlas is not None,
+                                     style={"description_width": "initial"},
+                                     layout=w.Layout(width="420px"))
+
+        from .config import preset
+
+        base = self.atlas.config if self.atlas else preset("playground")
+        self.sliders = {"salience": sel("salience", "salience (line opacity)", base.salience),
+                        "prevalence": sel("prevalence", "prevalence (share of c1)",
+                                          base.prevalence),
+                        "prune_ratio": sel("prune_ratio", "prune ratio p", base.prune_ratio)}
+        self.strategy = w.Dropdown(options=[(ARM_LABELS.get(a, a), a) for a in arms],
+                                   value="hardest" if "hardest" in arms else arms[0],
+                                   description="strategy")
+        self.typed = {k: w.FloatText(value=self.sliders[k].value, description=k,
+                                     layout=w.Layout(width="180px")) for k in self.sliders}
+        self.verify_button = w.Button(description="Verify live", icon="play",
+                                      button_style="primary",
+                                      tooltip="retrain this point here, seed by seed")
+        self.typed_button = w.Button(description="Run typed point live", icon="keyboard-o")
+        self.status = w.HTML()
+        self.bars = w.HBox()
+        self.image = w.Image(format="png", layout=w.Layout(width="100%"))
+        self.text = w.Output()
+        for c in list(self.sliders.values()) + [self.strategy]:
+            c.observe(lambda _: self._moved(), names="value")
+        self.verify_button.on_click(lambda _: self._safe(self.verify))
+        self.typed_button.on_click(lambda _: self._safe(self.run_typed))
+        info = w.HTML(f"<pre style='font-size:11px'>{self.notice or self.atlas.describe()}</pre>")
+        self.box = w.VBox([w.HTML("<b>Playground: the atlas answers every move; Verify live "
+                                  "retrains the point here</b>"), info,
+                           w.HBox([w.VBox(list(self.sliders.values())), self.strategy]),
+                           w.HBox([self.verify_button, self.typed_button, self.status]),
+                           w.HBox(list(self.typed.values())), self.bars, self.image, self.text])
+        self._moved()
+
+    # --- the answer from the atlas
+    def values(self):
+        """The current slider settings and strategy."""
+        return {**{k: s.value for k, s in self.sliders.items()}, "strategy": self.strategy.value}
+
+    def show(self, **settings):
+        """Set sliders and/or the strategy (each checked against the grid and the arms; nothing
+        is set if one is wrong) and redraw; returns the atlas's summary of the point."""
+        checked = {}
+        for k, v in settings.items():
+            if k == "strategy":
+                checked[k] = check_choice("strategy", v, tuple(o[1] for o in
+                                                               self.strategy.options))
+            elif k in self.sliders:
+                allowed = [o[1] for o in self.sliders[k].options]
+                match = [a for a in allowed if isinstance(v, (int, float))
+                         and not isinstance(v, bool) and abs(a - v) <= 1e-9]
+                if not match:
+                    raise ValueError(f"{k}={v!r} is not on the atlas grid; allowed: {allowed}. "
+                                     "Type it in the boxes and press 'Run typed point live'")
+                checked[k] = match[0]
+            else:
+                raise KeyError(f"no setting named {k!r}; settings: "
+                               f"{', '.join(list(self.sliders) + ['strategy'])}")
+        self._holding = True
+        try:
+            for k, v in checked.items():
+                (self.strategy if k == "strategy" else self.sliders[k]).value = v
+        finally:
+            self._holding = False
+        self._moved(force=True)
+        return self.point
+
+    def _moved(self, force=False):
+        if getattr(self, "_holding", False):
+            return
+        v = self.values()
+        key = tuple(v.values())
+        if not force and getattr(self, "_drawn", None) == key:
+            return
+        self._drawn = key
+        self.live = []
+        for k in self.typed:
+            self.typed[k].value = v[k]
+        if self.atlas is None:
+            self.point = None
+            self._say(f"{self.notice} Settings: {_fmt(v)}", "#D55E00")
+            self._draw(None, [])
+            return
+        t = time.perf_counter()
+        self.point = self.atlas.point(v["salience"], v["prevalence"], v["prune_ratio"])
+        self._draw(self.point, [])
+        self._say(f"from the atlas ({self.point['n_seeds']} seeds) in "
+                  f"{time.perf_counter() - t:.2f} s", "#009E73")
+
+    # --- live runs
+    def verify(self, on_seed=None):
+        """Retrain the current slider point here, seed by seed (see :meth:`run_live`)."""
+        v = self.values()
+        return self.run_live(v["salience"], v["prevalence"], v["prune_ratio"], on_seed=on_seed)
+
+    def run_typed(self, on_seed=None):
+        """Run the typed settings live (they need not be on the grid)."""
+        vals = {k: check_typed(k, self.typed[k].value) for k in self.typed}
+        return self.run_live(**vals, on_seed=on_seed)
+
+    def run_live(self, salience, prevalence, prune_ratio, *, on_seed=None):
+        """Train ``self.seeds`` seeds of one point through the engine (cached), redrawing after
+        each; returns the rows, each with ``flag`` (text, or "" when the live value lies in
+        the atlas's predicted range for a seed).
+
+        Values are checked first (:func:`check_typed`); the strategy arm, the baseline and the
+        no-carrier reference train for each seed.
+        """
+        from .config import preset
+        from .pipeline import run
+        from .sweeps import summary_row
+
+        s = check_typed("salience", salience)
+        p = check_typed("prevalence", prevalence)
+        r = check_typed("prune_ratio", prune_ratio)
+        arm = self.strategy.value
+        base = self.atlas.config if self.atlas else preset("playground")
+        on_grid = self.atlas is not None and self.atlas.has(s, p, r)
+        point = self.atlas.point(s, p, r) if on_grid else None
+        if on_grid and point["arms"].get(arm) is None:
+            raise ValueError(f"arm {arm!r} cannot run at prevalence={p:g}, prune_ratio={r:g}: "
+                             "the target class has too few non-carriers to spare")
+        bars = [w.IntProgress(value=0, min=0, max=3, description=f"seed {sd}",
+                              style={"description_width": "initial"},
+                              layout=w.Layout(width="150px")) for sd in self.seeds]
+        self.bars.children = bars
+        self.live = []
+        t0 = time.perf_counter()
+        for i, sd in enumerate(self.seeds):
+            self._say(f"live: seed {sd} ({i + 1} of {len(self.seeds)}) training...", "#0072B2")
+            cfg = base.replace(salience=s, prevalence=p, prune_ratio=r, seed=sd)
+            bars[i].value = 1
+            res = run(cfg, arms=[arm], device=self.device)
+            bars[i].value = 3
+            row = summary_row(res, [arm])
+            row.update(salience=s, prevalence=p, prune_ratio=r,
+                       seconds=time.perf_counter() - t0, arm=arm)
+            row["flag"] = self._flag(point, row, arm) if on_grid else ""
+            self.live.append(row)
+            self._draw(point, self.live, live_point=(s, p, r))
+            if on_seed is not None:
+                on_seed(row)
+        flags = [f"seed {x['seed']}: {x['flag']}" for x in self.live if x["flag"]]
+        where = "" if on_grid else " (off the grid: no atlas values to compare)"
+        self._say(f"live: {len(self.live)} seeds in {time.perf_counter() - t0:.1f} s{where}; "
+                  + ("; ".join(flags) if flags else "every seed within the atlas's range"),
+                  "#D55E00" if flags else "#009E73")
+        return self.live
+
+    def _flag(self, point, row, arm):
+        out = []
+        for model, key in (("baseline", "smr_baseline"), (arm, f"smr_{arm}")):
+            lo, hi = prediction_range([x.get(key) for x in point["rows"]])
+            if not lo <= row[key] <= hi:
+                out.append(f"{model} SMR {row[key]:.3f} lies outside the range the atlas "
+                           f"predicts for a seed [{lo:.3f}, {hi:.3f}]")
+        return "; ".join(out)
+
+    def _safe(self, fn):
+        self.error = None
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - shown in the panel, which stays usable
+            self.error = exc
+            self._say(f"error: {exc}", "#D55E00")
+
+    def _say(self, text, colour="#555"):
+        self.status.value = f"<span style='color:{colour}'>{text}</span>"
+
+    # --- drawing
+    def _draw(self, point, live, live_point=None):
+        import io
+
+        fig = self.figure(point, live, live_point=live_point)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        self.image.value = buf.getvalue()
+        self.text.clear_output(wait=True)
+        with self.text:
+            print(self.takeaway(point, live))
+
+    def figure(self, point, live=(), *, live_point=None):
+        """The four panels for one point (atlas summary or None) with live rows drawn over it."""
+        from matplotlib.figure import Figure
+
+        from .maps import DIVERGING, cell_map
+        from .plotting import OKABE_ITO
+
+        arm = self.strategy.value
+        v = self.values()
+        # a bare Figure (no pyplot window manager) with a fixed layout: tight_layout alone
+        # cost about as much as the rest of the drawing
+        fig = Figure(figsize=(17, 3.8), dpi=72)
+        axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1.3, 1, 1.1, 1.1],
+                                               "left": 0.05, "right": 0.99, "bottom": 0.2,
+                                               "top": 0.84, "wspace": 0.3})
+        ax = axes[0]
+        models = ["baseline", "reference"] + (self.atlas.arms if self.atlas else [arm])
+        labels = [ARM_LABELS.get(m, m) for m in models]
+        colours = [OKABE_ITO[7], OKABE_ITO[2]] + [OKABE_ITO[k] for k in (5, 0, 1, 3, 4)]
+        if point is not None:
+            for i, m in enumerate(models):
+                iv = (point[m]["smr"] if m in ("baseline", "reference")
+                      else (point["arms"][m] or {}).get("smr"))
+                if iv is None:
+                    ax.text(i, 0, "n/a", ha="center", va="bottom", fontsize=8)
+                    continue
+                lo, hi = iv["ci95"]
+                ax.bar(i, iv["mean"], color=colours[i % len(colours)], alpha=0.8)
+                ax.errorbar(i, iv["mean"], yerr=[[iv["mean"] - lo], [hi - iv["mean"]]],
+                            color="black", capsize=4)
+        for row in live:
+            for i, m in enumerate(models):
+                key = {"baseline": "smr_baseline", "reference": "smr_reference"}.get(m, f"smr_{m}")
+                if row.get(key) is not None:
+                    ax.plot(i, row[key], "D", color="black", ms=5, mfc="white",
+                            label="live seed" if (row is live[0] and i == 0) else None)
+        ax.set_xticks(range(len(models)), labels, rotation=20, fontsize=8)
+        ax.set_ylabel("SMR (share of other classes' lined\ntest images called c1)")
+        ax.set_title("SMR: mean and 95% interval over seeds" + (" (live: diamonds)" if live
+                                                                 else ""), fontsize=9)
+        if live:
+            ax.legend(fontsize=7, loc="upper right")
+        ax = axes[1]
+        if point is not None:
+            arm_list = [a for a in self.atlas.arms]
+            for i, a in enumerate(arm_list):
+                iv = (point["arms"][a] or {}).get("carriers_pruned")
+                if iv is None:
+                    continue
+                share = np.array([iv["mean"], *iv["ci95"]]) / max(point["carriers"], 1)
+                ax.bar(i, share[0], color=colours[2 + i], alpha=0.8)
+                ax.errorbar(i, share[0], yerr=[[share[0] - share[1]], [share[2] - share[0]]],
+                            color="black", capsize=4)
+            ax.set_xticks(range(len(arm_list)), [ARM_LABELS.get(a, a) for a in arm_list],
+                          rotation=20, fontsize=8)
+            ax.axhline(v["prune_ratio"], ls="--", color=OKABE_ITO[7], lw=1,
+                       label=f"p = {v['prune_ratio']:g}")
+            ax.legend(fontsize=7)
+        ax.set_ylabel("share of the carriers removed")
+        ax.set_title("Carriers each arm removed", fontsize=9)
+        for ax, (rows_axis, cols_axis, fixed) in zip(axes[2:], (
+                ("salience", "prune_ratio", "prevalence"), ("salience", "prevalence",
+                                                             "prune_ratio"))):
+            title = (f"SMR({ARM_LABELS.get(arm, arm)}) - SMR(baseline)\nat "
+                     f"{fixed.replace('_', ' ')} {v[fixed]:g}")
+            if self.atlas is None:
+                ax.set_title(title + ": no atlas", fontsize=9)
+                ax.set_xlabel(cols_axis.replace("_", " "))
+                ax.set_ylabel(rows_axis)
+                continue
+            rv, cv, m = self.atlas.map(lambda r: _delta(r, arm), rows_axis, cols_axis,
+                                       **{fixed: v[fixed]})
+            _, _, learned = self.atlas.map(lambda r: float(bool(r.get("learned"))), rows_axis,
+                                           cols_axis, **{fixed: v[fixed]})
+            from matplotlib.colors import TwoSlopeNorm
+
+            lim = max(0.02, float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 0.02)
+            text = np.vectorize(lambda x, l: "n/a" if math.isnan(x) else
+                                f"{x:+.2f}" + ("" if l >= 0.5 else "*"))(m, learned)
+            cell_map(ax, cv, rv, m, cmap=DIVERGING, norm=TwoSlopeNorm(0, -lim, lim),
+                     xlabel=cols_axis.replace("_", " "), ylabel=rows_axis, title=title,
+                     text=text)
+            ax.title.set_fontsize(9)
+            ax.plot(v[cols_axis], v[rows_axis], "o", ms=30, mfc="none", mec="black", mew=2)
+        return fig
+
+    def takeaway(self, point, live=()):
+        """The one-line reading of the current point (and of live seeds)."""
+        arm = self.strategy.value
+        if point is None:
+            head = self.notice or "off the atlas grid"
+        elif not point["verdict"]["learned"]:
+            head = point["verdict_text"]
+        else:
+            a = point["arms"].get(arm)
+            if a is None:
+                head = (f"{point['verdict_text']}; arm {ARM_LABELS.get(arm, arm)!r} cannot run "
+                        "here (too few non-carriers to spare)")
+            else:
+                d = point["vs_hardest"].get("random") if arm == "hardest" else \
+                    point["vs_hardest"].get(arm)
+                vs = ""
+                if d is not None:
+                    who = "random" if arm == "hardest" else ARM_LABELS.get(arm, arm)
+                    word = ("differs" if d["differs"] else "does not differ (interval "
+                            "includes 0)")
+                    vs = (f"; SMR(hardest) - SMR({who}) {d['mean']:+.3f} "
+                          f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]: {word}")
+                head = (f"{point['verdict_text']}. Pruning {point['prune_ratio']:g} by "
+                        f"{ARM_LABELS.get(arm, arm)} takes SMR from "
+                        f"{point['baseline']['smr']['mean']:.3f} to {a['smr']['mean']:.3f} "
+                        f"(no-carrier model {point['reference']['smr']['mean']:.3f}){vs}")
+        if live:
+            iv = seed_interval([x[f"smr_{x['arm']}"] for x in live])
+            head += (f"\nTakeaway (live, {iv['n']} of {len(self.seeds)} seeds): SMR after "
+                     f"{ARM_LABELS.get(live[0]['arm'], live[0]['arm'])} {iv['mean']:.3f}"
+                     + (f" [{iv['ci95'][0]:.3f}, {iv['ci95'][1]:.3f}]" if iv["n"] > 1 else ""))
+            flags = [x for x in live if x["flag"]]
+            head += (f"; {len(flags)} seed(s) outside the atlas's range" if flags
+                     else ("; every seed within the atlas's range" if point else ""))
+        else:
+            head = "Takeaway: " + head
+        return head
+
+    def _ipython_display_(self):
+        display(self.box)
+
+
+def _delta(row, arm):
+    a = row.get(f"smr_{arm}")
+    return float("nan") if a is None else a - row["smr_baseline"]
+
+
+def _fmt(values):
+    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                     for k, v in values.items())
+
+
+__all__ = ["Playground", "check_typed", "prediction_range"]
