@@ -172,6 +172,45 @@ def bars_with_spread(ax, labels, per_label_values, *, ylabel, title, colors=None
     return means
 
 
+def shortcut_bars(values, *, class_name, title):
+    """Notebook 01's figure: the SMR with its two baselines (left) and clean accuracy (right),
+    each bar the mean over seeds with the seeds as dots.
+
+    Parameters
+    ----------
+    values : dict of str -> list of float
+        Per-seed ``smr``, ``smr_clean``, ``smr_reference``, ``clean_accuracy`` and
+        ``clean_accuracy_reference``.
+    class_name : str
+        The target class, for the axis label.
+    title : str
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    need = ("smr", "smr_clean", "smr_reference", "clean_accuracy", "clean_accuracy_reference")
+    missing = [k for k in need if k not in values]
+    if missing:
+        raise ValueError(f"values must hold per-seed lists for {list(need)}; missing {missing}")
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.9), gridspec_kw={"width_ratios": [3, 2]})
+    bars_with_spread(axes[0], ["baseline,\nwith line", "baseline,\nclean",
+                               "no-carrier model,\nwith line"],
+                     [values["smr"], values["smr_clean"], values["smr_reference"]],
+                     xlabel="model, test images", ylabel=f"other test images\npredicted {class_name!r}",
+                     title="Spurious misclassification rate",
+                     colors=[OKABE_ITO[1], OKABE_ITO[0], OKABE_ITO[2]])
+    bars_with_spread(axes[1], ["baseline", "no-carrier model"],
+                     [values["clean_accuracy"], values["clean_accuracy_reference"]],
+                     xlabel="model", ylim=(0, 1), ylabel="clean test accuracy",
+                     title="Clean accuracy (all classes)", colors=[OKABE_ITO[0], OKABE_ITO[2]])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def lines_with_spread(ax, x, series, *, xlabel, ylabel, title, colors=None, errorbars=False,
                       dots=False, ylim=None, vlines=None):
     """One line per series at its mean over seeds, with the spread over seeds shown.

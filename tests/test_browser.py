@@ -1,15 +1,17 @@
-"""A real browser drives notebook 04 in JupyterLab: Run All, move the panel's slider, press Run.
+"""A real browser drives the Playground notebook (07) in JupyterLab: Run All, move a slider, press
+Verify live.
 
 Starts JupyterLab on 127.0.0.1 (a free port, a token, temporary settings, workspaces, config and
 runtime folders, news and update checks off, autosave off) on a temporary copy of
 ``notebooks/`` and ``results/``, so nothing in the checkout changes and nothing is downloaded;
-opens ``notebooks/04_pruning.ipynb`` in headless Chromium (Debian's ``/usr/bin/chromium``, driven
-by Playwright through ``executable_path``); runs all cells from the Run menu; then moves the
-panel's prune-ratio slider with the keyboard, presses the panel's Run button and checks that the
-panel's metrics text or plot changed. Screenshots go to ``tests/artifacts/`` (on failure:
-``browser_04_pruning_failure.png``, and the message quotes the errors the page shows). Every
-process started (JupyterLab, its kernel, Playwright's driver, Chromium) is stopped by id, also on
-failure, and the test fails if one is left behind.
+opens ``notebooks/07_playground.ipynb`` in headless Chromium (Debian's ``/usr/bin/chromium``,
+driven by Playwright through ``executable_path``); runs all cells from the Run menu; then moves
+the playground's salience slider with the keyboard and checks that the figure changed with no Run
+button (the answer comes from the atlas), presses **Verify live** and checks that the status
+streams seeds, that progress bars show, and that the figure changed again. Screenshots go to
+``tests/artifacts/`` (on failure: ``browser_07_playground_failure.png``, and the message quotes
+the errors the page shows). Every process started (JupyterLab, its kernel, Playwright's driver,
+Chromium) is stopped by id, also on failure, and the test fails if one is left behind.
 
 Needs Chromium at /usr/bin/chromium, ``pip install playwright`` (its own browser download is not
 used) and JupyterLab; ``.ci/install_browser.sh`` installs them. Without them, or when Chromium
@@ -17,8 +19,7 @@ cannot start, the test is skipped with the reason, and FAILS instead when the en
 variable ``CI`` is set.
 
 Time limits (seconds; environment variables override them): ``SPURLAB_BROWSER_RUN_ALL_S`` (1200)
-for Run All, ``SPURLAB_BROWSER_STALL_S`` (600) without any cell finishing, 180 for the panel's
-Run. Quick mode; on a quiet 2-core machine the notebook itself takes about 90 s.
+for Run All, ``SPURLAB_BROWSER_STALL_S`` (600) without any cell finishing, 180 for Verify live.
 """
 
 import json
@@ -42,12 +43,12 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                   "--no-first-run", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
-TARGET = "04_pruning.ipynb"
+TARGET = "07_playground.ipynb"
 RUN_ALL_S = float(os.environ.get("SPURLAB_BROWSER_RUN_ALL_S", "1200"))
 STALL_S = float(os.environ.get("SPURLAB_BROWSER_STALL_S", "600"))
 PANEL_RUN_S, SERVER_S, PAGE_S = 180.0, 90.0, 90.0
 
-# a real browser over a full Run All of notebook 04 (about 3 minutes): in the extended stage
+# a real browser over a full Run All of the playground notebook: in the extended stage
 # that .ci/run runs after the README's test command
 pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
@@ -73,9 +74,9 @@ def _requirements():
 
 
 def _panel_cell(nb_path):
-    """Index of the cell that displays ``panel`` (a line ``panel`` or ``display(panel)``)."""
+    """Index of the cell that displays the playground (a line ``pg`` or ``display(pg)``)."""
     cells = json.loads(Path(nb_path).read_text(encoding="utf-8"))["cells"]
-    shown = re.compile(r"^\s*(display\()?panel\)?;?\s*$", re.M)
+    shown = re.compile(r"^\s*(display\()?pg\)?;?\s*$", re.M)
     for i, c in enumerate(cells):
         if c["cell_type"] == "code" and shown.search("".join(c["source"])):
             return i
@@ -323,68 +324,65 @@ def _output_state(panel_box):
     return out.inner_text(), [imgs.nth(i).get_attribute("src") or "" for i in range(imgs.count())]
 
 
+def _image_src(box):
+    img = box.locator("img.widget-image, .widget-image img, img").first
+    img.wait_for(timeout=30_000)
+    return img.get_attribute("src") or ""
+
+
+def _wait_change(get, before, timeout_s, what):
+    deadline = time.monotonic() + timeout_s
+    now = get()
+    while now == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = get()
+    assert now != before, f"{what} did not change within {timeout_s:.0f} s"
+    return now
+
+
 def _drive(page, url, cells, code_idx, panel_idx, stem):
     """Everything the browser does; returns a one-line summary."""
     page.goto(url, timeout=PAGE_S * 1000)
     page.wait_for_function(f"document.querySelectorAll('.jp-Notebook .jp-Cell').length >= {len(cells)}",
                            timeout=PAGE_S * 1000)
     _wait_for_kernel(page)
+    run_all_s = _run_all(page, code_idx, lambda: None)
 
     panel_cell = page.locator(".jp-Notebook .jp-Cell").nth(panel_idx)
-    run_button = panel_cell.locator("button.jupyter-button", has_text=re.compile(r"^\s*Run\s*$")).first
-    panel_box = run_button.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
-    sliders = panel_box.locator(".widget-hslider")
-    first = {}
-
-    def remember_first_value():
-        """The slider's value when the panel first appears (the notebook's default): moving back
-        to it later reuses the panel's cached result, so the second Run is quick."""
-        if "value" not in first and run_button.count() and sliders.count():
-            first["value"] = sliders.first.locator(".widget-readout").inner_text()
-
-    run_all_s = _run_all(page, code_idx, remember_first_value)
-    assert run_button.count(), f"cell {panel_idx} shows no panel with a Run button after Run All"
-    prune = sliders.filter(has_text=re.compile("prune", re.I))
-    slider = prune.first if prune.count() else sliders.first
-    readout = slider.locator(".widget-readout")
-    status = run_button.locator("xpath=..").locator(".widget-html")
+    verify = panel_cell.locator("button.jupyter-button", has_text=re.compile(r"Verify live")).first
+    assert verify.count(), f"cell {panel_idx} shows no playground with a Verify live button after Run All"
+    box = verify.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][last()]")
+    status = verify.locator("xpath=..").locator(".widget-html").last
     panel_cell.scroll_into_view_if_needed()
-    _wait_text(status, r"done in", PANEL_RUN_S, "the panel's status after Run All")
-    panel_box.locator(".widget-output img").first.wait_for(timeout=30_000)
-    before_text, before_imgs = _output_state(panel_box)
-    before = readout.inner_text()
-    target = first.get("value", before)
+    slider = box.locator(".widget-hslider").filter(has_text=re.compile("salience", re.I)).first
+    readout = slider.locator(".widget-readout")
+    before_img, before = _image_src(box), readout.inner_text()
 
-    # move the slider with the keyboard: back to its first value when the notebook moved it
-    # since (its self-check does), else one step
+    # a slider move: answered from the atlas, no Run button
     handle = slider.locator(".noUi-handle").first
     handle.focus()
-    key = "ArrowLeft" if (float(target) < float(before) if target != before else float(before) > 0) \
-        else "ArrowRight"
-    for _ in range(40):
-        handle.press(key)
-        time.sleep(0.15)
-        now = readout.inner_text()
-        if target == before or now == target:
-            break
-    after = readout.inner_text()
-    assert after != before, f"the slider did not move with the {key} key (still {before})"
-    _wait_text(status, r"stale", 30, "the panel's status after moving the slider")
+    key = "ArrowLeft" if before.strip() in ("1", "1.0") else "ArrowRight"
+    t = time.monotonic()
+    handle.press(key)
+    after = _wait_change(lambda: readout.inner_text(), before, 10, "the salience slider's readout")
+    moved_img = _wait_change(lambda: _image_src(box), before_img, 30, "the playground's figure")
+    move_s = time.monotonic() - t
+    _wait_text(status, r"from the atlas", 30, "the playground's status after a slider move")
 
-    run_button.click()
-    _wait_text(status, r"done in|error", PANEL_RUN_S, "the panel's status after pressing Run")
-    assert "error" not in status.inner_text(), f"the panel reports an error: {panel_box.inner_text()[-1500:]}"
-    panel_box.locator(".widget-output img").first.wait_for(timeout=30_000)
-    after_text, after_imgs = _output_state(panel_box)
-    panel_cell.scroll_into_view_if_needed()
+    # live verification: streams seed by seed, then reports
+    verify.click()
+    _wait_text(status, r"live: seed", 30, "the status once Verify live is pressed")
+    _wait_text(status, r"live: \d+ seeds in|error", PANEL_RUN_S, "the status after Verify live")
+    assert "error" not in status.inner_text(), f"the playground reports an error: {box.inner_text()[-1500:]}"
+    bars = box.locator(".widget-hprogress, progress, .progress")
+    assert bars.count() >= 1, "no progress bar per seed is shown"
+    live_img = _wait_change(lambda: _image_src(box), moved_img, 30, "the figure after Verify live")
     panel_cell.screenshot(path=str(ARTIFACTS / f"browser_{stem}_panel.png"))
     page.screenshot(path=str(ARTIFACTS / f"browser_{stem}.png"))
-    assert after_text.strip(), "the panel's output has no text after Run"
-    assert after_text != before_text or after_imgs != before_imgs, \
-        f"the panel's metrics and plot did not change after moving the slider {before} -> {after} and Run"
-    changed = [what for what, differs in (("metrics text", after_text != before_text),
-                                          ("plot", after_imgs != before_imgs)) if differs]
-    return f"Run All {run_all_s:.0f} s; slider {before} -> {after}; changed: {' and '.join(changed)}"
+    assert "Takeaway (live" in box.inner_text(), "no live takeaway under the figure"
+    return (f"Run All {run_all_s:.0f} s; salience {before} -> {after}, redrawn in {move_s:.1f} s "
+            f"(browser round trip); Verify live: {status.inner_text()[:120]}; "
+            f"figure changed {len({before_img, moved_img, live_img})} times")
 
 
 def _failure_screenshot(page, stem):
@@ -398,14 +396,14 @@ def _failure_screenshot(page, stem):
         return f"(no failure screenshot: {exc})"
 
 
-def test_notebook_04_in_a_real_browser(tmp_path):
+def test_playground_in_a_real_browser(tmp_path):
     _requirements()
     from playwright.sync_api import sync_playwright
 
     nb_path = ROOT / "notebooks" / TARGET
     assert nb_path.is_file(), f"notebooks/{TARGET} does not exist"
     panel_idx = _panel_cell(nb_path)
-    assert panel_idx is not None, f"{TARGET}: no cell displays `panel`"
+    assert panel_idx is not None, f"{TARGET}: no cell displays `pg`"
     cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
     code_idx = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     work = tmp_path / "work"
