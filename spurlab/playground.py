@@ -411,6 +411,10 @@ class Playground:
                         f"{ARM_LABELS.get(arm, arm)} takes SMR from "
                         f"{point['baseline']['smr']['mean']:.3f} to {a['smr']['mean']:.3f} "
                         f"(no-carrier model {point['reference']['smr']['mean']:.3f}){vs}")
+                ov = point["overlap_hardest_oracle"]
+                if arm in ("hardest", "hardest/oracle") and ov["n"]:
+                    head += (f"; label-free pruning also removed {ov['mean']:.0%} of the "
+                             "carriers oracle pruning removed")
         if live:
             iv = seed_interval([x[f"smr_{x['arm']}"] for x in live])
             head += (f"\nTakeaway (live, {iv['n']} of {len(self.seeds)} seeds): SMR after "

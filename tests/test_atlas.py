@@ -155,6 +155,7 @@ def test_shipped_atlas_cells_recompute_within_their_range(shipped):
                 f"{row[key]:.3f}, outside the atlas's range [{lo:.3f}, {hi:.3f}]")
 
 
+@pytest.mark.extended        # builds the wheel (~30 s): the extended stage that .ci/run runs
 def test_the_atlas_ships_in_the_wheel(tmp_path):
     """The wheel (what pip, Colab and Binder install) holds the atlas as package data."""
     import subprocess
