@@ -1,9 +1,9 @@
-"""Phase and regime maps of a sweep grid (``scripts/phase_diagram.py``, notebook 04).
+"""Phase and regime maps of a grid of runs (the atlas's slices, notebook 04).
 
-A grid file holds rows of :func:`spurlab.sweeps.grid` (one per setting and seed) under
+A grid holds rows of :func:`spurlab.sweeps.grid` (one per setting and seed) under
 ``"phase"`` (salience x prune ratio) and ``"regime"`` (salience x prevalence at a fixed prune
-ratio). :func:`load_grid` finds it (the repository's ``results/``, else GitHub, e.g. on Colab);
-:func:`phase_map` and :func:`regime_map` draw it as coloured cells, each labelled with its value,
+ratio); :meth:`spurlab.atlas.Atlas.as_grid` gives the shipped atlas in that form (nothing is
+downloaded). :func:`phase_map` and :func:`regime_map` draw it as coloured cells, each labelled with its value,
 optionally with the live setting of a notebook marked, and return a one-line takeaway;
 :func:`cell_map` is the drawing primitive.
 
@@ -12,17 +12,13 @@ Colours come from the Okabe-Ito palette: :data:`SEQUENTIAL` (white to vermillion
 
 Examples
 --------
->>> grid = load_grid()                                      # doctest: +SKIP
+>>> grid = spurlab.load_atlas().as_grid(prevalence=0.3, prune_ratio=0.2)  # doctest: +SKIP
 >>> fig, takeaway = phase_map(grid, live={"prune_ratio": 0.25, "salience": 0.5,
 ...                                       "smr_hardest": [0.02, 0.03],
 ...                                       "smr_random": [0.05, 0.06]})  # doctest: +SKIP
 """
 
 from __future__ import annotations
-
-import json
-import pathlib
-import urllib.request
 
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
@@ -31,65 +27,10 @@ from ._validate import check_bool
 from .plotting import OKABE_ITO
 from .sweeps import pivot
 
-GRID_FILE = "phase_diagram.json"
-GRID_URL = "https://raw.githubusercontent.com/spurlab/spurlab/main/results/"
 
 
 SEQUENTIAL = LinearSegmentedColormap.from_list("okabe_seq", ["#FFFFFF", OKABE_ITO[1], OKABE_ITO[5]])
 DIVERGING = LinearSegmentedColormap.from_list("okabe_div", [OKABE_ITO[0], "#FFFFFF", OKABE_ITO[5]])
-
-
-def load_grid(name=GRID_FILE, *, start=None, url=GRID_URL, timeout=30):
-    """Read a grid file: ``results/<name>`` in ``start`` or a folder above it, else ``url + name``.
-
-    Parameters
-    ----------
-    name : str
-        File name inside ``results/`` (default ``'phase_diagram.json'``).
-    start : str or Path, optional
-        Folder to search from, then its parents (default: the working directory, so a notebook
-        in ``notebooks/`` finds the repository's ``results/``).
-    url : str or None
-        Where to download it from when no local copy exists (default: the repository on
-        GitHub); ``None``: never download.
-    timeout : float
-        Seconds to wait for the download.
-
-    Returns
-    -------
-    dict
-        The JSON content (``"phase"`` and ``"regime"`` grids, ``"mode"``, ``"command"``, ...).
-
-    Raises
-    ------
-    FileNotFoundError
-        Neither a local copy nor the download (says how to make the file).
-
-    Examples
-    --------
-    >>> grid = load_grid(url=None)                              # doctest: +SKIP
-    >>> sorted(grid["phase"]["axes"])                           # doctest: +SKIP
-    ['prune_ratio', 'salience']
-    """
-    if not isinstance(name, str) or not name.endswith(".json") or "/" in name or "\\" in name:
-        raise ValueError(f"name must be a .json file name inside results/ (no folders), e.g. "
-                         f"{GRID_FILE!r}; got {name!r}")
-    if url is not None and not isinstance(url, str):
-        raise TypeError(f"url must be a string or None; got {type(url).__name__}")
-    here = pathlib.Path.cwd() if start is None else pathlib.Path(start)
-    for base in (here, *here.parents):
-        f = base / "results" / name
-        if f.is_file():
-            return json.loads(f.read_text(encoding="utf-8"))
-    if url is None:
-        raise FileNotFoundError(f"results/{name} is not in {here} or a folder above it; run "
-                                f"scripts/phase_diagram.py to make it")
-    try:
-        with urllib.request.urlopen(url + name, timeout=timeout) as f:
-            return json.load(f)
-    except OSError as exc:
-        raise FileNotFoundError(f"results/{name} is not here and could not be downloaded from "
-                                f"{url + name} ({exc}); run scripts/phase_diagram.py") from None
 
 
 def cell_map(ax, xs, ys, values, *, cmap, norm, xlabel, ylabel, title, text=None, below=False):
@@ -151,7 +92,7 @@ def cell_map(ax, xs, ys, values, *, cmap, norm, xlabel, ylabel, title, text=None
 
 def _rows(grid, key):
     if not isinstance(grid, dict) or not isinstance(grid.get(key), dict) or not grid[key].get("rows"):
-        raise ValueError(f"grid must be a grid file's content (see load_grid) with rows under "
+        raise ValueError(f"grid must be a grid (see spurlab.atlas.Atlas.as_grid) with rows under "
                          f"{key!r}; got {type(grid).__name__} with keys "
                          f"{sorted(grid) if isinstance(grid, dict) else 'none'}")
     return grid[key]["rows"]
@@ -181,7 +122,7 @@ def phase_map(grid, *, live=None):
     Parameters
     ----------
     grid : dict
-        A grid file's content (:func:`load_grid`) with rows under ``"phase"`` holding
+        A grid (:meth:`spurlab.atlas.Atlas.as_grid`) with rows under ``"phase"`` holding
         ``salience``, ``prune_ratio``, ``smr_baseline``, ``smr_hardest`` and ``smr_random``.
     live : dict, optional
         A live setting to mark with a star: ``prune_ratio``, ``salience``, ``smr_hardest`` and
@@ -322,5 +263,4 @@ def regime_map(grid, *, live=None):
     return fig, take
 
 
-__all__ = ["DIVERGING", "GRID_FILE", "GRID_URL", "SEQUENTIAL", "cell_map", "load_grid",
-           "phase_map", "regime_map"]
+__all__ = ["DIVERGING", "SEQUENTIAL", "cell_map", "phase_map", "regime_map"]

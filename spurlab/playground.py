@@ -139,7 +139,7 @@ class Playground:
         self.status = w.HTML()
         self.bars = w.HBox()
         self.image = w.Image(format="png", layout=w.Layout(width="100%"))
-        self.text = w.Output()
+        self.text = w.HTML()
         for c in list(self.sliders.values()) + [self.strategy]:
             c.observe(lambda _: self._moved(), names="value")
         self.verify_button.on_click(lambda _: self._safe(self.verify))
@@ -295,95 +295,115 @@ class Playground:
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
         self.image.value = buf.getvalue()
-        self.text.clear_output(wait=True)
-        with self.text:
-            print(self.takeaway(point, live))
+        import html
+
+        self.text.value = (f"<pre style='white-space:pre-wrap'>"
+                           f"{html.escape(self.takeaway(point, live))}</pre>")
 
     def figure(self, point, live=(), *, live_point=None):
-        """The four panels for one point (atlas summary or None) with live rows drawn over it."""
+        """The four panels for one point (atlas summary or None) with live rows drawn over it.
+
+        Drawn for speed (a move must redraw in a fraction of a second): a bare ``Figure`` with a
+        fixed layout, one bar and one error-bar artist per panel, and the maps as images."""
         from matplotlib.figure import Figure
 
-        from .maps import DIVERGING, cell_map
         from .plotting import OKABE_ITO
 
         arm = self.strategy.value
         v = self.values()
-        # a bare Figure (no pyplot window manager) with a fixed layout: tight_layout alone
-        # cost about as much as the rest of the drawing
         fig = Figure(figsize=(17, 3.8), dpi=72)
-        axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1.3, 1, 1.1, 1.1],
-                                               "left": 0.05, "right": 0.99, "bottom": 0.2,
-                                               "top": 0.84, "wspace": 0.3})
-        ax = axes[0]
+        axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1.3, 1, 1.05, 1.05],
+                                               "left": 0.05, "right": 0.97, "bottom": 0.2,
+                                               "top": 0.84, "wspace": 0.32})
         models = ["baseline", "reference"] + (self.atlas.arms if self.atlas else [arm])
-        labels = [ARM_LABELS.get(m, m) for m in models]
         colours = [OKABE_ITO[7], OKABE_ITO[2]] + [OKABE_ITO[k] for k in (5, 0, 1, 3, 4)]
+        colours = [colours[i % len(colours)] for i in range(len(models))]
+
+        def bars(ax, ivs, scale=1.0):
+            ok = [i for i, iv in enumerate(ivs) if iv is not None]
+            mean = np.array([ivs[i]["mean"] for i in ok]) * scale
+            lo = np.array([ivs[i]["ci95"][0] for i in ok]) * scale
+            hi = np.array([ivs[i]["ci95"][1] for i in ok]) * scale
+            ax.bar(ok, mean, color=[colours[i] for i in ok], alpha=0.85)
+            ax.errorbar(ok, mean, yerr=[mean - np.maximum(lo, -1), np.minimum(hi, 2) - mean],
+                        fmt="none", ecolor="black", capsize=4)
+            for i in set(range(len(ivs))) - set(ok):
+                ax.text(i, 0.01, "n/a", ha="center", va="bottom", fontsize=8)
+
+        ax = axes[0]
         if point is not None:
-            for i, m in enumerate(models):
-                iv = (point[m]["smr"] if m in ("baseline", "reference")
-                      else (point["arms"][m] or {}).get("smr"))
-                if iv is None:
-                    ax.text(i, 0, "n/a", ha="center", va="bottom", fontsize=8)
-                    continue
-                lo, hi = iv["ci95"]
-                ax.bar(i, iv["mean"], color=colours[i % len(colours)], alpha=0.8)
-                ax.errorbar(i, iv["mean"], yerr=[[iv["mean"] - lo], [hi - iv["mean"]]],
-                            color="black", capsize=4)
-        for row in live:
-            for i, m in enumerate(models):
-                key = {"baseline": "smr_baseline", "reference": "smr_reference"}.get(m, f"smr_{m}")
-                if row.get(key) is not None:
-                    ax.plot(i, row[key], "D", color="black", ms=5, mfc="white",
-                            label="live seed" if (row is live[0] and i == 0) else None)
-        ax.set_xticks(range(len(models)), labels, rotation=20, fontsize=8)
-        ax.set_ylabel("SMR (share of other classes' lined\ntest images called c1)")
+            bars(ax, [point[m]["smr"] if m in ("baseline", "reference")
+                      else (point["arms"][m] or {}).get("smr") for m in models])
+        if live:
+            xs, ys = [], []
+            for row in live:
+                for i, m in enumerate(models):
+                    y = row.get({"baseline": "smr_baseline",
+                                 "reference": "smr_reference"}.get(m, f"smr_{m}"))
+                    if y is not None:
+                        xs.append(i)
+                        ys.append(y)
+            ax.plot(xs, ys, "D", color="black", ms=5, mfc="white", ls="none", label="live seed")
+            ax.legend(fontsize=7, loc="upper right")
+        ax.set_ylim(0, 1.02)
+        ax.set_xticks(range(len(models)), [ARM_LABELS.get(m, m) for m in models], rotation=20,
+                      fontsize=8)
+        ax.set_ylabel("SMR (share of other classes'\nlined test images called c1)")
         ax.set_title("SMR: mean and 95% interval over seeds" + (" (live: diamonds)" if live
                                                                  else ""), fontsize=9)
-        if live:
-            ax.legend(fontsize=7, loc="upper right")
         ax = axes[1]
+        arm_list = list(self.atlas.arms) if self.atlas else [arm]
         if point is not None:
-            arm_list = [a for a in self.atlas.arms]
-            for i, a in enumerate(arm_list):
-                iv = (point["arms"][a] or {}).get("carriers_pruned")
-                if iv is None:
-                    continue
-                share = np.array([iv["mean"], *iv["ci95"]]) / max(point["carriers"], 1)
-                ax.bar(i, share[0], color=colours[2 + i], alpha=0.8)
-                ax.errorbar(i, share[0], yerr=[[share[0] - share[1]], [share[2] - share[0]]],
-                            color="black", capsize=4)
-            ax.set_xticks(range(len(arm_list)), [ARM_LABELS.get(a, a) for a in arm_list],
-                          rotation=20, fontsize=8)
+            colours_arms = colours[2:]
+            colours, keep = colours_arms, colours
+            bars(ax, [(point["arms"][a] or {}).get("carriers_pruned") for a in arm_list],
+                 1 / max(point["carriers"], 1))
+            colours = keep
             ax.axhline(v["prune_ratio"], ls="--", color=OKABE_ITO[7], lw=1,
                        label=f"p = {v['prune_ratio']:g}")
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=7, loc="upper right")
+        ax.set_ylim(0, 1.02)
+        ax.set_xticks(range(len(arm_list)), [ARM_LABELS.get(a, a) for a in arm_list],
+                      rotation=20, fontsize=8)
         ax.set_ylabel("share of the carriers removed")
-        ax.set_title("Carriers each arm removed", fontsize=9)
+        ax.set_title(f"Carriers each arm removed (of {point['carriers'] if point else '?'})",
+                     fontsize=9)
         for ax, (rows_axis, cols_axis, fixed) in zip(axes[2:], (
                 ("salience", "prune_ratio", "prevalence"), ("salience", "prevalence",
                                                              "prune_ratio"))):
-            title = (f"SMR({ARM_LABELS.get(arm, arm)}) - SMR(baseline)\nat "
-                     f"{fixed.replace('_', ' ')} {v[fixed]:g}")
-            if self.atlas is None:
-                ax.set_title(title + ": no atlas", fontsize=9)
-                ax.set_xlabel(cols_axis.replace("_", " "))
-                ax.set_ylabel(rows_axis)
-                continue
-            rv, cv, m = self.atlas.map(lambda r: _delta(r, arm), rows_axis, cols_axis,
-                                       **{fixed: v[fixed]})
-            _, _, learned = self.atlas.map(lambda r: float(bool(r.get("learned"))), rows_axis,
-                                           cols_axis, **{fixed: v[fixed]})
-            from matplotlib.colors import TwoSlopeNorm
-
-            lim = max(0.02, float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 0.02)
-            text = np.vectorize(lambda x, l: "n/a" if math.isnan(x) else
-                                f"{x:+.2f}" + ("" if l >= 0.5 else "*"))(m, learned)
-            cell_map(ax, cv, rv, m, cmap=DIVERGING, norm=TwoSlopeNorm(0, -lim, lim),
-                     xlabel=cols_axis.replace("_", " "), ylabel=rows_axis, title=title,
-                     text=text)
-            ax.title.set_fontsize(9)
-            ax.plot(v[cols_axis], v[rows_axis], "o", ms=30, mfc="none", mec="black", mew=2)
+            self._map(fig, ax, arm, rows_axis, cols_axis, fixed, v)
         return fig
+
+    def _map(self, fig, ax, arm, rows_axis, cols_axis, fixed, v):
+        """One map of SMR(arm) - SMR(baseline), an image with the point circled and the cells
+        without a learned shortcut crossed."""
+        from matplotlib.colors import TwoSlopeNorm
+
+        from .maps import DIVERGING
+
+        title = (f"SMR({ARM_LABELS.get(arm, arm)}) - SMR(baseline) at "
+                 f"{fixed.replace('_', ' ')} {v[fixed]:g}\n(blue: lower; x: no shortcut learned)")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel(cols_axis.replace("_", " "))
+        ax.set_ylabel(rows_axis)
+        if self.atlas is None:
+            ax.text(0.5, 0.5, "no atlas", ha="center", transform=ax.transAxes)
+            return
+        rv, cv, m = self.atlas.map(lambda r: _delta(r, arm), rows_axis, cols_axis,
+                                   **{fixed: v[fixed]})
+        _, _, learned = self.atlas.map(lambda r: float(bool(r.get("learned"))), rows_axis,
+                                       cols_axis, **{fixed: v[fixed]})
+        lim = max(0.02, float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 0.02)
+        im = ax.imshow(np.ma.masked_invalid(m), cmap=DIVERGING, norm=TwoSlopeNorm(0, -lim, lim),
+                       origin="lower", aspect="auto")
+        no = np.argwhere(learned < 0.5)
+        if len(no):
+            ax.plot(no[:, 1], no[:, 0], "x", color="#555555", ms=7, ls="none")
+        ax.plot(cv.index(v[cols_axis]), rv.index(v[rows_axis]), "o", ms=22, mfc="none",
+                mec="black", mew=2)
+        ax.set_xticks(range(len(cv)), [f"{x:g}" for x in cv], fontsize=8)
+        ax.set_yticks(range(len(rv)), [f"{x:g}" for x in rv], fontsize=8)
+        fig.colorbar(im, ax=ax, ticks=[-lim, 0, lim], format="%+.2f", fraction=0.08, pad=0.02)
 
     def takeaway(self, point, live=()):
         """The one-line reading of the current point (and of live seeds)."""

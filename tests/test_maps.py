@@ -58,30 +58,6 @@ def _texts(ax):
     return [t.get_text() for t in ax.texts]
 
 
-# --------------------------------------------------------------------------- load_grid
-
-def test_load_grid_finds_the_repository_file_from_a_subfolder():
-    grid = maps.load_grid(start=ROOT / "notebooks", url=None)
-    assert grid["phase"]["rows"] and grid["regime"]["rows"]
-    assert grid["regime"]["fixed"]["prune_ratio"] == 0.25
-
-
-def test_load_grid_missing_and_bad_names(tmp_path):
-    with pytest.raises(FileNotFoundError, match="scripts/phase_diagram.py"):
-        maps.load_grid(start=tmp_path, url=None)
-    for bad in ("../secret.json", "grid.txt", 3):
-        with pytest.raises(ValueError, match="name must be a .json file name"):
-            maps.load_grid(bad, start=tmp_path, url=None)
-    with pytest.raises(TypeError, match="url must be a string or None"):
-        maps.load_grid(start=tmp_path, url=5)
-
-
-def test_load_grid_reads_a_local_copy(tmp_path):
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "g.json").write_text('{"phase": {"rows": [1]}}')
-    assert maps.load_grid("g.json", start=tmp_path / "a" / "b", url=None) == {"phase": {"rows": [1]}}
-
-
 # --------------------------------------------------------------------------- cell_map
 
 def test_cell_map_labels_every_cell_with_its_value():
@@ -154,27 +130,19 @@ def test_regime_map_cells_and_takeaway():
         maps.regime_map({"regime": {"rows": _regime_rows()["regime"]["rows"]}})
 
 
-def test_the_shipped_grid_shows_what_notebook_04_says():
-    """Notebook 04's prose states no rule the grid could contradict; what it does say of the
-    shipped grid: some line short of fully opaque has a cell where pruning the hardest leaves a
-    higher SMR than the baseline; the live 'backfires' setting (salience 1, prevalence 0.6) is a
-    cell the regime map's takeaway lists as backfiring; and cells of the same salience need not
-    agree (at salience 1 one cell beats random, others backfire)."""
-    grid = maps.load_grid(start=ROOT, url=None)
-    cells = {}
-    for r in grid["phase"]["rows"]:
-        cells.setdefault((r["salience"], r["prune_ratio"]), []).append(r)
-    above = [k for k, rs in cells.items()
-             if np.mean([r["smr_hardest"] for r in rs]) > np.mean([r["smr_baseline"] for r in rs])]
-    assert any(s < 1 for s, _ in above), above
-    _, take = maps.regime_map(grid)
-    bad = take.split("backfires in ")[1].split(". Where")[0]
-    assert "salience 1/prevalence 0.6" in bad
-    regime = {}
-    for r in grid["regime"]["rows"]:
-        regime.setdefault((r["salience"], r["prevalence"]), []).append(r["smr_hardest"] - r["smr_random"])
-    top = [np.mean(v) for (s, _), v in regime.items() if s == max(k[0] for k in regime)]
-    assert min(top) < 0 < max(top), top
+def test_the_atlas_slices_draw_as_phase_and_regime_maps(tiny_atlas):
+    """Notebook 04 draws the atlas's slices with phase_map and regime_map; their takeaways are
+    computed from the atlas's rows (here a tiny real atlas)."""
+    from spurlab.atlas import load_atlas
+
+    grid = load_atlas(tiny_atlas).as_grid(prevalence=0.3, prune_ratio=0.1)
+    assert {r["prevalence"] for r in grid["phase"]["rows"]} == {0.3}
+    assert {r["prune_ratio"] for r in grid["regime"]["rows"]} == {0.1}
+    fig, take = maps.phase_map(grid)
+    assert take.startswith("Takeaway: pruning the hardest beats random")
+    fig, take = maps.regime_map(grid)
+    assert "of 2 cells" in take
+    plt.close("all")
 
 
 # --------------------------------------------------------------------------- models over seeds
