@@ -111,7 +111,9 @@ def main(argv=None):
           f"{len(moves)} moves", flush=True)
     if not a.no_live:
         stamps, rows = live(pg)
-        res.update(live_first_seed_s=round(stamps[0], 2), live_all_seeds_s=round(stamps[-1], 2),
+        res.update(live_first_seed_s=round(rows[0]["drawn_s"], 2),
+                   live_first_seed_complete_s=round(stamps[0], 2),
+                   live_all_seeds_s=round(stamps[-1], 2),
                    live_seeds=len(stamps), live_flags=sum(bool(r["flag"]) for r in rows))
         print(f"live: first seed {res['live_first_seed_s']} s, all {len(stamps)} seeds "
               f"{res['live_all_seeds_s']} s, {res['live_flags']} flagged", flush=True)

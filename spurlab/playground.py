@@ -221,13 +221,16 @@ class Playground:
     def run_live(self, salience, prevalence, prune_ratio, *, on_seed=None):
         """Train ``self.seeds`` seeds of one point through the engine (cached), redrawing after
         each; returns the rows, each with ``flag`` (text, or "" when the live value lies in
-        the atlas's predicted range for a seed).
+        the atlas's predicted range for a seed), ``drawn_s`` (when its baseline and arm were
+        drawn, before the reference completed it) and ``seconds`` (when it was complete), both
+        counted from the start.
 
         Values are checked first (:func:`check_typed`); the strategy arm, the baseline and the
         no-carrier reference train for each seed.
         """
         from .config import preset
-        from .pipeline import run
+        from .pipeline import arm as arm_step
+        from .pipeline import baseline, run
         from .sweeps import summary_row
 
         s = check_typed("salience", salience)
@@ -249,11 +252,20 @@ class Playground:
         for i, sd in enumerate(self.seeds):
             self._say(f"live: seed {sd} ({i + 1} of {len(self.seeds)}) training...", "#0072B2")
             cfg = base.replace(salience=s, prevalence=p, prune_ratio=r, seed=sd)
+            # baseline and arm first, drawn at once; then the no-carrier reference (trained
+            # once per seed, shared by every point) completes the row (each step cached)
+            b = baseline(cfg, device=self.device)
             bars[i].value = 1
+            a = arm_step(cfg, arm, base=b, device=self.device)
+            bars[i].value = 2
+            partial = {"seed": sd, "arm": arm, "smr_baseline": b["metrics"]["smr"],
+                       f"smr_{arm}": a["metrics"]["smr"]}
+            self._draw(point, self.live + [partial], live_point=(s, p, r))
+            drawn = time.perf_counter() - t0
             res = run(cfg, arms=[arm], device=self.device)
             bars[i].value = 3
             row = summary_row(res, [arm])
-            row.update(salience=s, prevalence=p, prune_ratio=r,
+            row.update(salience=s, prevalence=p, prune_ratio=r, drawn_s=drawn,
                        seconds=time.perf_counter() - t0, arm=arm)
             row["flag"] = self._flag(point, row, arm) if on_grid else ""
             self.live.append(row)
@@ -435,6 +447,7 @@ class Playground:
                 if arm in ("hardest", "hardest/oracle") and ov["n"]:
                     head += (f"; label-free pruning also removed {ov['mean']:.0%} of the "
                              "carriers oracle pruning removed")
+        live = [x for x in live if "flag" in x]              # complete rows only
         if live:
             iv = seed_interval([x[f"smr_{x['arm']}"] for x in live])
             head += (f"\nTakeaway (live, {iv['n']} of {len(self.seeds)} seeds): SMR after "
