@@ -85,8 +85,8 @@ def test_verify_streams_each_seed_and_agrees_with_the_atlas(pg):
 def test_a_live_seed_outside_the_atlas_range_is_flagged_in_words(tiny_atlas, tmp_path):
     data = json.loads(gzip.decompress(tiny_atlas.read_bytes()))
     cols = data["columns"]
-    for row in data["rows"]:                 # an atlas that claims a far higher baseline SMR
-        row[cols.index("smr_baseline")] = 0.9 + 0.001 * row[cols.index("seed")]
+    for row in data["rows"]:       # an atlas whose baseline SMR no run can reach (above 1)
+        row[cols.index("smr_baseline")] = 1.5 + 0.001 * row[cols.index("seed")]
     shifted = tmp_path / "shifted.json.gz"
     shifted.write_bytes(gzip.compress(json.dumps(data).encode()))
     pg = Playground(shifted)
