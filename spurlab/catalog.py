@@ -2,7 +2,8 @@
 
 The one registry of datasets by name: the embedded ``'shapes'`` and scikit-learn's ``'digits'``
 (:mod:`spurlab.datasets`), MNIST, Fashion-MNIST and CIFAR-10 through torchvision
-(:mod:`spurlab.real_datasets`) and CelebA (:mod:`spurlab.celeba`).
+(:mod:`spurlab.real_datasets`), CelebA (:mod:`spurlab.celeba`) and Waterbirds, whose files are
+placed by hand (:mod:`spurlab.waterbirds`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ._validate import check_choice, check_int, check_seed
 from .celeba import load_celeba
 from .datasets import SHAPE_CLASSES, default_root, load_digits, make_shapes, train_test_split
 from .real_datasets import load_real
+from .waterbirds import load_waterbirds, waterbirds_folder
 
 DATASETS = ("shapes", "digits", "mnist", "fashion_mnist", "cifar10")
 
@@ -26,6 +28,7 @@ CLASS_NAMES = {
     "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                 "truck"),
     "celeba": ("female", "male"),
+    "waterbirds": ("landbird", "waterbird"),
 }
 
 
@@ -46,11 +49,14 @@ def fetch(name, *, root=None):
 
     A no-op for the datasets that need no files (``'shapes'``, ``'digits'``). The torchvision
     datasets keep their checksum checks; CelebA's Google Drive download often fails on quota, and
-    the error then lists the manual steps. Returns the data folder (``None`` for no-op datasets).
+    the error then lists the manual steps. Waterbirds has no download at all (its public links
+    are broken): ``fetch`` only checks the files placed by hand (``metadata.csv`` and every
+    image it names) and otherwise raises the manual steps (see :mod:`spurlab.waterbirds`).
+    Returns the data folder (``None`` for no-op datasets).
 
     Parameters
     ----------
-    name : {'shapes', 'digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeba'}
+    name : {'shapes', 'digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeba', 'waterbirds'}
     root : str, optional
         Data folder (default ``$SPURLAB_DATA``, else ``~/.spurlab/data``).
 
@@ -58,17 +64,21 @@ def fetch(name, *, root=None):
     ------
     ConnectionError
         Files missing and the download failed (no network, quota): says where to put them.
+    FileNotFoundError
+        Waterbirds' files missing: says what is missing and the manual steps.
 
     Examples
     --------
     >>> fetch("shapes") is None
     True
     """
-    check_choice("dataset", name, DATASETS + ("celeba",))
+    check_choice("dataset", name, DATASETS + ("celeba", "waterbirds"))
     if name in ("shapes", "digits"):
         return None
     root = root or default_root()
-    if name == "celeba":
+    if name == "waterbirds":
+        waterbirds_folder(root)              # never downloads: checks the hand-placed files
+    elif name == "celeba":
         load_celeba(root, download=True, size=8, counts=(1, 1, 1), max_eval=1)
     else:
         load_dataset(name, n_train=60, n_test=60, size=None, root=root, download=True)
@@ -81,21 +91,25 @@ def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0, r
 
     Parameters
     ----------
-    name : {'shapes', 'digits', 'mnist', 'fashion_mnist', 'cifar10'}
+    name : {'shapes', 'digits', 'mnist', 'fashion_mnist', 'cifar10', 'waterbirds'}
         ``'shapes'`` (embedded, generated) and ``'digits'`` (scikit-learn, 1,797 images; a
         stratified 75/25 split, ``n_train``/``n_test`` ignored) need no download. The others
         come through torchvision (see :func:`spurlab.real_datasets.load_real`): files under
-        ``root``, ``download=True`` to fetch them.
+        ``root``, ``download=True`` to fetch them. ``'waterbirds'``: the official train and
+        test splits from files placed by hand under ``root`` (no download; see
+        :mod:`spurlab.waterbirds`), ``meta["groups"]`` = ``2 * bird + water``.
     n_train, n_test : int
-        Sizes for generated data; random subsets of the real datasets (``None``: all).
+        Sizes for generated data; random subsets of the real datasets (``None``: all; for
+        Waterbirds, subsets in which every group keeps its share).
     size : int
-        Image side in pixels (real datasets are resized to it; ``None`` keeps their own).
+        Image side in pixels (real datasets are resized to it; ``None`` keeps their own, or
+        224 for Waterbirds, whose images differ in size).
     seed : int
         Same seed, same data.
     root : str, optional
-        Data folder of the torchvision datasets.
+        Data folder of the torchvision datasets and Waterbirds.
     download : bool
-        Download missing torchvision files.
+        Download missing torchvision files (Waterbirds has nothing to download).
 
     Examples
     --------
@@ -103,8 +117,14 @@ def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0, r
     >>> len(train), len(test)
     (600, 120)
     """
-    check_choice("dataset", name, DATASETS)
+    check_choice("dataset", name, DATASETS + ("waterbirds",))
     seed = check_seed(seed)
+    if name == "waterbirds":
+        sizes = {part: None if n is None else check_int(arg, n, low=1)
+                 for part, arg, n in (("train", "n_train", n_train), ("test", "n_test", n_test))}
+        train, _, test = load_waterbirds(root, size=224 if size is None else size,
+                                         split_sizes=sizes, seed=seed, val=False)
+        return train, test
     if name not in ("shapes", "digits"):
         return load_real(name, root=root, download=download, n_train=n_train, n_test=n_test,
                          size=size, seed=seed)

@@ -137,7 +137,11 @@ def build_scenario(config, *, device=None, progress=False, root=None, download=F
     proportions (1/4 males without glasses, 1/4 with, 1/2 females without), up to
     ``n_test // 4`` test images per group, kept as uint8 (4x less memory); salience,
     prevalence and feature do not apply, and ``clean_train`` is the training set without the
-    carriers.
+    carriers. ``dataset='waterbirds'`` (files placed by hand, see :mod:`spurlab.waterbirds`)
+    takes up to ``n_train`` / ``n_test`` images of the official splits, the water background
+    as the attribute of class 1 (waterbird), the spurious-aligned images (groups 0 and 3) as
+    the carriers and a group-balanced ``clean_train``. Both go through
+    :data:`ATTRIBUTE_DATASETS`.
 
     Examples
     --------
@@ -151,8 +155,8 @@ def build_scenario(config, *, device=None, progress=False, root=None, download=F
     hit = CACHE.get("scenario", key, need=("_scenario",))
     if hit is not None:
         return hit["_scenario"]
-    if config.dataset == "celeba":
-        sc = _celeba_scenario(config, root=root, download=download)
+    if config.dataset in ATTRIBUTE_DATASETS:
+        sc = _attribute_scenario(config, root=root, download=download)
     else:
         train_set, test_set = load_dataset(config.dataset, n_train=config.n_train,
                                            n_test=config.n_test, size=config.image_size,
@@ -215,12 +219,6 @@ def _celeba_scenario(config, *, root, download):
     from .celeba import load_celeba
     from .scenario import attribute_scenario
 
-    if config.target_class != 1:
-        raise ValueError(f"target_class must be 1 (male) for dataset 'celeba': eyeglasses occur "
-                         f"only among the training males; got {config.target_class}")
-    if config.placement != "random":
-        raise ValueError(f"placement must be 'random' for dataset 'celeba' (its carriers are the "
-                         f"males with eyeglasses); got {config.placement!r}")
     q = config.n_train // 4                 # the paper's 2,500 / 2,500 / 5,000 proportions
     # uint8 images and no validation set: 2.1 GB instead of 10.7 GB at the paper's 224 px
     train_set, _, test_set = load_celeba(root, download=download, size=config.image_size,
@@ -231,6 +229,42 @@ def _celeba_scenario(config, *, root, download):
     glasses_test = (test_set.meta["groups"] % 2).bool()
     return attribute_scenario(train_set, test_set, glasses_train, glasses_test, 1,
                               name="Eyeglasses")
+
+
+def _waterbirds_scenario(config, *, root, download):
+    """Waterbirds, bird x background: at most ``n_train`` / ``n_test`` images of the official
+    train and test splits, every group keeping its share (:func:`spurlab.waterbirds.
+    waterbirds_scenario`). The files are placed by hand: ``download`` has nothing to fetch."""
+    from .waterbirds import load_waterbirds, waterbirds_scenario
+
+    train_set, _, test_set = load_waterbirds(root, size=config.image_size,
+                                             split_sizes={"train": config.n_train,
+                                                          "test": config.n_test},
+                                             seed=config.seed, dtype="uint8", val=False)
+    return waterbirds_scenario(train_set, test_set, seed=config.seed)
+
+
+# datasets whose spurious feature is an attribute the images already carry (nothing is
+# stamped): name -> (builder of the scenario, its target class, why only that class, who the
+# carriers are). build_scenario, the reference model and ``spurlab reproduce`` treat them alike.
+ATTRIBUTE_DATASETS = {
+    "celeba": (_celeba_scenario, 1, "1 (male) for dataset 'celeba': eyeglasses occur only "
+               "among the training males", "the males with eyeglasses"),
+    "waterbirds": (_waterbirds_scenario, 1, "1 (waterbird) for dataset 'waterbirds': water "
+                   "backgrounds go with waterbirds in training", "the spurious-aligned images, "
+                   "landbirds on land and waterbirds on water"),
+}
+
+
+def _attribute_scenario(config, *, root, download):
+    """The scenario of a dataset in :data:`ATTRIBUTE_DATASETS`, its knobs checked first."""
+    build, target_class, why, carriers = ATTRIBUTE_DATASETS[config.dataset]
+    if config.target_class != target_class:
+        raise ValueError(f"target_class must be {why}; got {config.target_class}")
+    if config.placement != "random":
+        raise ValueError(f"placement must be 'random' for dataset {config.dataset!r} (its "
+                         f"carriers are {carriers}); got {config.placement!r}")
+    return build(config, root=root, download=download)
 
 
 def _scenario_key(config, scenario):
@@ -622,7 +656,7 @@ def reference(config, scenario=None, *, device=None, progress=False, keep_model=
     config, sc, skey = _resolve(config, scenario, dev, progress)
     clean = sc.reference_train()
     model_key = (fingerprint("ref-cfg", _knobs(config, DATA_KNOBS + RECIPE_KNOBS), __version__)
-                 if scenario is None and config.dataset != "celeba" else
+                 if scenario is None and config.dataset not in ATTRIBUTE_DATASETS else
                  fingerprint("ref-data", clean.images, clean.labels,
                              _knobs(config, RECIPE_KNOBS), __version__))
     eval_key = fingerprint(model_key, skey)

@@ -1,14 +1,18 @@
-"""``spurlab reproduce``: the paper's protocols on CIFAR-10S and CelebA-Eyeglasses.
+"""``spurlab reproduce``: the paper's protocols on CIFAR-10S, CelebA-Eyeglasses and Waterbirds.
 
 For each seed: train the baseline (ERM) and record EL2N at the preset's early epoch; then for
 each prune ratio ``p`` and arm, prune and retrain a fresh model with the same recipe (all
-through the engine, :func:`spurlab.run`; the settings are the presets ``'cifar10s'`` and
-``'celeba'``):
+through the engine, :func:`spurlab.run`; the settings are the presets ``'cifar10s'``,
+``'celeba'`` and ``'waterbirds'``):
 
 - ``hardest``: the top ``p`` of every class by early EL2N (label-free, the paper's method);
 - ``hardest/oracle``: the hardest ``p`` of the group that carries the spurious feature only
-  (CIFAR-10S: the carriers; CelebA: males with glasses), the identifiable setting;
-- ``random`` and ``easiest`` at the same ratio: controls.
+  (CIFAR-10S: the carriers; CelebA: males with glasses; Waterbirds: per class, the
+  spurious-aligned groups, landbirds on land and waterbirds on water), the identifiable setting;
+- ``random`` and ``easiest`` at the same ratio: controls;
+- ``jtt`` (Waterbirds, once, no ratio): JTT, the baseline's early errors upweighted.
+
+Waterbirds has no download: its files are placed by hand (see :mod:`spurlab.waterbirds`).
 
 Every finished step is one checksummed JSON file in ``out`` (the engine's disk cache): a rerun
 skips it (resumable), and an interrupted run leaves no half-written file. ``results.json`` and
@@ -28,11 +32,15 @@ from .config import PAPER_ARMS, preset
 from .pipeline import build_scenario, check_arms, run
 from .results import atomic_write_text, environment, save_figure, summarize
 
-SETTINGS = ("cifar10s", "celeba")
+SETTINGS = ("cifar10s", "celeba", "waterbirds")
 ARMS = PAPER_ARMS
+# each setting's default arms (the baseline, ERM, always runs): Waterbirds adds JTT beside them
+SETTING_ARMS = {"cifar10s": ARMS, "celeba": ARMS, "waterbirds": ARMS + ("jtt",)}
 # the headline metric of each setting: CIFAR-10S the spurious misclassification rate; CelebA
-# the test accuracy of females with glasses (group 2*male + glasses = 1), as the reference code
-HEADLINE = {"cifar10s": "smr", "celeba": "female_glasses_accuracy"}
+# the test accuracy of females with glasses (group 2*male + glasses = 1), as the reference code;
+# Waterbirds the worst-group test accuracy, the metric every Waterbirds paper reports
+HEADLINE = {"cifar10s": "smr", "celeba": "female_glasses_accuracy",
+            "waterbirds": "worst_group_accuracy"}
 
 
 def setting_config(setting, quick=False):
@@ -49,6 +57,14 @@ def protocol(setting, quick, config=None):
     recipe = (f"model {c.model}{' (ImageNet-pretrained)' if c.pretrained else ''}, {c.epochs} "
               f"epochs, SGD Nesterov momentum {c.momentum} lr {c.lr} ({c.schedule}), weight decay "
               f"{c.weight_decay}, batch {c.batch_size}; EL2N at epoch {c.score_epoch}")
+    if setting == "waterbirds":
+        return (f"Waterbirds, waterbird vs landbird, spurious = the background, {mode}: up to "
+                f"{c.n_train} training and {c.n_test} test images of the official splits "
+                f"(every group 2*bird + water keeping its share); {c.image_size}px (resize "
+                f"{int(c.image_size * 256 / 224)}, centre crop); {recipe}; JTT upweights the "
+                f"baseline's errors at epoch {c.score_epoch} x{c.jtt_upweight}; oracle pruning "
+                f"within the spurious-aligned groups (landbirds on land, waterbirds on water), "
+                f"per class; headline: worst-group test accuracy at the last epoch.")
     if setting == "cifar10s":
         return (f"CIFAR-10S, {mode}: {c.n_train} train / {c.n_test} test images at "
                 f"{c.image_size}px; a {c.orientation} line (value 1.0 white, salience "
@@ -64,7 +80,7 @@ def protocol(setting, quick, config=None):
 
 
 def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.5),
-              arms=ARMS, root=None, download=False, progress=True, log=print, config=None):
+              arms=None, root=None, download=False, progress=True, log=print, config=None):
     """Run (or resume) the paper's protocol for ``setting`` and return the summary dict.
 
     Every step runs through the engine (:func:`spurlab.run`) with its disk cache in ``out``:
@@ -73,14 +89,16 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
 
     Parameters
     ----------
-    setting : {'cifar10s', 'celeba'}
+    setting : {'cifar10s', 'celeba', 'waterbirds'}
     out : str
         Output folder (cache files, ``results.json``, ``results.png``).
     quick : bool
         The CPU-sized variant (labelled as such).
     seeds : int
     prune_ratios : sequence of float in [0, 1)
-    arms : sequence of str
+    arms : sequence of str, optional
+        Default: the setting's (:data:`SETTING_ARMS`). ``'jtt'`` does not prune: it runs once
+        and is reported at ratio 0.
     root, download
         Where the data lie, and whether to download missing files.
     config : Config, optional
@@ -89,9 +107,9 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
     check_choice("setting", setting, SETTINGS)
     seeds = check_int("seeds", seeds, low=1)
     ratios = [check_fraction("prune_ratio", p, high_open=True) for p in prune_ratios]
-    arms = check_arms(arms)
+    arms = check_arms(SETTING_ARMS[setting] if arms is None else arms)
     for a in arms:
-        check_choice("arm", a, ARMS)
+        check_choice("arm", a, ARMS + ("jtt",))
     os.makedirs(out, exist_ok=True)
     mode = "quick" if quick else "full"
     cfg = config or setting_config(setting, quick)
@@ -104,11 +122,13 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
         c = cfg.replace(seed=seed)
         sc = build_scenario(c, root=root, download=download)
         for i, p in enumerate(ratios):
-            r = run(c.replace(prune_ratio=p), scenario=sc, arms=arms, reference=False,
+            todo = [a for a in arms if i == 0 or a != "jtt"]     # JTT prunes nothing: once
+            r = run(c.replace(prune_ratio=p), scenario=sc, arms=todo, reference=False,
                     progress=progress, cache_dir=out)
             if i == 0:
-                rows.append(_row(seed, "baseline", 0.0, r.baseline))
-            rows.extend(_row(seed, a, p, r.arms[a]["metrics"], r.arms[a]) for a in arms)
+                rows.append(_row(setting, seed, "baseline", 0.0, r.baseline))
+            rows.extend(_row(setting, seed, a, 0.0 if a == "jtt" else p, r.arms[a]["metrics"],
+                             r.arms[a]) for a in todo)
         log(f"seed {seed} done in {time.perf_counter() - t0:.0f} s")
     summary = _summarise(rows, headline)
     doc = {"setting": setting, "mode": mode, "protocol": text, "config": cfg.to_string(),
@@ -120,10 +140,16 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
     return doc
 
 
-def _row(seed, arm, p, metrics, arm_result=None):
-    row = {"seed": seed, "arm": arm, "prune_ratio": p, **metrics,
-           # CelebA's headline: females (class 0) with glasses, group 2*0 + 1
-           "female_glasses_accuracy": metrics["group_accuracy"][1]}
+def _row(setting, seed, arm, p, metrics, arm_result=None):
+    row = {"seed": seed, "arm": arm, "prune_ratio": p, **metrics}
+    if setting == "waterbirds":
+        from .waterbirds import GROUP_NAMES
+
+        acc = [(a, k) for k, a in enumerate(metrics["group_accuracy"]) if a is not None]
+        row["worst_group"] = GROUP_NAMES[min(acc)[1]] if acc else None
+    else:
+        # CelebA's headline: females (class 0) with glasses, group 2*0 + 1
+        row["female_glasses_accuracy"] = metrics["group_accuracy"][1]
     if arm_result is not None:
         row.update(n_kept=arm_result["n_kept"], carriers_pruned=arm_result["carriers_pruned"])
     return row
@@ -144,7 +170,8 @@ def _summarise(rows, headline):
 def _table(summary, headline):
     lines = [f"{'arm':<16} {'p':>5} {headline + ' (mean +- sd over seeds)':>44}"]
     for v in summary.values():
-        lines.append(f"{v['arm']:<16} {v['prune_ratio']:>5g} {v['mean']:>30.3f} +- {v['sd']:.3f}")
+        name = "baseline (ERM)" if v["arm"] == "baseline" else v["arm"]
+        lines.append(f"{name:<16} {v['prune_ratio']:>5g} {v['mean']:>30.3f} +- {v['sd']:.3f}")
     return "\n".join(lines)
 
 
@@ -160,6 +187,9 @@ def _figure(summary, headline, text, path):
     base = [v for v in summary.values() if v["arm"] == "baseline"]
     if base:
         ax.axhline(base[0]["mean"], color="black", ls="--", label="baseline (ERM)")
+    jtt = [v for v in summary.values() if v["arm"] == "jtt"]
+    if jtt:
+        ax.axhline(jtt[0]["mean"], color="grey", ls=":", label="JTT")
     for i, arm in enumerate(a for a in ARMS if any(v["arm"] == a for v in summary.values())):
         vs = sorted((v for v in summary.values() if v["arm"] == arm), key=lambda v: v["prune_ratio"])
         ax.errorbar([v["prune_ratio"] for v in vs], [v["mean"] for v in vs],
