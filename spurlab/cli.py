@@ -1,4 +1,5 @@
-"""Command line: ``spurlab demo`` and ``spurlab run CONFIG``.
+"""Command line: ``spurlab demo``, ``spurlab run CONFIG``, ``spurlab reproduce SETTING`` and
+``spurlab playground``.
 
 Bad arguments print one line naming the parameter and exit with status 2 (no traceback), output
 paths included (checked before any training); Ctrl-C exits with status 130 and writes nothing.
@@ -78,6 +79,8 @@ def _check_outputs(args):
     fail in a second, not after minutes."""
     from ._validate import check_output_path
 
+    if args.command == "playground":
+        return
     if args.command == "reproduce":
         check_output_path("--out", args.out, folder=True)
         return
@@ -94,6 +97,43 @@ def _check_outputs(args):
                              f"(or have no extension: png); got {args.figure!r}")
     if args.json and args.figure and os.path.abspath(args.json) == os.path.abspath(args.figure):
         raise ValueError(f"--json and --figure must be different files; both are {args.json!r}")
+
+
+def playground_command(notebook, port, *, find_spec=None):
+    """The command that serves ``notebook`` as a page: Voila when it is installed (a page with
+    the widgets only), else JupyterLab on the notebook; ``None`` when neither is installed."""
+    import importlib.util
+
+    find_spec = find_spec or importlib.util.find_spec
+    if find_spec("voila") is not None:
+        return [sys.executable, "-m", "voila", str(notebook), f"--port={port}"]
+    if find_spec("jupyterlab") is not None:
+        return [sys.executable, "-m", "jupyterlab", str(notebook), f"--ServerApp.port={port}"]
+    return None
+
+
+def _playground(args):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if not 1 <= args.port <= 65535:
+        raise ValueError(f"--port must be in 1-65535; got {args.port}")
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise ValueError(f"--dir must be an existing folder; got {args.dir!r}")
+    notebook = folder / "playground.ipynb"
+    if not notebook.exists():                   # a copy you edited is kept as it is
+        shutil.copyfile(Path(__file__).parent / "data" / "playground.ipynb", notebook)
+    cmd = playground_command(notebook, args.port)
+    if cmd is None:
+        print("spurlab: error: neither Voila nor JupyterLab is installed: pip install "
+              "'spurlab[lab]' (JupyterLab) or pip install voila", file=sys.stderr)
+        return 1
+    print(" ".join(cmd))
+    if args.print_command:
+        return 0
+    return subprocess.call(cmd)
 
 
 def main(argv=None):
@@ -129,11 +169,19 @@ def main(argv=None):
                      "~/.spurlab/data)")
     rep.add_argument("--download", action="store_true", help="download missing files")
     rep.add_argument("--quiet", action="store_true")
+    pgp = sub.add_parser("playground", help="open the playground as a standalone page (Voila "
+                         "when installed, else JupyterLab on a one-cell notebook)")
+    pgp.add_argument("--dir", default=".", help="folder for playground.ipynb (default: here)")
+    pgp.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    pgp.add_argument("--print-command", action="store_true",
+                     help="print the command that would start the page, and exit")
     args = parser.parse_args(argv)
     try:
         _check_outputs(args)
         from .config import Config
 
+        if args.command == "playground":
+            return _playground(args)
         if args.command == "reproduce":
             from .reproduce import reproduce
 

@@ -169,3 +169,4 @@ def test_the_atlas_ships_in_the_wheel(tmp_path):
     wheel, = tmp_path.glob("spurlab-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "spurlab/data/atlas.json.gz" in names, names
+    assert "spurlab/data/playground.ipynb" in names, names          # spurlab playground's page

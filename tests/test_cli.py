@@ -53,3 +53,43 @@ def test_demo_over_seeds_prints_mean_and_spread(tmp_path, capsys):
     assert f"{mean:.3f} ± {sd:.3f}" in out and "differ across CPUs" in out and "Takeaway" in out
     assert json.loads((tmp_path / "r.json").read_text())["seeds"] == [3, 4]
     assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- spurlab playground
+
+def test_playground_command_prefers_voila_then_jupyterlab():
+    from spurlab.cli import playground_command
+
+    has = {"voila": None, "jupyterlab": object()}
+    cmd = playground_command("p.ipynb", 9000, find_spec=lambda n: has.get(n))
+    assert cmd[1:] == ["-m", "jupyterlab", "p.ipynb", "--ServerApp.port=9000"]
+    has["voila"] = object()
+    assert playground_command("p.ipynb", 9000, find_spec=lambda n: has.get(n))[1:4] == \
+        ["-m", "voila", "p.ipynb"]
+    assert playground_command("p.ipynb", 9000, find_spec=lambda n: None) is None
+
+
+def test_spurlab_playground_writes_its_notebook_and_prints_the_command(tmp_path, capsys,
+                                                                       monkeypatch):
+    from spurlab.cli import main
+
+    monkeypatch.setattr("importlib.util.find_spec", lambda n, *a: None)
+    assert main(["playground", "--dir", str(tmp_path), "--print-command"]) == 1
+    assert "neither Voila nor JupyterLab" in capsys.readouterr().err
+    monkeypatch.setattr("importlib.util.find_spec",
+                        lambda n, *a: object() if n == "jupyterlab" else None)
+    assert main(["playground", "--dir", str(tmp_path), "--print-command"]) == 0
+    nb = tmp_path / "playground.ipynb"
+    assert "Playground()" in nb.read_text() and str(nb) in capsys.readouterr().out
+    nb.write_text(nb.read_text().replace("Playground()", "Playground()  # mine"))
+    assert main(["playground", "--dir", str(tmp_path), "--print-command"]) == 0
+    assert "# mine" in nb.read_text()                       # an edited copy is kept
+
+
+@pytest.mark.parametrize("args, match", [(["--port", "0"], "--port must be in 1-65535"),
+                                         (["--dir", "/no/such/folder"], "--dir must be")])
+def test_spurlab_playground_bad_arguments(args, match, capsys):
+    from spurlab.cli import main
+
+    assert main(["playground", "--print-command", *args]) == 2
+    assert match in capsys.readouterr().err
