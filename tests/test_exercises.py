@@ -18,6 +18,7 @@ EXERCISES = {
     "nb04": ["prune_hardest_per_class", "excess_removed"],
     "nb05": ["worst_group_accuracy", "group_balanced_accuracy", "upweight"],
     "nb06": ["make_corner_mask", "regime_percentile"],
+    "nb07": ["backfire_pick"],
 }
 CASES = [(nb, name) for nb, names in EXERCISES.items() for name in names]
 
