@@ -148,9 +148,13 @@ def test_shipped_atlas_cells_recompute_within_their_range(shipped):
         seed = rng.choice(shipped.seeds)
         cfg = shipped.config.replace(salience=s, prevalence=p, prune_ratio=r, seed=seed)
         row = summary_row(spurlab.run(cfg, arms=[arm]), [arm])
+        same = [x for x in point["rows"] if x["seed"] == seed][0]
         for key in ("smr_baseline", f"smr_{arm}", "clean_accuracy_baseline"):
+            # the range the atlas predicts for a seed, widened to hold the same seed's own
+            # value +- 0.02 (a few test images: thread counts and CPUs change float sums)
             lo, hi = prediction_range([x[key] for x in point["rows"]])
-            assert lo - 0.01 <= row[key] <= hi + 0.01, (
+            lo, hi = min(lo, same[key] - 0.02), max(hi, same[key] + 0.02)
+            assert lo <= row[key] <= hi, (
                 f"seed {pick}: {key} at salience {s}, prevalence {p}, p {r}, seed {seed} = "
                 f"{row[key]:.3f}, outside the atlas's range [{lo:.3f}, {hi:.3f}]")
 
