@@ -33,6 +33,8 @@ from .stats import seed_interval, t95
 
 # what a typed (off-grid) value may be: the config's own bounds
 TYPED_BOUNDS = {"salience": (0.0, 1.0), "prevalence": (0.0, 1.0), "prune_ratio": (0.0, 0.9)}
+# the two maps: rows axis, columns axis, the axis held at the current value
+MAPS = (("salience", "prune_ratio", "prevalence"), ("salience", "prevalence", "prune_ratio"))
 ARM_LABELS = {"hardest": "hardest", "random": "random", "easiest": "easiest",
               "hardest/oracle": "oracle", "hardest/sparing": "sparing"}
 
@@ -301,51 +303,107 @@ class Playground:
 
     # --- drawing
     def _draw(self, point, live, live_point=None):
+        import html
         import io
 
-        fig = self.figure(point, live, live_point=live_point)
+        if getattr(self, "_frame", None) is None:       # one figure for the panel's life:
+            self._frame = self._new_frame()             # only its data change on a move
+        self._update(self._frame, point, live)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png")
+        self._frame["fig"].savefig(buf, format="png", pil_kwargs={"compress_level": 1})
         self.image.value = buf.getvalue()
-        import html
-
         self.text.value = (f"<pre style='white-space:pre-wrap'>"
                            f"{html.escape(self.takeaway(point, live))}</pre>")
 
     def figure(self, point, live=(), *, live_point=None):
-        """The four panels for one point (atlas summary or None) with live rows drawn over it.
+        """The four panels for one point (atlas summary or None) with live rows drawn over it:
+        every model's SMR (mean, 95% interval over seeds; live seeds as diamonds), the share of
+        the carriers each arm removed, and the two maps of the strategy's effect with the point
+        circled. Returns a matplotlib ``Figure``."""
+        frame = self._new_frame()
+        self._update(frame, point, live)
+        return frame["fig"]
 
-        Drawn for speed (a move must redraw in a fraction of a second): a bare ``Figure`` with a
-        fixed layout, one bar and one error-bar artist per panel, and the maps as images."""
+    def _new_frame(self):
+        """The figure and everything in it that does not change with a move (axes, labels,
+        ticks, colour bars), drawn for speed: a bare ``Figure`` with a fixed layout."""
+        from matplotlib.colors import TwoSlopeNorm
         from matplotlib.figure import Figure
 
+        from .maps import DIVERGING
         from .plotting import OKABE_ITO
 
-        arm = self.strategy.value
-        v = self.values()
         fig = Figure(figsize=(17, 3.8), dpi=72)
         axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1.3, 1, 1.05, 1.05],
                                                "left": 0.05, "right": 0.97, "bottom": 0.2,
                                                "top": 0.84, "wspace": 0.32})
-        models = ["baseline", "reference"] + (self.atlas.arms if self.atlas else [arm])
+        arms = list(self.atlas.arms) if self.atlas else [self.strategy.value]
+        models = ["baseline", "reference"] + arms
         colours = [OKABE_ITO[7], OKABE_ITO[2]] + [OKABE_ITO[k] for k in (5, 0, 1, 3, 4)]
-        colours = [colours[i % len(colours)] for i in range(len(models))]
+        frame = {"fig": fig, "axes": axes, "models": models, "arms": arms, "dynamic": [],
+                 "colours": [colours[i % len(colours)] for i in range(len(models))]}
+        for ax, names, ylabel in ((axes[0], models, "SMR (share of other classes'\nlined test "
+                                   "images called c1)"),
+                                  (axes[1], arms, "share of the carriers removed")):
+            ax.set_ylim(0, 1.02)
+            ax.set_xlim(-0.6, len(names) - 0.4)
+            ax.set_xticks(range(len(names)), [ARM_LABELS.get(m, m) for m in names], fontsize=8)
+            ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+            ax.set_ylabel(ylabel)
+        frame["titles"] = [ax.set_title("", fontsize=9) for ax in axes]
+        for k, (ax, (rows_axis, cols_axis, fixed)) in enumerate(zip(axes[2:], MAPS)):
+            ax.set_xlabel(cols_axis.replace("_", " "))
+            ax.set_ylabel(rows_axis)
+            if self.atlas is None:
+                ax.text(0.5, 0.5, "no atlas", ha="center", transform=ax.transAxes)
+                continue
+            rv, cv = self.atlas.grid[rows_axis], self.atlas.grid[cols_axis]
+            im = ax.imshow(np.zeros((len(rv), len(cv))), cmap=DIVERGING,
+                           norm=TwoSlopeNorm(0, -1, 1), origin="lower", aspect="auto")
+            ax.set_xticks(range(len(cv)), [f"{x:g}" for x in cv], fontsize=8)
+            ax.set_yticks(range(len(rv)), [f"{x:g}" for x in rv], fontsize=8)
+            crosses, = ax.plot([], [], "x", color="#555555", ms=7, ls="none")
+            circle, = ax.plot([], [], "o", ms=22, mfc="none", mec="black", mew=2)
+            bar = fig.colorbar(im, ax=ax, fraction=0.08, pad=0.02)
+            frame[f"map{k}"] = (im, crosses, circle, bar, rv, cv)
+        return frame
 
-        def bars(ax, ivs, scale=1.0):
+    def _update(self, frame, point, live):
+        """Draw one point (and live rows) into a frame made by :meth:`_new_frame`."""
+        from matplotlib.colors import TwoSlopeNorm
+
+        from .plotting import OKABE_ITO
+
+        for artist in frame["dynamic"]:
+            artist.remove()
+        dyn = frame["dynamic"] = []
+        ax0, ax1 = frame["axes"][:2]
+        ax0.containers.clear()
+        ax1.containers.clear()
+        models, arms, colours = frame["models"], frame["arms"], frame["colours"]
+        arm, v = self.strategy.value, self.values()
+
+        def bars(ax, ivs, cols, scale=1.0):
             ok = [i for i, iv in enumerate(ivs) if iv is not None]
             mean = np.array([ivs[i]["mean"] for i in ok]) * scale
             lo = np.array([ivs[i]["ci95"][0] for i in ok]) * scale
             hi = np.array([ivs[i]["ci95"][1] for i in ok]) * scale
-            ax.bar(ok, mean, color=[colours[i] for i in ok], alpha=0.85)
-            ax.errorbar(ok, mean, yerr=[mean - np.maximum(lo, -1), np.minimum(hi, 2) - mean],
-                        fmt="none", ecolor="black", capsize=4)
-            for i in set(range(len(ivs))) - set(ok):
-                ax.text(i, 0.01, "n/a", ha="center", va="bottom", fontsize=8)
+            dyn.extend(ax.bar(ok, mean, color=[cols[i] for i in ok], alpha=0.85))
+            eb = ax.errorbar(ok, mean, yerr=[mean - np.maximum(lo, -1),
+                                             np.minimum(hi, 2) - mean],
+                             fmt="none", ecolor="black", capsize=4)
+            dyn.extend(eb.lines[1] + eb.lines[2])
+            dyn.extend(ax.text(i, 0.01, "n/a", ha="center", va="bottom", fontsize=8)
+                       for i in set(range(len(ivs))) - set(ok))
 
-        ax = axes[0]
         if point is not None:
-            bars(ax, [point[m]["smr"] if m in ("baseline", "reference")
-                      else (point["arms"][m] or {}).get("smr") for m in models])
+            bars(ax0, [point[m]["smr"] if m in ("baseline", "reference")
+                       else (point["arms"][m] or {}).get("smr") for m in models], colours)
+            bars(ax1, [(point["arms"][a] or {}).get("carriers_pruned") for a in arms],
+                 colours[2:], 1 / max(point["carriers"], 1))
+            dyn.append(ax1.axhline(v["prune_ratio"], ls="--", color=OKABE_ITO[7], lw=1,
+                                   label=f"p = {v['prune_ratio']:g}"))
+            dyn.append(ax1.legend(fontsize=7, loc="upper right"))
         if live:
             xs, ys = [], []
             for row in live:
@@ -355,67 +413,32 @@ class Playground:
                     if y is not None:
                         xs.append(i)
                         ys.append(y)
-            ax.plot(xs, ys, "D", color="black", ms=5, mfc="white", ls="none", label="live seed")
-            ax.legend(fontsize=7, loc="upper right")
-        ax.set_ylim(0, 1.02)
-        ax.set_xticks(range(len(models)), [ARM_LABELS.get(m, m) for m in models], rotation=20,
-                      fontsize=8)
-        ax.set_ylabel("SMR (share of other classes'\nlined test images called c1)")
-        ax.set_title("SMR: mean and 95% interval over seeds" + (" (live: diamonds)" if live
-                                                                 else ""), fontsize=9)
-        ax = axes[1]
-        arm_list = list(self.atlas.arms) if self.atlas else [arm]
-        if point is not None:
-            colours_arms = colours[2:]
-            colours, keep = colours_arms, colours
-            bars(ax, [(point["arms"][a] or {}).get("carriers_pruned") for a in arm_list],
-                 1 / max(point["carriers"], 1))
-            colours = keep
-            ax.axhline(v["prune_ratio"], ls="--", color=OKABE_ITO[7], lw=1,
-                       label=f"p = {v['prune_ratio']:g}")
-            ax.legend(fontsize=7, loc="upper right")
-        ax.set_ylim(0, 1.02)
-        ax.set_xticks(range(len(arm_list)), [ARM_LABELS.get(a, a) for a in arm_list],
-                      rotation=20, fontsize=8)
-        ax.set_ylabel("share of the carriers removed")
-        ax.set_title(f"Carriers each arm removed (of {point['carriers'] if point else '?'})",
-                     fontsize=9)
-        for ax, (rows_axis, cols_axis, fixed) in zip(axes[2:], (
-                ("salience", "prune_ratio", "prevalence"), ("salience", "prevalence",
-                                                             "prune_ratio"))):
-            self._map(fig, ax, arm, rows_axis, cols_axis, fixed, v)
-        return fig
-
-    def _map(self, fig, ax, arm, rows_axis, cols_axis, fixed, v):
-        """One map of SMR(arm) - SMR(baseline), an image with the point circled and the cells
-        without a learned shortcut crossed."""
-        from matplotlib.colors import TwoSlopeNorm
-
-        from .maps import DIVERGING
-
-        title = (f"SMR({ARM_LABELS.get(arm, arm)}) - SMR(baseline) at "
-                 f"{fixed.replace('_', ' ')} {v[fixed]:g}\n(blue: lower; x: no shortcut learned)")
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel(cols_axis.replace("_", " "))
-        ax.set_ylabel(rows_axis)
-        if self.atlas is None:
-            ax.text(0.5, 0.5, "no atlas", ha="center", transform=ax.transAxes)
-            return
-        rv, cv, m = self.atlas.map(lambda r: _delta(r, arm), rows_axis, cols_axis,
-                                   **{fixed: v[fixed]})
-        _, _, learned = self.atlas.map(lambda r: float(bool(r.get("learned"))), rows_axis,
-                                       cols_axis, **{fixed: v[fixed]})
-        lim = max(0.02, float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 0.02)
-        im = ax.imshow(np.ma.masked_invalid(m), cmap=DIVERGING, norm=TwoSlopeNorm(0, -lim, lim),
-                       origin="lower", aspect="auto")
-        no = np.argwhere(learned < 0.5)
-        if len(no):
-            ax.plot(no[:, 1], no[:, 0], "x", color="#555555", ms=7, ls="none")
-        ax.plot(cv.index(v[cols_axis]), rv.index(v[rows_axis]), "o", ms=22, mfc="none",
-                mec="black", mew=2)
-        ax.set_xticks(range(len(cv)), [f"{x:g}" for x in cv], fontsize=8)
-        ax.set_yticks(range(len(rv)), [f"{x:g}" for x in rv], fontsize=8)
-        fig.colorbar(im, ax=ax, ticks=[-lim, 0, lim], format="%+.2f", fraction=0.08, pad=0.02)
+            dyn.extend(ax0.plot(xs, ys, "D", color="black", ms=5, mfc="white", ls="none",
+                                label="live seed"))
+            dyn.append(ax0.legend(fontsize=7, loc="upper right"))
+        t = frame["titles"]
+        t[0].set_text("SMR: mean and 95% interval over seeds" + (" (live: diamonds)" if live
+                                                                 else ""))
+        t[1].set_text("Carriers each arm removed (of "
+                      f"{point['carriers'] if point else '?'})")
+        for k, (rows_axis, cols_axis, fixed) in enumerate(MAPS):
+            t[2 + k].set_text(f"SMR({ARM_LABELS.get(arm, arm)}) - SMR(baseline) at "
+                              f"{fixed.replace('_', ' ')} {v[fixed]:g}\n(blue: lower; "
+                              "x: no shortcut learned)")
+            if self.atlas is None:
+                continue
+            im, crosses, circle, bar, rv, cv = frame[f"map{k}"]
+            _, _, m = self.atlas.map(lambda r: _delta(r, arm), rows_axis, cols_axis,
+                                     **{fixed: v[fixed]})
+            _, _, learned = self.atlas.map(lambda r: float(bool(r.get("learned"))), rows_axis,
+                                           cols_axis, **{fixed: v[fixed]})
+            lim = max(0.02, float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 0.02)
+            im.set_data(np.ma.masked_invalid(m))
+            im.set_norm(TwoSlopeNorm(0, -lim, lim))
+            bar.set_ticks([-lim, 0, lim], labels=[f"{-lim:+.2f}", "0", f"{lim:+.2f}"])
+            no = np.argwhere(learned < 0.5)
+            crosses.set_data(no[:, 1], no[:, 0])
+            circle.set_data([cv.index(v[cols_axis])], [rv.index(v[rows_axis])])
 
     def takeaway(self, point, live=()):
         """The one-line reading of the current point (and of live seeds)."""
