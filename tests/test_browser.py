@@ -405,7 +405,10 @@ def test_playground_in_a_real_browser(tmp_path):
     panel_idx = _panel_cell(nb_path)
     assert panel_idx is not None, f"{TARGET}: no cell displays `pg`"
     cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
-    code_idx = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    # code cells whose prompt the page shows (a collapsed self-check cell hides its prompt;
+    # nbval runs it)
+    code_idx = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and "".join(c["source"]).strip()
+                and not c.get("metadata", {}).get("jupyter", {}).get("source_hidden")]
     work = tmp_path / "work"
     shutil.copytree(ROOT / "notebooks", work / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
