@@ -208,14 +208,7 @@ def atomic_write_text(path, text):
     would give (0666 less the umask), so a shared class folder stays readable."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a str; got {type(text).__name__}")
-
-    def write(tmp):
-        with open(tmp, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-
-    _atomic(path, ".json", write)
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_bytes(path, data):
