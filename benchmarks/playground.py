@@ -73,6 +73,8 @@ def build_times(workers_list, dask):
             if kw == "dask":
                 from dask.distributed import Client, LocalCluster
 
+                os.environ["SPURLAB_CACHE_DIR"] = tmp + "/cache"   # the workers inherit it
+
                 with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as c, \
                         Client(c) as client:
                     t = time.perf_counter()         # cluster start-up not counted

@@ -40,6 +40,10 @@ def main(argv=None):
     if a.dask:
         from dask.distributed import Client, LocalCluster
 
+        # the cluster's worker processes read the disk cache from their environment: set it
+        # before they start, so that a Dask build resumes like a local one
+        os.environ["SPURLAB_CACHE_DIR"] = os.path.abspath(a.cache_dir)
+
         with LocalCluster(n_workers=a.workers, threads_per_worker=1) as cluster, \
                 Client(cluster) as client:
             atlas = build_atlas(a.out, executor=client, cache_dir=a.cache_dir, command=command,

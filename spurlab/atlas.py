@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validate import check_choice
-from .config import Config, as_config, preset
+from .config import PRESETS, Config, as_config, preset
 from .stats import excludes_zero, seed_interval, verdict_text
 
 FORMAT = "spurlab-atlas/1"
@@ -87,7 +87,10 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
     workers, executor
         Local worker processes or a Dask client (see :func:`spurlab.sweeps.grid`).
     cache_dir : str, optional
-        The engine's disk cache: an interrupted build resumes from it.
+        The engine's disk cache: an interrupted build resumes from it. Local workers inherit
+        it; the workers of an ``executor`` must see the same folder through their own
+        ``SPURLAB_CACHE_DIR`` (``scripts/build_atlas.py --dask`` sets it before starting its
+        local cluster).
     command : str, optional
         Recorded in the provenance.
     progress : callable or None
@@ -98,7 +101,7 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
     dict
         The atlas as written.
     """
-    if isinstance(config, str) and config in ("playground", "quick", "smoke", "full"):
+    if isinstance(config, str) and config in PRESETS:
         config = preset(config)
     config = as_config(config)
     grid = {k: tuple(v) for k, v in (grid or ATLAS_GRID).items()}
