@@ -113,6 +113,9 @@ class Playground:
         self.point = None
         self.live = []
         self.error = None
+        self._holding = False       # show() sets several controls: one redraw, not one each
+        self._drawn = None          # the settings last drawn
+        self._frame = None          # the figure, made on the first draw and kept
 
         def sel(name, desc, default):
             values = grid[name]
@@ -188,11 +191,11 @@ class Playground:
         return self.point
 
     def _moved(self, force=False):
-        if getattr(self, "_holding", False):
+        if self._holding:
             return
         v = self.values()
         key = tuple(v.values())
-        if not force and getattr(self, "_drawn", None) == key:
+        if not force and self._drawn == key:
             return
         self._drawn = key
         self.live = []
@@ -306,7 +309,7 @@ class Playground:
         import html
         import io
 
-        if getattr(self, "_frame", None) is None:       # one figure for the panel's life:
+        if self._frame is None:                         # one figure for the panel's life:
             self._frame = self._new_frame()             # only its data change on a move
         self._update(self._frame, point, live)
         buf = io.BytesIO()
