@@ -32,7 +32,7 @@ import numpy as np
 
 from ._validate import check_choice
 from .config import PRESETS, Config, as_config, preset
-from .stats import excludes_zero, seed_interval, verdict_text
+from .stats import seed_difference, seed_interval, verdict_text
 
 FORMAT = "spurlab-atlas/1"
 ATLAS_PATH = Path(__file__).parent / "data" / "atlas.json.gz"
@@ -323,9 +323,8 @@ class Atlas:
         for a in self.arms:
             if a == "hardest" or arms[a] is None or arms.get("hardest") is None:
                 continue
-            d = seed_interval([r["smr_hardest"] - r[f"smr_{a}"] for r in rows
-                               if r.get(f"smr_{a}") is not None])
-            vs[a] = {**d, "differs": bool(d["n"] > 1 and excludes_zero(d["ci95"]))}
+            vs[a] = seed_difference([r["smr_hardest"] - r[f"smr_{a}"] for r in rows
+                                     if r.get(f"smr_{a}") is not None])
         out = {"salience": key[0], "prevalence": key[1], "prune_ratio": key[2],
                "verdict": verdict, "verdict_text": verdict_text(verdict),
                "baseline": {m: iv(f"{m}_baseline") for m in ("smr", "clean_accuracy",
@@ -392,9 +391,9 @@ class Atlas:
                 elif a is None or b is None or arm == versus:
                     out[(s, q)] = "n/a"
                 else:
-                    d = seed_interval([r[f"smr_{arm}"] - r[f"smr_{versus}"] for r in c["rows"]])
-                    differs = d["n"] > 1 and excludes_zero(d["ci95"])
-                    out[(s, q)] = ("no difference" if not differs else
+                    d = seed_difference([r[f"smr_{arm}"] - r[f"smr_{versus}"]
+                                         for r in c["rows"]])
+                    out[(s, q)] = ("no difference" if not d["differs"] else
                                    "helps" if d["mean"] < 0 else "backfires")
         return out
 

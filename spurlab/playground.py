@@ -265,7 +265,7 @@ class Playground:
             bars[i].value = 2
             partial = {"seed": sd, "arm": arm, "smr_baseline": b["metrics"]["smr"],
                        f"smr_{arm}": a["metrics"]["smr"]}
-            self._draw(point, self.live + [partial], live_point=(s, p, r))
+            self._draw(point, self.live + [partial])
             drawn = time.perf_counter() - t0
             res = run(cfg, arms=[arm], device=self.device)
             bars[i].value = 3
@@ -274,7 +274,7 @@ class Playground:
                        seconds=time.perf_counter() - t0, arm=arm)
             row["flag"] = self._flag(point, row, arm) if on_grid else ""
             self.live.append(row)
-            self._draw(point, self.live, live_point=(s, p, r))
+            self._draw(point, self.live)
             if on_seed is not None:
                 on_seed(row)
         flags = [f"seed {x['seed']}: {x['flag']}" for x in self.live if x["flag"]]
@@ -305,7 +305,7 @@ class Playground:
         self.status.value = f"<span style='color:{colour}'>{text}</span>"
 
     # --- drawing
-    def _draw(self, point, live, live_point=None):
+    def _draw(self, point, live):
         import html
         import io
 
@@ -318,7 +318,7 @@ class Playground:
         self.text.value = (f"<pre style='white-space:pre-wrap'>"
                            f"{html.escape(self.takeaway(point, live))}</pre>")
 
-    def figure(self, point, live=(), *, live_point=None):
+    def figure(self, point, live=()):
         """The four panels for one point (atlas summary or None) with live rows drawn over it:
         every model's SMR (mean, 95% interval over seeds; live seeds as diamonds), the share of
         the carriers each arm removed, and the two maps of the strategy's effect with the point

@@ -174,9 +174,20 @@ def compare_arms(results, a, b, metric="smr"):
     >>> # compare_arms(rs, "hardest", "random")["differs"]
     """
     d = [r.arms[a]["metrics"][metric] - r.arms[b]["metrics"][metric] for r in results]
-    s = seed_interval(d)
-    return {**s, "differs": bool(s["n"] > 1 and excludes_zero(s["ci95"])), "a": a, "b": b,
-            "metric": metric}
+    return {**seed_difference(d), "a": a, "b": b, "metric": metric}
+
+
+def seed_difference(differences):
+    """Per-seed differences (a - b) with their 95% t-interval over seeds
+    (:func:`seed_interval`) and ``differs``: True only when the interval excludes 0.
+
+    Examples
+    --------
+    >>> seed_difference([-0.05, -0.07, -0.06])["differs"], seed_difference([0.1, -0.1])["differs"]
+    (True, False)
+    """
+    s = seed_interval(differences)
+    return {**s, "differs": bool(s["n"] > 1 and excludes_zero(s["ci95"]))}
 
 
 def verdict_text(verdict):
@@ -190,5 +201,5 @@ def verdict_text(verdict):
     return f"no shortcut learned ({what}): pruning figures are noise"
 
 
-__all__ = ["compare_arms", "difference_interval", "excess_over_seeds", "excludes_zero", "seed_interval",
-           "shortcut_over_seeds", "shortcut_verdict", "t95", "verdict_text"]
+__all__ = ["compare_arms", "difference_interval", "excess_over_seeds", "excludes_zero", "seed_difference",
+           "seed_interval", "shortcut_over_seeds", "shortcut_verdict", "t95", "verdict_text"]
