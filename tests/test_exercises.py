@@ -13,8 +13,8 @@ from .exercise_helpers import solutions
 EXERCISES = {
     "nb00": ["stamp_line", "prevalence_of"],
     "nb01": ["accuracy", "spurious_rate"],
-    "nb02": ["el2n_from_logits", "ks_statistic"],
-    "nb03": ["hardest_k", "band_pool"],
+    "nb02": ["hardest_k", "band_pool"],
+    "nb03": ["el2n_from_logits", "ks_statistic"],
     "nb04": ["prune_hardest_per_class", "excess_removed"],
     "nb05": ["worst_group_accuracy", "group_balanced_accuracy", "upweight"],
     "nb06": ["make_corner_mask", "regime_percentile"],

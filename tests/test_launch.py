@@ -127,7 +127,7 @@ def test_binder_pins_every_dependency_and_installs_spurlab_without_deps():
     pins, options = _pins()
     deps = {canonicalize_name(re.split(r"[\s<>=!~;\[]", d, maxsplit=1)[0])
             for d in _project()["dependencies"]}
-    needed = deps | {"scipy", "jupyterlab"}        # scipy: notebook 02; jupyterlab: the server
+    needed = deps | {"scipy", "jupyterlab"}        # scipy: notebook 03; jupyterlab: the server
     assert needed <= set(pins), f"binder/requirements.txt does not pin {sorted(needed - set(pins))}"
     for dep in _project()["dependencies"]:        # each pin satisfies spurlab's own requirement
         name, spec = re.match(r"([A-Za-z0-9_.-]+)\s*([^;]*)", dep).groups()

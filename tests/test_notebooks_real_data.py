@@ -17,7 +17,7 @@ import pytest
 from .test_real_datasets import write_mnist
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SERIES = ["01_shortcut", "02_weak_signals", "03_hard_samples", "04_pruning", "05_oracle"]
+SERIES = ["01_shortcut", "02_hard_samples", "03_weak_signals", "04_pruning", "05_oracle"]
 
 
 @pytest.mark.extended

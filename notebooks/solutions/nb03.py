@@ -1,35 +1,34 @@
-"""Solutions to notebook 03's exercises (a handful of hard samples drive the shortcut)."""
+"""Solutions to notebook 03 (weak signals hide in plain sight)."""
 
 import numpy as np
+import torch.nn.functional as F
 
 
-def hardest_k(scores, labels, c1, k):
-    """Indices of the ``k`` hardest samples of class ``c1`` (higher score = harder).
-
-    Examples
-    --------
-    >>> hardest_k(np.array([0.1, 0.9, 0.5, 0.2, 0.7]), np.array([0, 0, 1, 0, 1]), 0, 2)
-    array([1, 3])
-    """
-    scores, labels = np.asarray(scores, dtype=float), np.asarray(labels)
-    c1_idx = np.flatnonzero(labels == c1)
-    if k <= 0:
-        return np.array([], dtype=int)
-    order = np.argsort(scores[c1_idx], kind="stable")  # easiest first
-    return np.sort(c1_idx[order[-k:]])
-
-
-def band_pool(scores, labels, c1, lo, hi):
-    """Indices of the ``c1`` samples ranked (easiest first) from ``round(lo * n)`` up to, not
-    including, ``round(hi * n)`` within ``c1``, where ``n`` is the size of ``c1``.
+def el2n_from_logits(logits, labels):
+    """EL2N per sample: ``|| softmax(logits) - onehot(label) ||_2``.
 
     Examples
     --------
-    >>> band_pool(np.array([0.3, 0.1, 0.4, 0.2, 0.9]), np.array([1, 1, 1, 1, 0]), 1, 0.5, 1.0)
-    array([0, 2])
+    >>> import torch
+    >>> el2n_from_logits(torch.tensor([[0.0, 0.0]]), torch.tensor([0]))
+    tensor([0.7071])
     """
-    scores, labels = np.asarray(scores, dtype=float), np.asarray(labels)
-    c1_idx = np.flatnonzero(labels == c1)
-    n = len(c1_idx)
-    order = np.argsort(scores[c1_idx], kind="stable")
-    return np.sort(c1_idx[order[round(lo * n):round(hi * n)]])
+    p = logits.softmax(dim=1)
+    onehot = F.one_hot(labels, num_classes=logits.shape[1]).to(p.dtype)
+    return (p - onehot).norm(dim=1)
+
+
+def ks_statistic(a, b):
+    """Two-sample Kolmogorov-Smirnov statistic: the largest vertical gap between the empirical
+    CDFs of ``a`` and ``b`` (0 = same distribution of values, 1 = no overlap).
+
+    Examples
+    --------
+    >>> ks_statistic(np.array([0.1, 0.2]), np.array([0.8, 0.9]))
+    1.0
+    """
+    a, b = np.sort(np.asarray(a, dtype=float)), np.sort(np.asarray(b, dtype=float))
+    grid = np.concatenate([a, b])
+    fa = np.searchsorted(a, grid, side="right") / len(a)
+    fb = np.searchsorted(b, grid, side="right") / len(b)
+    return float(np.max(np.abs(fa - fb)))

@@ -1,18 +1,14 @@
-"""Auto-checks for notebook 02 (weak signals hide in plain sight): EL2N from logits and the
-two-sample Kolmogorov-Smirnov statistic.
+"""Auto-checks for notebook 02 (a handful of hard samples drive the shortcut).
 
 Examples
 --------
 >>> import numpy as np
->>> def ks_statistic(a, b):
-...     a, b = np.sort(a), np.sort(b)
-...     grid = np.concatenate([a, b])
-...     fa = np.searchsorted(a, grid, side="right") / len(a)
-...     fb = np.searchsorted(b, grid, side="right") / len(b)
-...     return float(np.max(np.abs(fa - fb)))
->>> check_ks_statistic(ks_statistic)
-pass: ks_statistic is correct on all 7 test cases.
-True
+>>> from spurlab.exercises import nb02
+>>> def hardest_k(scores, labels, c1, k):
+...     raise NotImplementedError("Exercise: ...")
+>>> nb02.check_hardest_k(hardest_k)  # doctest: +ELLIPSIS
+not done yet: hardest_k still raises NotImplementedError; ...
+False
 """
 
 from __future__ import annotations
@@ -20,87 +16,93 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..scores import el2n
 from . import check
 
 
-class _FixedLogits(torch.nn.Module):
-    """A stand-in "model" whose output for image ``i`` is row ``i`` of fixed logits, so that
-    :func:`spurlab.el2n` (which takes a model and images) can score given logits."""
-
-    def __init__(self, logits):
-        super().__init__()
-        self.register_buffer("logits", logits.float())
-        self.dummy = torch.nn.Parameter(torch.zeros(1))  # el2n asks for the model's device
-
-    def forward(self, x):
-        return self.logits[x.reshape(len(x), -1)[:, 0].long()]
+def _np(x):
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
 
-def el2n_reference(logits, labels):
-    """EL2N of fixed logits through spurlab's own :func:`spurlab.el2n`."""
-    logits = torch.as_tensor(logits)
-    labels = torch.as_tensor(labels).long()
-    index_images = torch.arange(len(logits), dtype=torch.float32).view(-1, 1, 1, 1)
-    return el2n(_FixedLogits(logits), index_images, labels)
+def _as_index_set(fn):
+    """Call the learner's function and return its answer as a sorted int array (any order and
+    any array type is accepted)."""
+
+    def wrapped(*args):
+        got = fn(*args)
+        try:
+            arr = _np(got)
+            if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+                raise TypeError
+            return np.sort(arr.astype(np.int64).ravel())
+        except (TypeError, ValueError):
+            raise TypeError(f"return an array of integer indices; got {got!r:.60}") from None
+
+    return wrapped
 
 
-def _el2n_cases():
-    g = torch.Generator().manual_seed(3)
-    t = torch.tensor
+def reference_hardest_k(scores, labels, c1, k):
+    """Indices (sorted) of the ``k`` hardest samples of class ``c1`` (higher score = harder),
+    ranked as :func:`spurlab.make_scenario` does for ``placement='hardest'``."""
+    s, y = _np(scores).astype(float), _np(labels)
+    c1_idx = np.flatnonzero(y == c1)
+    order = np.argsort(s[c1_idx], kind="stable")
+    return np.sort(c1_idx[order[len(c1_idx) - k:]]) if k > 0 else np.array([], dtype=np.int64)
+
+
+def reference_band_pool(scores, labels, c1, lo, hi):
+    """Indices (sorted) of the ``c1`` samples in the difficulty band ``[lo, hi)`` (fractions of
+    ``c1`` ranked easiest first): the pool ``placement='band'`` draws carriers from."""
+    s, y = _np(scores).astype(float), _np(labels)
+    c1_idx = np.flatnonzero(y == c1)
+    n = len(c1_idx)
+    order = np.argsort(s[c1_idx], kind="stable")
+    return np.sort(c1_idx[order[int(round(lo * n)):int(round(hi * n))]])
+
+
+def _cases_hardest():
+    rng = np.random.default_rng(3)
+    s = rng.random(40)
+    y = rng.integers(0, 3, 40)
+    n1 = int((y == 1).sum())
     return [
-        (torch.randn(5, 3, generator=g), t([0, 1, 2, 1, 0])),                # random logits
-        (torch.randn(8, 6, generator=g) * 3, torch.randint(0, 6, (8,), generator=g)),
-        (t([[20.0, 0.0, 0.0]]), t([0])),                                     # sure and right: ~0
-        (t([[0.0, 20.0]]), t([0])),                                          # sure and wrong: ~sqrt(2)
-        (t([[1.0, 1.0, 1.0, 1.0]]), t([2])),                                 # uniform output
-        (t([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]]), t([1, 1])),        # huge logits
+        (np.array([0.1, 0.9, 0.5, 0.2, 0.7]), np.array([0, 0, 1, 0, 1]), 0, 2),
+        (s, y, 1, 5),
+        (s, y, 2, 1),
+        (s, y, 1, n1),                      # every sample of the class
+        (s, y, 0, 0),                       # none
+        (torch.tensor(s), torch.tensor(y), 2, 3),  # torch tensors work too
     ]
 
 
-def check_el2n_from_logits(fn):
-    """Check ``el2n_from_logits(logits, labels)`` against :func:`spurlab.el2n`."""
-    return check(lambda z, y: fn(z.clone(), y.clone()), el2n_reference, _el2n_cases(),
-                 name="el2n_from_logits", atol=1e-4,
-                 hint="turn logits into probabilities with logits.softmax(dim=1) (stable even "
-                      "for huge logits, unlike a hand-written exp), subtract the one-hot label "
-                      "(torch.nn.functional.one_hot(labels, num_classes=logits.shape[1])) and "
-                      "take the L2 norm of each row: .norm(dim=1). Return one value per sample.")
-
-
-def ks_reference(a, b):
-    """Two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical CDFs,
-    evaluated at every observed value (ties handled)."""
-    a = np.sort(np.asarray(a, dtype=float))
-    b = np.sort(np.asarray(b, dtype=float))
-    grid = np.concatenate([a, b])
-    fa = np.searchsorted(a, grid, side="right") / len(a)
-    fb = np.searchsorted(b, grid, side="right") / len(b)
-    return float(np.max(np.abs(fa - fb)))
-
-
-def _ks_cases():
+def _cases_band():
     rng = np.random.default_rng(4)
+    y = rng.integers(0, 3, 60)
+    s = rng.random(60) + 0.5 * (y == 1)  # class 1 harder overall: rank within c1, not the set
     return [
-        (np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0])),           # identical: 0
-        (np.array([0.1, 0.2, 0.3]), np.array([0.7, 0.8, 0.9, 1.0])),      # apart: 1
-        (np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, 2.5])),           # widest gap at b
-        (np.array([1.0, 1.0, 2.0, 2.0]), np.array([1.0, 2.0, 2.0, 2.0])),  # ties across samples
-        (np.array([0.0, 0.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0])),      # ties: 0.75 - 1/3
-        (rng.normal(0, 1, 200), rng.normal(0.3, 1, 150)),                 # a shift, unequal sizes
-        (rng.uniform(0, 1, 50), rng.uniform(0, 1, 80)),                   # same distribution
+        (np.array([0.3, 0.1, 0.4, 0.2, 0.9]), np.array([1, 1, 1, 1, 0]), 1, 0.5, 1.0),
+        (s, y, 0, 0.0, 0.2),               # the easiest fifth
+        (s, y, 0, 0.8, 1.0),               # the hardest fifth
+        (s, y, 1, 0.4, 0.6),
+        (s, y, 1, 0.0, 1.0),               # the whole class
     ]
 
 
-def check_ks_statistic(fn):
-    """Check ``ks_statistic(a, b)`` against a reference equal to
-    ``scipy.stats.ks_2samp(a, b).statistic``."""
-    return check(lambda a, b: fn(a.copy(), b.copy()), ks_reference, _ks_cases(),
-                 name="ks_statistic",
-                 hint="the KS statistic is max |F_a(x) - F_b(x)| over x, where F_a(x) is the "
-                      "share of a that is <= x. Evaluate both empirical CDFs at EVERY value of "
-                      "a and b (e.g. np.searchsorted(np.sort(a), grid, side='right') / len(a)); "
-                      "with ties, count all equal values (side='right'). Return a float in [0, 1].")
+def check_hardest_k(fn):
+    """Check ``hardest_k(scores, labels, c1, k)``: indices of the k hardest samples of class
+    ``c1`` (any order)."""
+    return check(_as_index_set(fn), reference_hardest_k, _cases_hardest(), name="hardest_k",
+                 hint="take the indices of class c1 (np.flatnonzero(labels == c1)), sort them by "
+                      "score (higher = harder) and keep the last k; k = 0 gives an empty array. "
+                      "Return indices into the whole training set, not positions within c1.")
 
 
-__all__ = ["check_el2n_from_logits", "check_ks_statistic", "el2n_reference", "ks_reference"]
+def check_band_pool(fn):
+    """Check ``band_pool(scores, labels, c1, lo, hi)``: indices of the ``c1`` samples whose rank
+    within ``c1`` (easiest first) lies in ``[round(lo * n), round(hi * n))``."""
+    return check(_as_index_set(fn), reference_band_pool, _cases_band(), name="band_pool",
+                 hint="rank the c1 samples easiest first (np.argsort(scores[c1_idx])), then keep "
+                      "the ranks from round(lo * n) up to, not including, round(hi * n), where "
+                      "n is the number of c1 samples; return indices into the whole set.")
+
+
+__all__ = ["check_band_pool", "check_hardest_k", "reference_band_pool", "reference_hardest_k"]

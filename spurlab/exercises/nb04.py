@@ -16,7 +16,7 @@ import numpy as np
 
 from ..prune import prune
 from . import check
-from .nb03 import _as_index_set, _np
+from .nb02 import _as_index_set, _np
 
 
 def reference_prune_hardest_per_class(scores, labels, ratio):
