@@ -14,8 +14,8 @@ The public API, in the order of the story::
 
 Modules: ``config`` (every knob, its default and why; presets), ``pipeline`` (the engine:
 ``fit``, ``build_scenario``, ``baseline``, ``arm``, ``reference``, ``evaluate``, ``run``),
-``cache`` (memory + checksummed disk cache), ``results`` (``Result``, JSON, atomic files),
-``sweeps`` (grids over seeds and knobs, local or Dask), ``catalog`` (datasets by name),
+``cache`` (memory + checksummed disk cache), ``dynamics`` (per-sample training dynamics,
+data maps), ``results`` (``Result``, JSON, atomic files), ``sweeps`` (grids over seeds and knobs, local or Dask), ``catalog`` (datasets by name),
 ``datasets``, ``features``, ``scenario``, ``models``, ``train``, ``scores``, ``prune``,
 ``metrics``, ``plotting``, ``widgets``, ``lesson`` (a notebook's setup).
 """
@@ -36,6 +36,7 @@ from .datasets import (  # noqa: E402
                        train_test_split,
 )
 from .device import configure_threads, get_device, usable_cpus  # noqa: E402
+from .dynamics import DataMap, Dynamics, data_map, training_dynamics  # noqa: E402
 from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
 from .lesson import setup as setup_notebook  # noqa: E402
 from .metrics import (  # noqa: E402
@@ -78,7 +79,7 @@ __all__ = [
     "Config", "DEFAULTS", "Result", "evaluate", "placement_scores", "run", "run_seeds", "PRESETS",
     "preset", "summarize", "fit", "baseline", "arm", "reference", "build_scenario", "carrier_cut",
     "prune_arm", "regime_percentile", "cache_info", "clear_cache", "setup_notebook",
-    "upweight_indices",
+    "upweight_indices", "DataMap", "Dynamics", "data_map", "training_dynamics",
     "FEATURES", "Line", "Patch", "Pattern", "SpuriousFeature", "Tint", "make_feature",
     "accuracy", "average_accuracy", "group_accuracies", "group_balanced_accuracy",
     "spurious_misclassification_rate", "worst_group_accuracy", "MODELS", "ResNet18", "TinyCNN",
