@@ -15,9 +15,10 @@ The public API, in the order of the story::
 Modules: ``config`` (every knob, its default and why; presets), ``pipeline`` (the engine:
 ``fit``, ``build_scenario``, ``baseline``, ``arm``, ``reference``, ``evaluate``, ``run``),
 ``cache`` (memory + checksummed disk cache), ``dynamics`` (per-sample training dynamics,
-data maps), ``results`` (``Result``, JSON, atomic files), ``sweeps`` (grids over seeds and knobs, local or Dask), ``catalog`` (datasets by name),
-``datasets``, ``features``, ``scenario``, ``models``, ``train``, ``scores``, ``prune``,
-``metrics``, ``plotting``, ``widgets``, ``lesson`` (a notebook's setup).
+data maps), ``results`` (``Result``, JSON, atomic files), ``sweeps`` (grids over seeds and
+knobs, local or Dask), ``catalog`` (datasets by name), ``datasets``, ``features``, ``scenario``,
+``models``, ``train``, ``scores``, ``prune``, ``metrics``, ``plotting``, ``widgets``, ``lesson``
+(a notebook's setup).
 """
 
 __version__ = "0.3.0"
