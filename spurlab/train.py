@@ -184,7 +184,7 @@ def _num_classes(model, images):
 def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"],
           lr=DEFAULTS["lr"], momentum=DEFAULTS["momentum"], weight_decay=DEFAULTS["weight_decay"],
           schedule=DEFAULTS["schedule"], seed=DEFAULTS["seed"], device=None, callback=None,
-          stop_epoch=None, progress=True, desc="train", precision=None):
+          stop_epoch=None, progress=True, desc="train", precision=None, batch_callback=None):
     """Train ``model`` in place on ``(images, labels)``; return the per-epoch history.
 
     Parameters
@@ -210,6 +210,15 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
         Show a tqdm bar (terminal or notebook).
     precision : {'auto', 'bf16', 'fp32'}, optional
         Default: the :func:`precision` context's, ``'auto'`` (bf16 autocast on CUDA only).
+    batch_callback : callable, optional
+        ``batch_callback(indices, logits, labels)`` after each optimizer step, with the batch
+        that step trained on: ``indices`` the positions of its samples in ``images`` (int64;
+        batches follow the seeded shuffle), ``logits`` the detached output of that step's
+        forward pass (training mode, before the step; bf16 under autocast) and ``labels``
+        their labels, all on the training device. It sees the training-mode prediction at no extra
+        forward pass (e.g. ``ForgettingTracker(..., per='presentation').batch_callback``).
+        It must not change its arguments, the model or the global random state; then the
+        run is bit-identical to one without it. ``None`` (default): nothing is called.
 
     Returns
     -------
@@ -245,6 +254,9 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
         stop_epoch = check_int("stop_epoch", stop_epoch, low=1, high=epochs)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable (epoch, model); got {type(callback).__name__}")
+    if batch_callback is not None and not callable(batch_callback):
+        raise TypeError(f"batch_callback must be callable (indices, logits, labels) or None; got "
+                        f"{type(batch_callback).__name__}")
     dev = get_device(device)
     bf16 = _use_bf16(dev, precision)
     check_labels("labels", labels, len(images), _num_classes(model, images))
@@ -284,6 +296,8 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
                 loss_sum += loss.detach() * len(idx)
                 correct += (out.argmax(1) == y[idx]).sum()
                 seen += len(idx)
+                if batch_callback is not None:
+                    batch_callback(idx, out.detach(), y[idx])
                 bar.update(1)
             mean_loss = (loss_sum / seen).item()
             if not math.isfinite(mean_loss):
