@@ -1,7 +1,8 @@
 """Per-sample difficulty scores: EL2N, loss, margin, GraNd and forgetting events.
 
-All scores are computed batched, in eval mode, for any number of classes. By convention the
-dispatcher :func:`difficulty` returns *hardness*: higher means harder (margin is negated there).
+EL2N, loss, margin and GraNd are computed batched, in eval mode, for any number of classes;
+forgetting events are recorded during training. By convention the dispatcher
+:func:`difficulty` returns *hardness*: higher means harder (margin is negated there).
 
 - **EL2N** (Paul et al., 2021): ``||softmax(f(x)) - onehot(y)||_2``, early in training.
 - **loss**: per-sample cross-entropy.
@@ -9,7 +10,24 @@ dispatcher :func:`difficulty` returns *hardness*: higher means harder (margin is
 - **GraNd**: L2 norm of the per-sample gradient of the loss w.r.t. all parameters
   (vectorised with ``torch.func``).
 - **forgetting events** (Toneva et al., 2019): how often a sample goes from correctly to
-  incorrectly classified between epochs; samples never learned count as ``epochs`` events.
+  incorrectly classified. :class:`ForgettingTracker` counts it two ways:
+
+  - ``per='epoch'`` (the default, and what ``config.score == 'forgetting'`` uses): after each
+    epoch the model predicts every sample once more, *in eval mode* (an extra forward pass over
+    the training set); an event is a sample correct after epoch ``e`` and wrong after epoch
+    ``e + 1``. A sample wrong after every epoch gets the number of epochs recorded.
+  - ``per='presentation'`` (Toneva et al.'s definition): each time a sample is presented in a
+    minibatch, the prediction of *that training forward pass* (training mode, before the
+    optimizer step; no extra pass) is compared with the one at its previous presentation; an
+    event is correct then, wrong now. A sample wrong at every presentation gets the largest
+    number of presentations of any sample (in :func:`spurlab.train`, the number of epochs),
+    as the authors' code gives never-learned examples the number of presentations.
+
+  The two differ because (a) BatchNorm normalises a training batch by its own statistics but
+  an eval-mode model by running averages, so the two modes can predict a sample differently,
+  early in training above all, when the running averages lag; and (b) the end-of-epoch count
+  sees the model at epoch ends only, after the whole epoch's updates, while the per-presentation
+  one sees each sample just before its own update, at a different step each epoch.
 """
 
 from __future__ import annotations
@@ -114,8 +132,32 @@ def grand(model, images, labels, *, batch_size=256, precision="fp32"):
     return torch.cat(out) if out else torch.zeros(0)
 
 
+FORGETTING_PER = ("epoch", "presentation")
+
+
 class ForgettingTracker:
-    """Callback for :func:`spurlab.train` that counts forgetting events per sample.
+    """Counts forgetting events per sample while :func:`spurlab.train` runs.
+
+    Parameters
+    ----------
+    images : torch.Tensor ``(N, C, H, W)``; labels : torch.Tensor ``(N,)``
+        The training set, as passed to :func:`spurlab.train`.
+    per : {'epoch', 'presentation'}
+        ``'epoch'``: pass the tracker as ``callback=``; it predicts all ``images`` in eval mode
+        after each epoch and counts correct-to-wrong flips between consecutive epochs.
+        ``'presentation'`` (Toneva et al., 2019): pass ``tracker.batch_callback`` as
+        ``batch_callback=``; it counts flips between consecutive presentations of a sample,
+        from the training forward pass. See the module docstring for both definitions.
+    batch_size : int
+        Batch size of the end-of-epoch predictions (``per='epoch'`` only).
+
+    Attributes
+    ----------
+    correct : list of torch.Tensor
+        ``per='epoch'``: one bool tensor ``(N,)`` per epoch, whether each sample was right.
+    presentations : torch.Tensor or None
+        ``per='presentation'``: how many times each sample was presented (int64, CPU; None
+        before the first batch).
 
     Examples
     --------
@@ -125,20 +167,144 @@ class ForgettingTracker:
     >>> _ = train(make_model(), tr.images, tr.labels, epochs=2, callback=tracker, progress=False)
     >>> tracker.scores().shape
     torch.Size([300])
+
+    Toneva et al.'s count, from the training batches themselves:
+
+    >>> toneva = ForgettingTracker(tr.images, tr.labels, per="presentation")
+    >>> _ = train(make_model(), tr.images, tr.labels, epochs=2,
+    ...           batch_callback=toneva.batch_callback, progress=False)
+    >>> s = toneva.scores()
+    >>> s.shape, s.dtype, int(toneva.presentations.max())
+    (torch.Size([300]), torch.float32, 2)
+
+    The count, by hand: sample 0 is right, wrong, right, wrong (2 events); sample 1 is right
+    three times, then wrong (1 event). Predicted classes or logits both work:
+
+    >>> t = ForgettingTracker(torch.zeros(2, 1, 8, 8), torch.tensor([0, 1]), per="presentation")
+    >>> for pred in ([0, 1], [1, 1], [0, 1], [1, 0]):
+    ...     t.batch_callback(torch.tensor([0, 1]), torch.tensor(pred), torch.tensor([0, 1]))
+    >>> t.scores()
+    tensor([2., 1.])
     """
 
-    def __init__(self, images, labels, *, batch_size=1024):
+    def __init__(self, images, labels, *, per="epoch", batch_size=1024):
         labels = _check(images, labels)
+        self.per = check_choice("per", per, FORGETTING_PER)
         batch_size = check_int("batch_size", batch_size, low=1)
         self.images, self.labels, self.batch_size = images, labels, batch_size
-        self.correct = []  # one bool tensor per epoch
+        self.correct = []  # per='epoch': one bool tensor per epoch
+        # per='presentation': per-sample state, made on the device of the first batch
+        self._last = None       # int8: -1 never presented, 0 wrong, 1 right at the last one
+        self._events = None     # int64: correct-to-wrong flips so far
+        self._learned = None    # bool: right at some presentation
+        self._presented = None  # int64: presentations so far
 
     def __call__(self, epoch, model):
+        if self.per != "epoch":
+            raise ValueError("ForgettingTracker(per='presentation') counts from the training "
+                             "batches: pass tracker.batch_callback as batch_callback= to "
+                             "spurlab.train, not the tracker as callback= (that is per='epoch')")
         pred = predict_logits(model, self.images, batch_size=self.batch_size).argmax(1)
         self.correct.append(pred == self.labels)
 
+    def batch_callback(self, indices, outputs, labels):
+        """Record one training batch (``per='presentation'``): pass this method as
+        ``batch_callback=`` to :func:`spurlab.train`.
+
+        Parameters
+        ----------
+        indices : torch.Tensor ``(B,)``
+            Integer positions of the batch's samples in the tracker's ``images``, no repeats.
+        outputs : torch.Tensor
+            The training forward pass's logits ``(B, num_classes)`` (floating point), or the
+            predicted classes ``(B,)`` (integers).
+        labels : torch.Tensor ``(B,)``
+            The batch's labels: ``labels[i]`` must be the tracker's label of ``indices[i]``.
+
+        The arguments are checked in full when they are on the CPU and at the first batch;
+        later batches on an accelerator are checked for shape and dtype only, so that the
+        training loop never waits on the device.
+        """
+        if self.per != "presentation":
+            raise ValueError("ForgettingTracker(per='epoch') records after each epoch: pass the "
+                             "tracker as callback= to spurlab.train, or build it with "
+                             "per='presentation' to use batch_callback=")
+        pred = self._check_batch(indices, outputs, labels)
+        if self._last is None:
+            n, dev = len(self.labels), indices.device
+            self._last = torch.full((n,), -1, dtype=torch.int8, device=dev)
+            self._events = torch.zeros(n, dtype=torch.long, device=dev)
+            self._learned = torch.zeros(n, dtype=torch.bool, device=dev)
+            self._presented = torch.zeros(n, dtype=torch.long, device=dev)
+        elif self._last.device != indices.device:
+            self._last, self._events, self._learned, self._presented = (
+                t.to(indices.device) for t in (self._last, self._events, self._learned,
+                                               self._presented))
+        ok = pred == labels
+        self._events[indices] += ((self._last[indices] == 1) & ~ok).long()
+        self._last[indices] = ok.to(torch.int8)
+        self._learned[indices] |= ok
+        self._presented[indices] += 1
+
+    def _check_batch(self, indices, outputs, labels):
+        """Check one batch's arguments (in full on the CPU or at the first batch, else shapes
+        and dtypes only); return the predicted classes."""
+        for name, v in (("indices", indices), ("outputs", outputs), ("labels", labels)):
+            if not isinstance(v, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor; got {type(v).__name__}")
+        if indices.ndim != 1 or indices.is_floating_point() or indices.is_complex() \
+                or indices.dtype == torch.bool:
+            raise ValueError(f"indices must be a 1-D integer tensor of sample positions; got "
+                             f"shape {tuple(indices.shape)}, dtype {indices.dtype}")
+        b = len(indices)
+        if labels.shape != (b,) or labels.is_floating_point() or labels.dtype == torch.bool:
+            raise ValueError(f"labels must be an integer tensor of shape ({b},), one per index; "
+                             f"got shape {tuple(labels.shape)}, dtype {labels.dtype}")
+        if outputs.ndim == 2 and outputs.shape[0] == b and outputs.is_floating_point():
+            pred = outputs.argmax(1)
+        elif outputs.ndim == 1 and outputs.shape[0] == b and not outputs.is_floating_point() \
+                and outputs.dtype != torch.bool:
+            pred = outputs
+        else:
+            raise ValueError(f"outputs must be logits of shape ({b}, num_classes) (floating "
+                             f"point) or predicted classes of shape ({b},) (integers); got shape "
+                             f"{tuple(outputs.shape)}, dtype {outputs.dtype}")
+        if not (indices.device == labels.device == outputs.device):
+            raise ValueError(f"indices, outputs and labels must be on one device; got "
+                             f"{indices.device}, {outputs.device} and {labels.device}")
+        if b and (self._last is None or indices.device.type == "cpu"):
+            n = len(self.labels)
+            lo, hi = int(indices.min()), int(indices.max())
+            if lo < 0 or hi >= n:
+                raise ValueError(f"indices must be positions in the tracker's {n} images, "
+                                 f"0..{n - 1}; got values from {lo} to {hi}")
+            if len(torch.unique(indices)) != b:
+                raise ValueError("indices must not repeat a sample within one batch")
+            if not torch.equal(labels.cpu().long(), self.labels[indices.cpu()]):
+                raise ValueError("labels do not match the tracker's labels at these indices: "
+                                 "build the tracker with the images and labels passed to "
+                                 "spurlab.train")
+        return pred
+
+    @property
+    def presentations(self):
+        """Presentations per sample so far (``per='presentation'``; int64, CPU), or None."""
+        return None if self._presented is None else self._presented.cpu()
+
     def scores(self):
-        """Forgetting events per sample (never-learned samples get the number of epochs)."""
+        """Forgetting events per sample (float32, CPU).
+
+        ``per='epoch'``: never-learned samples get the number of epochs recorded.
+        ``per='presentation'``: never-learned samples (including any never presented) get the
+        largest number of presentations of any sample.
+        """
+        if self.per == "presentation":
+            if self._presented is None:
+                raise ValueError("ForgettingTracker(per='presentation') has recorded no batch; "
+                                 "pass tracker.batch_callback as batch_callback= to train")
+            events = self._events.float().cpu()
+            events[~self._learned.cpu()] = float(self._presented.max())
+            return events
         if not self.correct:
             raise ValueError("ForgettingTracker has recorded no epoch; pass it as callback= to train")
         c = torch.stack(self.correct)  # (epochs, N)
