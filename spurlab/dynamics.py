@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from ._validate import check_int
+from ._validate import check_choice, check_int
 from .cache import CACHE, fingerprint
 from .config import Config, as_config
 from .device import get_device
@@ -219,7 +219,7 @@ def training_dynamics(config=None, *, scenario=None, epochs=None, device=None, p
     ...
     ValueError: epochs must be an integer in [1, 3], got 9
     """
-    from .pipeline import build_scenario, fit       # the engine (imports this package's parts)
+    from .pipeline import build_scenario, fit  # the engine (imports this package's parts)
 
     config = as_config(config)
     if scenario is not None and not isinstance(scenario, Scenario):
@@ -302,4 +302,82 @@ def data_map(dynamics, upto=None):
                    correctness=dynamics.correct[:upto].mean(0, dtype=np.float64), epochs=upto)
 
 
-__all__ = ["DataMap", "Dynamics", "data_map", "training_dynamics"]
+def hardest_of_class(dynamics, ratio, *, epoch=None):
+    """The samples of ``c1`` that the label-free arm would prune: the hardest ``ratio`` of the
+    class by EL2N after ``epoch``, chosen as :func:`spurlab.prune` chooses them.
+
+    Parameters
+    ----------
+    dynamics : Dynamics
+    ratio : float in [0, 1)
+        The prune ratio.
+    epoch : int, optional
+        The epoch whose EL2N ranks the samples, in ``[1, len(dynamics.epochs)]``; default
+        ``dynamics.config.score_epoch``.
+
+    Returns
+    -------
+    numpy.ndarray (N,) bool
+        True for the samples of class ``dynamics.target_class`` that would be pruned.
+
+    Examples
+    --------
+    >>> d = Dynamics(epochs=[1], confidence=[[0.9, 0.2, 0.5, 0.6]], correct=[[1, 0, 1, 1]],
+    ...              el2n=[[0.1, 0.9, 0.6, 0.4]], groups=[8, 8, 9, 2], config=Config())
+    >>> hardest_of_class(d, 0.34, epoch=1).tolist()
+    [False, True, False, False]
+    """
+    from .prune import prune
+
+    if not isinstance(dynamics, Dynamics):
+        raise TypeError(f"dynamics must be a Dynamics (see spurlab.training_dynamics); got "
+                        f"{type(dynamics).__name__}")
+    n = len(dynamics.epochs)
+    epoch = dynamics.config.score_epoch if epoch is None else epoch
+    epoch = check_int("epoch", epoch, low=1, high=n)
+    labels = dynamics.labels
+    keep = prune(dynamics.el2n[epoch - 1].astype(np.float64), labels, ratio, strategy="hardest",
+                 classes=[dynamics.target_class])
+    cut = labels == dynamics.target_class
+    cut[keep] = False
+    return cut
+
+
+MEASURES = ("confidence", "variability", "correctness")
+
+
+def carrier_gap(dynamics, measure="confidence", *, upto=None):
+    """A data-map measure averaged over the carriers minus averaged over the other samples of
+    their class (positive ``'confidence'`` gap: the carriers are learned more confidently).
+
+    Parameters
+    ----------
+    dynamics : Dynamics
+    measure : {'confidence', 'variability', 'correctness'}
+    upto : int, optional
+        As in :func:`data_map`.
+
+    Returns
+    -------
+    float
+        NaN when the class has no carriers or no non-carriers.
+
+    Examples
+    --------
+    >>> d = Dynamics(epochs=[1, 2], confidence=[[0.2, 0.9, 0.5], [0.6, 0.9, 0.5]],
+    ...              correct=[[0, 1, 1], [1, 1, 1]], el2n=[[1.0, 0.1, 0.6], [0.5, 0.1, 0.6]],
+    ...              groups=[8, 9, 9], config=Config())
+    >>> round(carrier_gap(d), 3), round(carrier_gap(d, "variability"), 3)
+    (0.3, -0.2)
+    """
+    check_choice("measure", measure, MEASURES)
+    values = getattr(data_map(dynamics, upto), measure)
+    in_class = dynamics.labels == dynamics.target_class
+    car, non = in_class & dynamics.carrier, in_class & ~dynamics.carrier
+    if not car.any() or not non.any():
+        return float("nan")
+    return float(values[car].mean() - values[non].mean())
+
+
+__all__ = ["DataMap", "Dynamics", "MEASURES", "carrier_gap", "data_map", "hardest_of_class",
+           "training_dynamics"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ._validate import check_fraction, check_int
+from ._validate import check_choice, check_fraction, check_int
 from .results import summarize
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -1177,3 +1177,291 @@ def composition_bars(results, arms=None, *, colors=None, title=None):
     take = (f"Takeaway: each arm removes about {p:.0%} of every class; of the carriers, "
             + ", ".join(f"{a} removes {cut[a]:.0%}" for a in arms) + ".")
     return fig, take
+
+
+# --- notebook 03: training dynamics (spurlab.dynamics), data maps and the carriers' ranks
+
+# carriers, c1 non-carriers, other classes: the colours notebook 03 has always used for them
+GROUP_COLORS = (OKABE_ITO[1], OKABE_ITO[0], OKABE_ITO[2])
+
+
+def _group_masks(groups, target_class, n=None):
+    """Masks (carriers, target-class non-carriers, other classes) from ``2 * class + carrier``."""
+    import numpy as np
+
+    g = np.asarray(groups)
+    if g.ndim != 1 or (n is not None and len(g) != n) or not np.issubdtype(g.dtype, np.integer):
+        want = f"({n},)" if n is not None else "(N,)"
+        raise ValueError(f"groups must be a 1-D integer array shaped {want} (2 * class + carrier); "
+                         f"got {g.dtype} {g.shape}")
+    c = check_int("target_class", target_class, low=0)
+    if not (g // 2 == c).any():
+        raise ValueError(f"target_class {c} has no samples in groups (classes present: "
+                         f"{sorted(set((g // 2).tolist()))})")
+    return g == 2 * c + 1, g == 2 * c, g // 2 != c
+
+
+def _as_mask(name, value, n):
+    """A boolean mask (N,) from a mask or from indices (what spurlab.prune returns)."""
+    import numpy as np
+
+    from ._validate import as_index_array
+
+    arr = np.asarray(value.cpu() if hasattr(value, "cpu") else value)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise ValueError(f"{name} must be a boolean mask shaped ({n},) or indices; got shape "
+                             f"{arr.shape}")
+        return arr
+    mask = np.zeros(n, dtype=bool)
+    mask[as_index_array(name, arr, n)] = True
+    return mask
+
+
+def _class_label(target_class, class_name):
+    return repr(class_name) if class_name is not None else f"class {target_class}"
+
+
+def data_map_plot(ax, dmap, groups, target_class, *, pruned=None, boundary=None,
+                  boundary_label="prune boundary", class_name=None, title=None):
+    """A data map (Swayamdipta et al., 2020): each training sample's mean confidence in its
+    label (y) against its variability over epochs (x); the carriers, the other samples of the
+    target class and the other classes in three Okabe-Ito colours, the samples ``pruned``
+    circled in black and, if given, a boundary drawn as a dashed line.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    dmap : spurlab.dynamics.DataMap
+        From :func:`spurlab.data_map`.
+    groups : array-like (N,) int
+        ``2 * class + carrier`` (``Dynamics.groups``).
+    target_class : int
+        The class ``c1`` that carries the feature.
+    pruned : array-like, optional
+        The samples that would be pruned: a boolean mask (N,) or indices.
+    boundary : float, optional
+        A confidence level drawn as a dashed horizontal line (e.g. where pruning the least
+        confident samples of the class would cut).
+    boundary_label : str
+        Its legend entry.
+    class_name : str, optional
+        Name of the target class for the labels (default ``'class <target_class>'``).
+    title : str, optional
+
+    Returns
+    -------
+    str
+        A one-line takeaway: the mean confidence of the carriers and of the other samples of
+        the class and, with ``pruned``, the carriers' share among the class's pruned samples
+        against their share of the class.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from spurlab.dynamics import DataMap
+    >>> m = DataMap(confidence=[0.9, 0.5, 0.4, 0.8], variability=[0.05, 0.2, 0.1, 0.1],
+    ...             correctness=[1, 0.5, 0.5, 1], epochs=2)
+    >>> fig, ax = plt.subplots()
+    >>> print(data_map_plot(ax, m, [9, 8, 8, 2], 4, pruned=[False, True, False, False]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Takeaway: the carriers of class 4 have a mean confidence of 0.90, its other samples 0.45;
+    among the class 4 samples marked pruned 0% are carriers (33% of class 4).
+    """
+    import numpy as np
+
+    from .dynamics import DataMap
+
+    if not isinstance(dmap, DataMap):
+        raise TypeError(f"dmap must be a DataMap (see spurlab.data_map); got {type(dmap).__name__}")
+    conf, var = np.asarray(dmap.confidence, dtype=float), np.asarray(dmap.variability, dtype=float)
+    if conf.ndim != 1 or var.shape != conf.shape:
+        raise ValueError(f"dmap.confidence and dmap.variability must be 1-D of the same length; got "
+                         f"{conf.shape} and {var.shape}")
+    n = len(conf)
+    car, non, other = _group_masks(groups, target_class, n)
+    cls = _class_label(target_class, class_name)
+    cut = None if pruned is None else _as_mask("pruned", pruned, n)
+    if boundary is not None:
+        boundary = check_fraction("boundary", boundary)
+    for mask, color, label, size in ((other, GROUP_COLORS[2], "other classes", 4),
+                                     (non, GROUP_COLORS[1], f"{cls} without the feature", 7),
+                                     (car, GROUP_COLORS[0], f"{cls} carriers", 7)):
+        ax.scatter(var[mask], conf[mask], s=size, color=color, alpha=0.45 if mask is other else 0.7,
+                   linewidths=0, label=f"{label} (n={int(mask.sum())})")
+    if cut is not None:
+        ax.scatter(var[cut], conf[cut], s=28, facecolors="none", edgecolors=OKABE_ITO[7],
+                   linewidths=0.7, label=f"would be pruned (n={int(cut.sum())})")
+    if boundary is not None:
+        ax.axhline(boundary, color=OKABE_ITO[7], ls="--", lw=1, label=boundary_label)
+    ax.set_xlabel(f"variability (sd of the confidence over epochs 1-{dmap.epochs})")
+    ax.set_ylabel("confidence in the true label (mean over epochs)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_title(title or f"Data map, epochs 1-{dmap.epochs}")
+    ax.legend(fontsize=7, markerscale=1.5, loc="lower right")
+    take = (f"Takeaway: the carriers of {cls} have a mean confidence of {conf[car].mean():.2f}, its "
+            f"other samples {conf[non].mean():.2f}")
+    if cut is not None:
+        in_class = cut & (car | non)
+        share = car[in_class].mean() if in_class.any() else math.nan
+        take += (f"; among the {cls} samples marked pruned {share:.0%} are carriers "
+                 f"({car.sum() / (car | non).sum():.0%} of {cls})")
+    return take + "."
+
+
+def group_trajectories(ax, dynamics, target_class=None, *, score="el2n", score_epoch=None,
+                       class_name=None, title=None):
+    """Mean EL2N (or confidence) of three groups after each recorded epoch: the carriers, the
+    other samples of the target class and the other classes; the mean over seeds with a band of
+    one standard deviation (:func:`lines_with_spread`) and the score epoch marked.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    dynamics : Dynamics or list of Dynamics
+        One recording per seed (:func:`spurlab.training_dynamics`), the same epochs each.
+    target_class : int, optional
+        Default: the recordings' ``target_class``.
+    score : {'el2n', 'confidence'}
+    score_epoch : int, optional
+        The epoch marked (dotted) and summarised in the takeaway, in ``[1, epochs recorded]``;
+        default the config's ``score_epoch`` (the last epoch recorded if that is later).
+    class_name : str, optional
+    title : str, optional
+
+    Returns
+    -------
+    str
+        A one-line takeaway: each group's mean at ``score_epoch``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from spurlab import Config
+    >>> from spurlab.dynamics import Dynamics
+    >>> d = Dynamics(epochs=[1, 2], confidence=[[0.2, 0.9, 0.5], [0.6, 0.9, 0.5]],
+    ...              correct=[[0, 1, 1], [1, 1, 1]], el2n=[[1.0, 0.1, 0.6], [0.5, 0.1, 0.6]],
+    ...              groups=[8, 9, 2], config=Config(score_epoch=2))
+    >>> fig, ax = plt.subplots()
+    >>> print(group_trajectories(ax, [d, d]))                   # doctest: +NORMALIZE_WHITESPACE
+    Takeaway: after epoch 2, mean EL2N: class 4 carriers 0.100, its other samples 0.500,
+    other classes 0.600 (2 seeds).
+    """
+    import numpy as np
+
+    from .dynamics import Dynamics
+
+    runs = dynamics
+    if isinstance(dynamics, Dynamics):
+        runs = [dynamics]
+    elif hasattr(dynamics, "__iter__") and not isinstance(dynamics, (str, dict)):
+        runs = list(dynamics)
+    if not isinstance(runs, list) or not runs or not all(isinstance(d, Dynamics) for d in runs):
+        raise TypeError("dynamics must be a Dynamics or a non-empty list of them (one per seed; "
+                        f"see spurlab.training_dynamics); got {dynamics!r:.80}")
+    epochs = runs[0].epochs
+    if any(not np.array_equal(d.epochs, epochs) for d in runs):
+        raise ValueError("dynamics must all record the same epochs; got "
+                         f"{sorted({len(d.epochs) for d in runs})} epochs")
+    check_choice("score", score, ("el2n", "confidence"))
+    target_class = runs[0].target_class if target_class is None else target_class
+    if score_epoch is None:
+        score_epoch = min(runs[0].config.score_epoch, len(epochs))
+    score_epoch = check_int("score_epoch", score_epoch, low=1, high=len(epochs))
+    names = (f"{_class_label(target_class, class_name)} carriers", "its other samples",
+             "other classes")
+    curves = {name: [] for name in names}
+    for d in runs:
+        values = getattr(d, score)
+        for name, mask in zip(names, _group_masks(d.groups, target_class, values.shape[1])):
+            curves[name].append(values[:, mask].mean(1) if mask.any() else np.full(len(epochs), np.nan))
+    label = "EL2N" if score == "el2n" else "confidence in the true label"
+    better = "higher = harder" if score == "el2n" else "higher = easier"
+    means = lines_with_spread(ax, epochs, curves, xlabel="epoch", colors=list(GROUP_COLORS),
+                              ylabel=f"mean {label}", vlines={"scored": score_epoch},
+                              title=title or f"Mean {label} per group ({better})")
+    at = ", ".join(f"{name} {means[name][score_epoch - 1]:.3f}" for name in names)
+    return (f"Takeaway: after epoch {score_epoch}, mean {label}: {at} ({len(runs)} "
+            f"seed{'s' if len(runs) != 1 else ''}).")
+
+
+def carrier_ranking(ax, scores, carrier, labels, target_class, *, kept_by, class_name=None,
+                    title=None):
+    """The carriers ranked by their early score, one row per pruning arm: each carrier at its
+    difficulty percentile within the target class (0 = easiest, 100 = hardest), a filled blue
+    dot where the arm keeps it and a vermillion cross where it cuts it.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    scores : array-like (N,)
+        Early difficulty scores (higher = harder), e.g. EL2N after the score epoch.
+    carrier : array-like (N,) bool
+    labels : array-like (N,) int
+    target_class : int
+    kept_by : dict of str -> array-like
+        Arm label -> what it keeps: a boolean mask (N,) or indices (as :func:`spurlab.prune`
+        returns), e.g. ``{"label-free hardest": keep, "oracle": keep_oracle}``.
+    class_name : str, optional
+    title : str, optional
+
+    Returns
+    -------
+    str
+        A one-line takeaway: how many carriers each arm cuts, and the lowest percentile it cuts.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> fig, ax = plt.subplots()
+    >>> s, y = np.array([0.1, 0.9, 0.5, 0.7, 0.3]), np.array([4, 4, 4, 4, 0])
+    >>> car = np.array([True, False, True, True, False])
+    >>> print(carrier_ranking(ax, s, car, y, 4, kept_by={"hardest": [0, 1, 2, 4]}))
+    Takeaway: of the 3 carriers of class 4, hardest cuts 1 (33%), from percentile 67 up.
+    """
+    import numpy as np
+
+    from ._validate import as_score_array
+
+    lab = np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels)
+    if lab.ndim != 1:
+        raise ValueError(f"labels must be 1-D; got shape {lab.shape}")
+    n = len(lab)
+    s = as_score_array("scores", scores, n)
+    car = np.asarray(carrier.cpu() if hasattr(carrier, "cpu") else carrier)
+    if car.shape != (n,) or car.dtype != bool:
+        raise ValueError(f"carrier must be a boolean mask shaped ({n},); got {car.dtype} {car.shape}")
+    c = check_int("target_class", target_class, low=0)
+    in_class = lab == c
+    if not (car & in_class).any():
+        raise ValueError(f"class {c} has no carriers: nothing to rank")
+    if not isinstance(kept_by, dict) or not kept_by:
+        raise TypeError(f"kept_by must be a non-empty dict of arm label -> kept mask or indices; got "
+                        f"{kept_by!r:.80}")
+    kept = {str(k): _as_mask(f"kept_by[{k!r}]", v, n) for k, v in kept_by.items()}
+    cs = s[in_class]
+    order = np.argsort(np.argsort(cs, kind="stable"), kind="stable")       # ranks within the class
+    pct = np.full(n, np.nan)
+    pct[in_class] = 100.0 * order / max(len(cs) - 1, 1)
+    idx = np.flatnonzero(car & in_class)
+    idx = idx[np.argsort(pct[idx], kind="stable")]
+    cls = _class_label(c, class_name)
+    parts = []
+    for row, (arm, mask) in enumerate(kept.items()):
+        keep, cut = idx[mask[idx]], idx[~mask[idx]]
+        ax.scatter(pct[keep], np.full(len(keep), row), s=14, color=OKABE_ITO[0],
+                   label="kept" if row == 0 else None)
+        ax.scatter(pct[cut], np.full(len(cut), row), s=22, marker="x", color=OKABE_ITO[5],
+                   label="cut" if row == 0 else None)
+        parts.append(f"{arm} cuts {len(cut)} ({len(cut) / len(idx):.0%})"
+                     + (f", from percentile {pct[cut].min():.0f} up" if len(cut) else ""))
+    ax.set_yticks(range(len(kept)), list(kept))
+    ax.set_ylim(-0.6, len(kept) - 0.4)
+    ax.set_xlim(-2, 102)
+    ax.set_xlabel(f"carrier's percentile of the early score within {cls} (higher = harder)")
+    ax.set_ylabel("pruning arm")
+    ax.set_title(title or f"The {len(idx)} carriers of {cls}: kept or cut")
+    ax.legend(fontsize=8, loc="upper left")
+    return f"Takeaway: of the {len(idx)} carriers of {cls}, " + "; ".join(parts) + "."
