@@ -32,3 +32,16 @@ def ks_statistic(a, b):
     fa = np.searchsorted(a, grid, side="right") / len(a)
     fb = np.searchsorted(b, grid, side="right") / len(b)
     return float(np.max(np.abs(fa - fb)))
+
+
+def pruned_most():
+    """Under the strong signal, pruning the hardest p of every class thins out the c1 samples
+    *without* the line most: the bold line makes its carriers easy (high on the data map), so
+    the hard tail of c1 holds the non-carriers, the counter-examples.
+
+    Examples
+    --------
+    >>> pruned_most()
+    'non-carriers'
+    """
+    return "non-carriers"

@@ -1,5 +1,7 @@
-"""Auto-checks for notebook 03 (weak signals hide in plain sight): EL2N from logits and the
-two-sample Kolmogorov-Smirnov statistic.
+"""Auto-checks for notebook 03 (weak signals hide in plain sight): EL2N from logits, the
+two-sample Kolmogorov-Smirnov statistic, and an interpretation exercise on the data map (which
+group pruning the hardest samples of every class thins out most), judged on the notebook's own
+recordings, with hints aimed at each wrong pick that come in stages (a nudge, the idea, the answer).
 
 Examples
 --------
@@ -103,4 +105,87 @@ def check_ks_statistic(fn):
                       "with ties, count all equal values (side='right'). Return a float in [0, 1].")
 
 
-__all__ = ["check_el2n_from_logits", "check_ks_statistic", "el2n_reference", "ks_reference"]
+# --- the interpretation exercise: which group does pruning the hardest thin out most?
+
+GROUPS = ("carriers", "non-carriers", "other classes")
+_SPELLINGS = {"carriers": "carriers", "carrier": "carriers", "c1carriers": "carriers",
+              "noncarriers": "non-carriers", "noncarrier": "non-carriers",
+              "c1noncarriers": "non-carriers", "otherclasses": "other classes",
+              "otherclass": "other classes", "others": "other classes"}
+_TRIES = {"n": 0}
+
+NUDGE = ("look at the strong-signal data map: the black rings are the samples that would be pruned. "
+         "Which colour do they circle, compared with how many points of that colour there are?")
+IDEA = ("pruning is per class, so every class as a whole loses the same share p; the question is how "
+        "that share falls *inside* c1. The strong line makes its carriers easy (high on the map), "
+        "and pruning takes the least confident, hardest samples.")
+MISTAKE = {
+    "carriers": "the carriers (orange) sit high on the strong-signal map: the line makes them easy "
+                "from the first epochs, and pruning the hardest takes the samples at the bottom.",
+    "other classes": "every class loses the same share p of its samples (pruning is per class), so "
+                     "the other classes lose exactly p; inside c1 the cut is not shared evenly.",
+    "non-carriers": "under this signal the c1 samples without the feature are not the group "
+                    "pruning thins out most; compare each group's share pruned.",
+}
+
+
+def pruned_shares(dynamics, prune_ratio):
+    """Share of each group's own members that pruning the hardest ``prune_ratio`` of every class
+    by early EL2N removes, averaged over the recordings (one per seed): a dict over
+    :data:`GROUPS`."""
+    from ..dynamics import Dynamics
+    from ..prune import prune
+
+    runs = [dynamics] if isinstance(dynamics, Dynamics) else list(dynamics)
+    shares = {g: [] for g in GROUPS}
+    for d in runs:
+        cut = np.ones(len(d.groups), dtype=bool)
+        cut[prune(d.el2n[d.config.score_epoch - 1].astype(np.float64), d.labels, prune_ratio)] = False
+        c1 = d.labels == d.target_class
+        for g, mask in zip(GROUPS, (c1 & d.carrier, c1 & ~d.carrier, ~c1)):
+            shares[g].append(float(cut[mask].mean()) if mask.any() else np.nan)
+    return {g: float(np.nanmean(v)) for g, v in shares.items()}
+
+
+def check_pruned_most(answer, dynamics=None, prune_ratio=0.25):
+    """Check ``answer()``: the group (one of :data:`GROUPS`) of which pruning the hardest
+    ``prune_ratio`` of every class removes the largest share of its own members.
+
+    With ``dynamics`` (the strong-signal recordings, one per seed) the truth is read from them;
+    without, it is the mechanism notebook 03 shows under a strong signal (the non-carriers).
+    Prints pass or a hint (a nudge first, then the idea, then the answer); returns True on pass.
+    """
+    try:
+        pick = answer()
+    except NotImplementedError:
+        print("not done yet: pruned_most still raises NotImplementedError; return one of "
+              f"{', '.join(map(repr, GROUPS))}.")
+        return False
+    except Exception as exc:  # the learner's code: report, never crash the notebook
+        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+        return False
+    key = "".join(ch for ch in str(pick).lower() if ch.isalnum())
+    if not isinstance(pick, str) or key not in _SPELLINGS:
+        print(f"hint: return one of {', '.join(map(repr, GROUPS))}; got {pick!r}.")
+        return False
+    pick = _SPELLINGS[key]
+    shares = None if dynamics is None else pruned_shares(dynamics, prune_ratio)
+    truth = "non-carriers" if shares is None else max(GROUPS, key=lambda g: shares[g])
+    numbers = "" if shares is None else (" Pruning the hardest {:.0%} of every class removes ".format(
+        prune_ratio) + ", ".join(f"{shares[g]:.0%} of the {g}" for g in GROUPS) + ".")
+    if pick == truth:
+        _TRIES["n"] = 0
+        why = (" It removes the counter-examples (c1 samples without the feature) and spares the carriers: "
+               "the reason pruning the hardest can backfire under a strong signal (notebook 04)."
+               if truth == "non-carriers" else "")
+        print(f"pass: the {truth}.{numbers}{why}")
+        return True
+    _TRIES["n"] += 1
+    staged = (NUDGE, IDEA)[_TRIES["n"] - 1] if _TRIES["n"] <= 2 else \
+        f"the answer: {truth!r}.{numbers}"
+    print(f"hint: {MISTAKE[pick]} {staged}")
+    return False
+
+
+__all__ = ["GROUPS", "check_el2n_from_logits", "check_ks_statistic", "check_pruned_most",
+           "el2n_reference", "ks_reference", "pruned_shares"]
