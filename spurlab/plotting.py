@@ -1240,9 +1240,10 @@ def data_map_plot(ax, dmap, groups, target_class, *, pruned=None, boundary=None,
         The class ``c1`` that carries the feature.
     pruned : array-like, optional
         The samples that would be pruned: a boolean mask (N,) or indices.
-    boundary : float, optional
-        A confidence level drawn as a dashed horizontal line (e.g. where pruning the least
-        confident samples of the class would cut).
+    boundary : float or True, optional
+        A confidence level drawn as a dashed horizontal line; ``True`` (with ``pruned``): the
+        level below which lie as many samples of the target class as are marked pruned from it,
+        i.e. where pruning the *least confident* samples on this map would cut.
     boundary_label : str
         Its legend entry.
     class_name : str, optional
@@ -1282,7 +1283,12 @@ def data_map_plot(ax, dmap, groups, target_class, *, pruned=None, boundary=None,
     car, non, other = _group_masks(groups, target_class, n)
     cls = _class_label(target_class, class_name)
     cut = None if pruned is None else _as_mask("pruned", pruned, n)
-    if boundary is not None:
+    if boundary is True:
+        if cut is None or not (cut & (car | non)).any():
+            raise ValueError("boundary=True needs pruned to mark samples of the target class")
+        k = int((cut & (car | non)).sum())
+        boundary = float(np.sort(conf[car | non])[k - 1])
+    elif boundary is not None:
         boundary = check_fraction("boundary", boundary)
     for mask, color, label, size in ((other, GROUP_COLORS[2], "other classes", 4),
                                      (non, GROUP_COLORS[1], f"{cls} without the feature", 7),

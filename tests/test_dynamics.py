@@ -12,7 +12,16 @@ import pytest  # noqa: E402
 import spurlab as sl  # noqa: E402
 import spurlab.pipeline as pipeline  # noqa: E402
 from spurlab.cache import CACHE  # noqa: E402
-from spurlab.dynamics import DataMap, Dynamics, carrier_gap, data_map, hardest_of_class  # noqa: E402
+from spurlab.dynamics import (  # noqa: E402
+    DataMap,
+    Dynamics,
+    carrier_gap,
+    carrier_separation,
+    data_map,
+    hardest_of_class,
+    pooled_p,
+)
+from spurlab.exercises.nb03 import ks_reference  # noqa: E402
 from spurlab.plotting import carrier_ranking, data_map_plot, group_trajectories  # noqa: E402
 
 CFG = sl.preset("smoke", n_train=120, n_test=60)          # 3 epochs, scored after epoch 2
@@ -185,6 +194,33 @@ def test_bad_recordings_and_arguments_are_named():
         hardest_of_class(d, 0.2, epoch=5)
 
 
+def test_carrier_separation_is_a_permutation_test():
+    rng = np.random.default_rng(0)
+    s, car = rng.normal(size=300), np.arange(300) < 90
+    out = carrier_separation(s, car, permutations=100, seed=3)
+    assert out["ks"] == pytest.approx(ks_reference(s[car], s[~car]))
+    assert out["null"].shape == (100,) and 0 < out["p"] <= 1
+    assert out["p"] == (1 + np.sum(out["null"] >= out["ks"])) / 101
+    assert out["ks_chance"] == pytest.approx(np.quantile(out["null"], 0.95))
+    np.testing.assert_array_equal(out["null"], carrier_separation(s, car, permutations=100, seed=3)["null"])
+    shifted = carrier_separation(s + 1.5 * car, car, permutations=100, seed=3)
+    assert shifted["p"] == 1 / 101 and shifted["ks"] > shifted["ks_chance"]
+    for kw, match in [({"carrier": car[:10]}, "same length"),
+                      ({"carrier": np.ones(300, bool)}, "at least one"),
+                      ({"permutations": 0}, r"permutations must be an integer in \[1, inf\]")]:
+        with pytest.raises(ValueError, match=match):
+            carrier_separation(**({"scores": s, "carrier": car} | kw))
+
+
+def test_pooled_p_averages_the_seeds_nulls_draw_by_draw():
+    assert pooled_p([0.5, 0.6], [[0.1, 0.2, 0.7], [0.2, 0.1, 0.5]]) == 0.5
+    assert pooled_p([0.5, 0.6], [[0.1, 0.2, 0.7], [0.2, 0.1, 0.3]]) == 0.25
+    with pytest.raises(ValueError, match="one value per seed"):
+        pooled_p([0.5], [[0.1], [0.2]])
+    with pytest.raises(ValueError, match="all of the same length"):
+        pooled_p([0.5, 0.6], [[0.1, 0.2], [0.2]])
+
+
 def _labelled(ax):
     return ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
 
@@ -196,6 +232,9 @@ def test_figures_return_a_takeaway_and_label_their_axes():
                          boundary=0.5, class_name="ring")
     assert take.startswith("Takeaway:") and "'ring'" in take and "\n" not in take
     assert "0.90" in take and "0% are carriers (33% of 'ring')" in take
+    # boundary=True: as many class-4 samples below it as are pruned (1): the least confident, 0.5
+    data_map_plot(axes[0], data_map(d), d.groups, 4, pruned=hardest_of_class(d, 0.34), boundary=True)
+    assert axes[0].get_lines()[-1].get_ydata()[0] == pytest.approx(0.5)
     take = group_trajectories(axes[1], [d, d], score="confidence")
     assert take.startswith("Takeaway: after epoch 2, mean confidence") and "(2 seeds)" in take
     assert len(axes[1].get_lines()) >= 4                                   # 3 groups + the score epoch
@@ -220,6 +259,8 @@ def test_figures_refuse_bad_arguments():
         data_map_plot(ax, data_map(d), d.groups, 4, pruned=np.ones(3, bool))
     with pytest.raises(ValueError, match=r"boundary must be in \[0, 1\]"):
         data_map_plot(ax, data_map(d), d.groups, 4, boundary=2.0)
+    with pytest.raises(ValueError, match="boundary=True needs pruned"):
+        data_map_plot(ax, data_map(d), d.groups, 4, boundary=True)
     with pytest.raises(ValueError, match="score must be one of"):
         group_trajectories(ax, d, score="loss")
     with pytest.raises(ValueError, match=r"score_epoch must be an integer in \[1, 3\]"):
