@@ -11,10 +11,10 @@ import pytest
 from .exercise_helpers import solutions
 
 EXERCISES = {
-    "nb00": ["stamp_line", "prevalence_of"],
+    "nb00": ["stamp_line", "prevalence_of", "learned_shortcut"],
     "nb01": ["accuracy", "spurious_rate"],
     "nb02": ["hardest_k", "band_pool"],
-    "nb03": ["el2n_from_logits", "ks_statistic"],
+    "nb03": ["el2n_from_logits", "ks_statistic", "pruned_most"],
     "nb04": ["prune_hardest_per_class", "excess_removed"],
     "nb05": ["worst_group_accuracy", "group_balanced_accuracy", "upweight"],
     "nb06": ["make_corner_mask", "regime_percentile"],

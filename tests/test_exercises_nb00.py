@@ -59,3 +59,71 @@ def test_wrong_answers_get_a_hint(capsys):
         assert nb00.check_prevalence_of(fn) is False
     out = capsys.readouterr().out
     assert out.count("hint") == 8 and "pass" not in out
+
+
+# --- Exercise 3: which of two weak lines is learned? Judged on the atlas's verdicts.
+
+class _Atlas:
+    """A stand-in atlas: the verdict at each (salience, prevalence) of a table."""
+
+    seeds = [0, 1, 2]
+    grid = {"prune_ratio": [0.1]}
+
+    def __init__(self, learned):
+        self.learned = learned
+
+    def point(self, s, q, ratio):
+        ok = self.learned[(s, q)]
+        return {"verdict": {"learned": ok, "ci95": [0.01, 0.05] if ok else [-0.01, 0.01]},
+                "baseline": {"smr": {"mean": 0.2 if ok else 0.02}},
+                "reference": {"smr": {"mean": 0.02}}}
+
+
+FAINT_MANY, VISIBLE_FEW = (0.1, 0.9), (0.7, 0.1)
+
+
+def test_wrong_picks_get_hints_aimed_at_them_in_stages(capsys):
+    atlas = _Atlas({FAINT_MANY: False, VISIBLE_FEW: True})
+    nb00._TRIES["n"] = 0
+    assert nb00.check_learned_shortcut(lambda: "A", atlas=atlas) is False
+    first = capsys.readouterr().out
+    assert "A (salience 0.1 on 90% of the rings) was not learned: its line is too faint" in first
+    assert "B (salience" not in first and nb00.NUDGE in first          # the pick, not the answer
+    assert nb00.check_learned_shortcut(lambda: "neither", atlas=atlas) is False
+    second = capsys.readouterr().out
+    assert "a visible line on a small share of the rings is enough" in second and nb00.IDEA in second
+    assert nb00.check_learned_shortcut(lambda: "both", atlas=atlas) is False
+    third = capsys.readouterr().out
+    assert "too faint" in third and "the answer: 'B'" in third and "[+0.010, +0.050]" in third
+    assert nb00.check_learned_shortcut(lambda: " b ", atlas=atlas) is True          # any spelling
+    assert capsys.readouterr().out.startswith("pass: 'B'. From the atlas (3 seeds per setting")
+    assert nb00._TRIES["n"] == 0                                                    # reset on a pass
+
+
+def test_the_truth_comes_from_the_atlas(capsys):
+    # the same question on an atlas where both are learned, then neither
+    both = _Atlas({FAINT_MANY: True, VISIBLE_FEW: True})
+    assert nb00.check_learned_shortcut(lambda: "B", atlas=both) is False
+    assert "even its fainter line, on this many rings, is picked up" in capsys.readouterr().out
+    assert nb00.check_learned_shortcut(lambda: "both", atlas=both) is True
+    neither = _Atlas({FAINT_MANY: False, VISIBLE_FEW: False})
+    assert nb00.check_learned_shortcut(lambda: "B", atlas=neither) is False
+    assert "too few rings carry its line" in capsys.readouterr().out
+    assert nb00.check_learned_shortcut(lambda: "none", atlas=neither) is True
+
+
+def test_the_shipped_atlas_answers_and_bad_answers_are_named(capsys):
+    from spurlab.atlas import load_atlas
+
+    atlas = load_atlas()
+    truth = {n: atlas.point(s, q, atlas.grid["prune_ratio"][0])["verdict"]["learned"]
+             for n, (s, q) in nb00.SCENARIOS.items()}
+    assert truth == {"A": False, "B": True}      # the lesson the notebook's prompt sets up
+    assert nb00.check_learned_shortcut(lambda: "B") is True
+    capsys.readouterr()
+    assert nb00.check_learned_shortcut(lambda: "C") is False
+    assert "return one of 'A', 'B', 'both', 'neither'; got 'C'" in capsys.readouterr().out
+    assert nb00.check_learned_shortcut(lambda: ("A",)) is False
+    assert "got ('A',)" in capsys.readouterr().out
+    assert nb00.check_learned_shortcut(lambda: 1 / 0) is False
+    assert "ZeroDivisionError" in capsys.readouterr().out

@@ -40,3 +40,23 @@ def prevalence_of(labels, carrier, c1):
     labels = torch.as_tensor(labels)
     carrier = torch.as_tensor(carrier).bool()
     return float(carrier[labels == c1].float().mean())
+
+
+def learned_shortcut():
+    """Which of A (salience 0.1 on 90% of the rings) and B (salience 0.7 on 10%) a network
+    learns as a shortcut, read off the shipped atlas's verdicts over seeds: only the visible
+    line. A line that barely changes the pixels is not picked up however many rings carry it;
+    a visible one on a few rings is.
+
+    Examples
+    --------
+    >>> learned_shortcut()
+    'B'
+    """
+    from spurlab.atlas import load_atlas
+
+    atlas = load_atlas()
+    ratio = atlas.grid["prune_ratio"][0]          # the baseline does not depend on it
+    learned = [name for name, (s, q) in {"A": (0.1, 0.9), "B": (0.7, 0.1)}.items()
+               if atlas.point(s, q, ratio)["verdict"]["learned"]]
+    return {0: "neither", 2: "both"}.get(len(learned)) or learned[0]

@@ -1,4 +1,6 @@
-"""Auto-checks for notebook 00 (start here): stamping the line and measuring prevalence.
+"""Auto-checks for notebook 00 (start here): stamping the line, measuring prevalence, and a
+prediction checked on the shipped atlas (which of two weak lines a network learns as a shortcut,
+judged by the verdict over seeds, with hints aimed at each wrong pick that come in stages).
 
 Examples
 --------
@@ -95,4 +97,103 @@ def check_prevalence_of(fn):
                       "carrier[labels == c1].float().mean().")
 
 
-__all__ = ["check_stamp_line", "check_prevalence_of"]
+# --- Exercise 3 (predict, then check): which of two weak lines does a network learn?
+
+# (salience, prevalence): a barely visible line on most rings, a visible one on a few
+SCENARIOS = {"A": (0.1, 0.9), "B": (0.7, 0.1)}
+ANSWERS = ("A", "B", "both", "neither")
+_SPELLINGS = {"a": "A", "b": "B", "both": "both", "aandb": "both", "neither": "neither",
+              "none": "neither"}
+_TRIES = {"n": 0}
+
+NUDGE = ("look at the salience panel above at the lower salience: how far does the centre row "
+         "move toward white? A network can only use what changes its input enough to set the "
+         "carriers apart.")
+IDEA = ("a shortcut needs both knobs: a line the network can pick up (salience) on enough "
+        "images of the class (prevalence). More carriers cannot make up for a line that "
+        "barely changes the pixels, while a visible line on a small share of the class can "
+        "already be enough: a weak signal in prevalence is still a signal.")
+
+
+def _verdicts(atlas, scenarios):
+    """Per scenario name: the atlas point of its baseline (the baseline does not depend on the
+    prune ratio, so the grid's first ratio is read)."""
+    ratio = atlas.grid["prune_ratio"][0]
+    return {name: atlas.point(s, q, ratio) for name, (s, q) in scenarios.items()}
+
+
+def _why(name, other, scenarios, learned):
+    """The hint for one misjudged scenario, aimed at the reason for the mistake."""
+    (s, q), (s2, q2) = scenarios[name], scenarios[other]
+    where = f"{name} (salience {s:g} on {q:.0%} of the rings)"
+    if not learned:   # picked, but not learned
+        if s < s2:
+            return (f"{where} was not learned: its line is too faint for the network to pick "
+                    "up, and putting it on more rings does not change that.")
+        return f"{where} was not learned: too few rings carry its line."
+    if q < q2:        # learned, but not picked
+        return (f"{where} was learned: a visible line on a small share of the rings is "
+                "enough for the network to use it.")
+    return (f"{where} was learned: even its fainter line, on this many rings, is picked up.")
+
+
+def check_learned_shortcut(answer, *, atlas=None, scenarios=None):
+    """Check ``answer()``: which of the two scenarios (``scenarios``: ``{"A": (salience,
+    prevalence), "B": ...}``, default :data:`SCENARIOS`), ``"A"``, ``"B"``, ``"both"`` or
+    ``"neither"``, a network trained on it learns as a shortcut, judged by the shortcut verdict
+    over seeds of the atlas shipped with spurlab (:func:`spurlab.load_atlas`) at each scenario's
+    (salience, prevalence). Prints pass or a hint aimed at the mistake (a nudge first, then the
+    idea, then the answer with the atlas's numbers); returns True on pass."""
+    from ..atlas import AtlasError, load_atlas
+
+    scenarios = dict(SCENARIOS if scenarios is None else scenarios)
+    try:
+        pick = answer()
+    except NotImplementedError:
+        print("not done yet: learned_shortcut still raises NotImplementedError; return one of "
+              f"{', '.join(map(repr, ANSWERS))}.")
+        return False
+    except Exception as exc:  # the learner's code: report, never crash the notebook
+        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+        return False
+    key = "".join(ch for ch in str(pick).lower() if ch.isalnum())
+    if not isinstance(pick, str) or key not in _SPELLINGS:
+        print(f"hint: return one of {', '.join(map(repr, ANSWERS))}; got {pick!r}.")
+        return False
+    pick = _SPELLINGS[key]
+    try:
+        atlas = atlas or load_atlas()
+        points = _verdicts(atlas, scenarios)
+    except (AtlasError, ValueError) as exc:
+        print(f"cannot check without the atlas: {exc}")
+        return False
+    learned = {n for n, p in points.items() if p["verdict"]["learned"]}
+    truth = {0: "neither", 2: "both"}.get(len(learned)) or next(iter(learned))
+    chosen = {"both": set(scenarios), "neither": set()}.get(pick, {pick})
+
+    def said(n):
+        s, q = scenarios[n]
+        p, (lo, hi) = points[n], points[n]["verdict"]["ci95"]
+        return (f"{n} (salience {s:g} on {q:.0%} of the rings): baseline SMR "
+                f"{p['baseline']['smr']['mean']:.1%}, no-carrier model "
+                f"{p['reference']['smr']['mean']:.1%}, excess 95% interval over seeds "
+                f"[{lo:+.3f}, {hi:+.3f}]: {'learned' if n in learned else 'not learned'}.")
+
+    numbers = " ".join(said(n) for n in scenarios)
+    if chosen == learned:
+        _TRIES["n"] = 0
+        print(f"pass: {truth!r}. From the atlas ({len(atlas.seeds)} seeds per setting, trained by "
+              f"spurlab): {numbers} Notebook 01 measures a shortcut on a live run.")
+        return True
+    _TRIES["n"] += 1
+    names = list(scenarios)
+    extra = [n for n in names if n in chosen and n not in learned]     # aimed at the pick itself
+    missed = [n for n in names if n not in chosen and n in learned]
+    wrong = [_why(n, names[1 - names.index(n)], scenarios, n in learned) for n in extra or missed]
+    staged = (NUDGE, IDEA)[_TRIES["n"] - 1] if _TRIES["n"] <= 2 else \
+        f"the answer: {truth!r}. {numbers}"
+    print(f"hint: {' '.join(wrong)} {staged}")
+    return False
+
+
+__all__ = ["ANSWERS", "SCENARIOS", "check_learned_shortcut", "check_prevalence_of", "check_stamp_line"]
