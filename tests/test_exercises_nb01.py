@@ -51,3 +51,78 @@ def test_references_agree_with_the_definitions():
     sol = solutions("nb01")
     assert sol.spurious_rate(pred, labels, 4) == pytest.approx(2 / 3)
     assert sol.accuracy(pred, labels) == 0.5
+
+
+# --- Exercise 3: is it a shortcut? Judged on the atlas's verdict over seeds.
+
+def _rows(excess, n=5):
+    """Atlas rows of one point: baseline SMR 0.25, SMR clean 0.02, the no-carrier model
+    0.25 - excess (one value per seed)."""
+    return [{"smr_baseline": 0.25, "smr_clean_baseline": 0.02, "smr_reference": 0.25 - e,
+             "clean_accuracy_baseline": 0.9} for e in excess[:n]]
+
+
+class _Atlas:
+    seeds = [0, 1, 2, 3, 4]
+    grid = {"prune_ratio": [0.1]}
+
+    def __init__(self, excess):
+        from spurlab.stats import excess_over_seeds
+        self.rows = _rows(excess)
+        self.learned = excess_over_seeds(excess)["learned"]
+
+    def point(self, s, q, ratio):
+        return {"rows": self.rows, "verdict": {"learned": self.learned}}
+
+
+NOISE = _Atlas([0.2, -0.05, 0.1, 0.0, 0.15])        # big SMR, but the excess interval includes 0
+REAL = _Atlas([0.1, 0.12, 0.08, 0.11, 0.09])
+
+
+def test_evidence_is_read_from_the_atlas(capsys):
+    e = nb01.evidence(NOISE)
+    assert e["smr"]["mean"] == pytest.approx(0.25) and e["minus_clean"]["mean"] == pytest.approx(0.23)
+    assert e["minus_clean"]["differs"] and not e["minus_reference"]["differs"] and not e["learned"]
+    nb01.show_evidence(NOISE)
+    out = capsys.readouterr().out
+    assert "baseline SMR minus SMR clean, per seed" in out and "learned" not in out   # no verdict
+
+
+def test_each_mistake_gets_its_hint_in_stages(capsys):
+    nb01._TRIES["n"] = 0
+    assert nb01.check_is_it_a_shortcut(lambda: ("smr clean", True), atlas=NOISE) is False
+    first = capsys.readouterr().out
+    assert "a network that never saw a carrier can call" in first and nb01.NUDGE in first
+    assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", True), atlas=NOISE) is False
+    second = capsys.readouterr().out
+    assert "read its interval" in second and "includes 0" in second and nb01.IDEA in second
+    assert nb01.check_is_it_a_shortcut(lambda: ("clean accuracy", False), atlas=NOISE) is False
+    third = capsys.readouterr().out
+    assert "cannot see the shortcut at all" in third and "the answer: ('no-carrier model', False)" in third
+    assert nb01.check_is_it_a_shortcut(lambda: ("Reference", False), atlas=NOISE) is True
+    out = capsys.readouterr().out
+    assert out.startswith("pass: the no-carrier model decides") and "12x SMR clean" in out
+    assert nb01._TRIES["n"] == 0
+
+
+def test_the_verdict_comes_from_the_atlas(capsys):
+    assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", False), atlas=REAL) is False
+    assert "the whole interval lies above 0" in capsys.readouterr().out
+    assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", True), atlas=REAL) is True
+
+
+def test_bad_answers_are_named(capsys):
+    assert nb01.check_is_it_a_shortcut(lambda: "no-carrier model") is False
+    assert "return a pair (comparison, learned)" in capsys.readouterr().out
+    assert nb01.check_is_it_a_shortcut(lambda: ("the test set", True)) is False
+    out = capsys.readouterr().out
+    assert "the comparison is one of 'smr clean', 'no-carrier model', 'clean accuracy'" in out
+    assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", "no")) is False
+    assert "learned is True or False; got 'no'" in capsys.readouterr().out
+    assert nb01.check_is_it_a_shortcut(lambda: [][0]) is False
+    assert "IndexError" in capsys.readouterr().out
+
+
+def test_the_shipped_atlas_sets_up_the_lesson():
+    e = nb01.evidence()          # notebook 01's point: far above SMR clean, not above the no-carrier model
+    assert e["minus_clean"]["differs"] and not e["learned"]

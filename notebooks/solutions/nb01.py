@@ -25,3 +25,22 @@ def spurious_rate(pred, labels, c1):
     """
     pred, labels = torch.as_tensor(pred), torch.as_tensor(labels)
     return float((pred[labels != c1] == c1).float().mean())
+
+
+def is_it_a_shortcut():
+    """A bold line (salience 1.0) on 5% of the rings: which comparison decides whether the
+    carriers taught the network a shortcut, and was one learned? The no-carrier model decides:
+    SMR clean only shows that the line changes predictions, and a bold white row does that even
+    to a network that never saw a carrier. Whether the baseline's excess over that model has a
+    95% interval over seeds above 0 is read off the shipped atlas (it has not, there).
+
+    Examples
+    --------
+    >>> is_it_a_shortcut()
+    ('no-carrier model', False)
+    """
+    from spurlab.atlas import load_atlas
+
+    atlas = load_atlas()
+    point = atlas.point(1.0, 0.05, atlas.grid["prune_ratio"][0])   # the baseline: any ratio
+    return "no-carrier model", bool(point["verdict"]["learned"])

@@ -1,5 +1,8 @@
-"""Auto-checks for notebook 01 (a shortcut the network loves): accuracy and the spurious
-misclassification rate.
+"""Auto-checks for notebook 01 (a shortcut the network loves): accuracy, the spurious
+misclassification rate, and an interpretation exercise ("is it a shortcut?"): which comparison
+decides whether the line taught the network a shortcut, and what it says at a point of the
+shipped atlas where the SMR is far above its clean baseline, judged by the atlas's verdict over
+seeds, with hints aimed at each mistake that come in stages (a nudge, the idea, the answer).
 
 Examples
 --------
@@ -12,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ..metrics import accuracy as _accuracy
@@ -60,4 +64,145 @@ def check_spurious_rate(fn):
                       "must not count, in the numerator or the denominator.")
 
 
-__all__ = ["check_accuracy", "check_spurious_rate"]
+# --- Exercise 3 (interpretation): is it a shortcut?
+
+POINT = (1.0, 0.05)          # (salience, prevalence): a bold line on a few rings
+COMPARISONS = ("smr clean", "no-carrier model", "clean accuracy")
+_SPELLINGS = {"smrclean": "smr clean", "clean": "smr clean", "cleansmr": "smr clean",
+              "nocarriermodel": "no-carrier model", "nocarrier": "no-carrier model",
+              "nocarriers": "no-carrier model", "reference": "no-carrier model",
+              "referencemodel": "no-carrier model", "cleanaccuracy": "clean accuracy",
+              "accuracy": "clean accuracy"}
+_TRIES = {"n": 0}
+
+NUDGE = ("which of the printed differences would stay the same if the network had never seen a "
+         "single carrier? That part is not something the carriers taught it.")
+IDEA = ("the question is whether the carriers taught the network 'line means ring'. A network "
+        "trained on the same images with no carrier at all shows what the stamped line does by "
+        "itself, as a corruption of the image; only the baseline's excess over that model is the "
+        "shortcut, and it counts as learned only when its 95% interval over seeds lies above 0.")
+MISTAKE = {
+    "smr clean": "SMR clean is the same network on the same images without the line: the gap "
+                 "says that the line changes the predictions, not why. A bold white row is also "
+                 "a corruption of the image, and a network that never saw a carrier can call "
+                 "such images 'ring' too.",
+    "clean accuracy": "clean accuracy is measured on test images without the line: it cannot "
+                      "see the shortcut at all, learned or not.",
+}
+
+
+def evidence(atlas=None, point=POINT):
+    """What the atlas says at ``point`` = (salience, prevalence) about the baseline, over its
+    seeds: ``smr``, ``smr_clean``, ``smr_reference``, ``clean_accuracy`` (each
+    :func:`spurlab.stats.seed_interval`), ``minus_clean`` and ``minus_reference`` (the
+    baseline's SMR minus each baseline, :func:`spurlab.stats.seed_difference`), and
+    ``learned`` (the verdict over seeds)."""
+    from ..atlas import load_atlas
+    from ..stats import seed_difference, seed_interval
+
+    atlas = atlas or load_atlas()
+    s, q = point
+    pt = atlas.point(s, q, atlas.grid["prune_ratio"][0])   # the baseline does not depend on it
+    rows = pt["rows"]
+
+    def col(name):
+        return [r[name] for r in rows]
+
+    return {"point": (s, q), "n_seeds": len(rows),
+            **{k: seed_interval(col(c)) for k, c in (("smr", "smr_baseline"),
+                                                      ("smr_clean", "smr_clean_baseline"),
+                                                      ("smr_reference", "smr_reference"),
+                                                      ("clean_accuracy", "clean_accuracy_baseline"))},
+            "minus_clean": seed_difference([r["smr_baseline"] - r["smr_clean_baseline"] for r in rows]),
+            "minus_reference": seed_difference([r["smr_baseline"] - r["smr_reference"] for r in rows]),
+            "learned": bool(pt["verdict"]["learned"])}
+
+
+def _iv(d, pct=True):
+    lo, hi = d["ci95"]
+    return (f"{d['mean']:.1%} [{lo:.1%}, {hi:.1%}]" if pct else
+            f"{d['mean']:+.3f}, 95% interval [{lo:+.3f}, {hi:+.3f}]")
+
+
+def show_evidence(atlas=None, point=POINT):
+    """Print the numbers of :func:`evidence` (means with 95% intervals over the atlas's seeds),
+    without the verdict: what the learner reads to answer the exercise."""
+    e = evidence(atlas, point)
+    s, q = e["point"]
+    lines = [("baseline SMR (stamped images of the other classes)", _iv(e["smr"])),
+             ("SMR clean (the same images without the line)", _iv(e["smr_clean"])),
+             ("SMR of the no-carrier model (stamped images)", _iv(e["smr_reference"])),
+             ("baseline clean accuracy", _iv(e["clean_accuracy"])),
+             ("baseline SMR minus SMR clean, per seed", _iv(e["minus_clean"], False)),
+             ("baseline SMR minus the no-carrier model's, per seed", _iv(e["minus_reference"], False))]
+    width = max(len(k) for k, _ in lines)
+    print(f"A line at salience {s:.1f} on {q:.0%} of the rings (the atlas, {e['n_seeds']} seeds; "
+          "mean and 95% interval over the seeds):\n"
+          + "\n".join(f"  {k:<{width}}  {v}" for k, v in lines))
+
+
+def check_is_it_a_shortcut(answer, *, atlas=None, point=POINT):
+    """Check ``answer()``: a pair ``(comparison, learned)``: which comparison decides whether the
+    line taught the network a shortcut (one of :data:`COMPARISONS`; the no-carrier model), and
+    whether one was learned at ``point`` (the atlas's verdict over seeds). Prints pass or a hint
+    aimed at the mistake (a nudge first, then the idea, then the answer); returns True on pass."""
+    from ..atlas import AtlasError
+
+    try:
+        got = answer()
+    except NotImplementedError:
+        print("not done yet: is_it_a_shortcut still raises NotImplementedError; return a pair "
+              "such as ('smr clean', True).")
+        return False
+    except Exception as exc:  # the learner's code: report, never crash the notebook
+        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+        return False
+    try:
+        comparison, learned = got
+    except (TypeError, ValueError):
+        print(f"hint: return a pair (comparison, learned), e.g. ('smr clean', True); got {got!r}.")
+        return False
+    key = "".join(ch for ch in str(comparison).lower() if ch.isalnum())
+    if not isinstance(comparison, str) or key not in _SPELLINGS:
+        print(f"hint: the comparison is one of {', '.join(map(repr, COMPARISONS))}; got "
+              f"{comparison!r}.")
+        return False
+    if not isinstance(learned, (bool, np.bool_)):
+        print(f"hint: learned is True or False; got {learned!r}.")
+        return False
+    comparison, learned = _SPELLINGS[key], bool(learned)
+    try:
+        e = evidence(atlas, point)
+    except (AtlasError, ValueError) as exc:
+        print(f"cannot check without the atlas: {exc}")
+        return False
+    verdict = "learned" if e["learned"] else "not learned"
+    reading = (f"baseline SMR minus the no-carrier model's is {_iv(e['minus_reference'], False)} "
+               f"over {e['n_seeds']} seeds")
+    if comparison == "no-carrier model" and learned == e["learned"]:
+        _TRIES["n"] = 0
+        extra = (f" The SMR ({e['smr']['mean']:.0%}) is {e['smr']['mean'] / e['smr_clean']['mean']:.0f}x "
+                 f"SMR clean ({e['smr_clean']['mean']:.1%}), yet a model that "
+                 f"never saw a carrier calls {e['smr_reference']['mean']:.0%} of the stamped images "
+                 "'ring' too: the seeds cannot tell the rest from noise, so this SMR does not show "
+                 "a lesson from the carriers." if not e["learned"] else "")
+        print(f"pass: the no-carrier model decides; {reading}: {verdict}.{extra}")
+        return True
+    _TRIES["n"] += 1
+    if comparison != "no-carrier model":
+        mistake = MISTAKE[comparison]
+    elif learned:
+        where = "lies below 0" if e["minus_reference"]["ci95"][1] < 0 else "includes 0"
+        mistake = (f"the right comparison, but read its interval: {reading}, and it {where}, so "
+                   "the seeds do not show that the carriers taught the network anything.")
+    else:
+        mistake = (f"the right comparison, but read its interval: {reading}, and the whole "
+                   "interval lies above 0: the carriers did teach the network something.")
+    staged = (NUDGE, IDEA)[_TRIES["n"] - 1] if _TRIES["n"] <= 2 else \
+        f"the answer: ('no-carrier model', {e['learned']}): {reading}."
+    print(f"hint: {mistake} {staged}")
+    return False
+
+
+__all__ = ["COMPARISONS", "POINT", "check_accuracy", "check_is_it_a_shortcut",
+           "check_spurious_rate", "evidence", "show_evidence"]
