@@ -37,7 +37,16 @@ from .datasets import (  # noqa: E402
                        train_test_split,
 )
 from .device import configure_threads, get_device, usable_cpus  # noqa: E402
-from .dynamics import DataMap, Dynamics, carrier_gap, data_map, hardest_of_class, training_dynamics  # noqa: E402
+from .dynamics import (  # noqa: E402
+                       DataMap,
+                       Dynamics,
+                       carrier_gap,
+                       carrier_separation,
+                       data_map,
+                       hardest_of_class,
+                       pooled_p,
+                       training_dynamics,
+)
 from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
 from .lesson import setup as setup_notebook  # noqa: E402
 from .metrics import (  # noqa: E402
@@ -80,8 +89,8 @@ __all__ = [
     "Config", "DEFAULTS", "Result", "evaluate", "placement_scores", "run", "run_seeds", "PRESETS",
     "preset", "summarize", "fit", "baseline", "arm", "reference", "build_scenario", "carrier_cut",
     "prune_arm", "regime_percentile", "cache_info", "clear_cache", "setup_notebook",
-    "upweight_indices", "DataMap", "Dynamics", "carrier_gap", "data_map",
-    "hardest_of_class", "training_dynamics",
+    "upweight_indices", "DataMap", "Dynamics", "carrier_gap", "carrier_separation", "data_map",
+    "hardest_of_class", "pooled_p", "training_dynamics",
     "FEATURES", "Line", "Patch", "Pattern", "SpuriousFeature", "Tint", "make_feature",
     "accuracy", "average_accuracy", "group_accuracies", "group_balanced_accuracy",
     "spurious_misclassification_rate", "worst_group_accuracy", "MODELS", "ResNet18", "TinyCNN",
