@@ -561,6 +561,7 @@ def build(args, command):
                 print(f"  {entry['notebook']}: {'ok' if error is None else 'FAILED'} in "
                       f"{_duration(seconds)}", flush=True)
                 if error is not None:
+                    print(f"  {error}", flush=True)
                     failures.append(f"{entry['notebook']}, {error}")
             if failures:
                 raise CourseError("notebooks failed, so no course was written:\n  "

@@ -267,7 +267,7 @@ def _need_nbclient():
 
 ENV_CELL = ("import os, sys\nprint('mode', os.environ['SPURLAB_MODE'])\n"
             "print('backend', os.environ['MPLBACKEND'])\nprint('cwd', os.getcwd())\n"
-            "print('python', sys.executable)")
+            "print('python', sys.executable)\nprint('cache', os.environ.get('SPURLAB_CACHE_DIR'))")
 
 
 @pytest.mark.extended
@@ -288,16 +288,19 @@ def test_failing_and_stalling_notebooks_are_named_after_the_others_ran(tmp_path,
 
 
 @pytest.mark.extended
-def test_an_executed_course_has_outputs_html_and_times(tmp_path):
+def test_an_executed_course_has_outputs_html_and_times(tmp_path, monkeypatch):
     _need_nbclient()
+    monkeypatch.chdir(tmp_path)
     src = _source_folder(tmp_path / "nbs", {"00_ok.ipynb": [ENV_CELL, _stub("triple"), "triple(2)"],
                                             "01_two.ipynb": ["print(2)"]},
                          {"nb00.py": SOLUTION})
     out = tmp_path / "course"
-    assert mc.main(["--notebooks", str(src), "--out", str(out), "--mode", "smoke"]) == 0
+    assert mc.main(["--notebooks", str(src), "--out", str(out), "--mode", "smoke",
+                    "--cache-dir", "rel-cache"]) == 0
     nb = nbformat.read(str(out / "instructor" / "00_ok.ipynb"), as_version=4)
     printed = nb.cells[1].outputs[0]["text"]
     assert "mode smoke" in printed and f"backend {mc.MPLBACKEND}" in printed
+    assert f"cache {Path('rel-cache').absolute()}" in printed
     assert re.search(r"cwd \S*/instructor$", printed, re.M)
     assert f"python {sys.executable}" in printed
     assert nb.cells[3].outputs[0]["data"]["text/plain"] == "6"
@@ -315,10 +318,13 @@ def test_an_executed_course_has_outputs_html_and_times(tmp_path):
 @pytest.mark.slow
 def test_every_notebook_executes_under_nbclient_in_quick_mode(tmp_path):
     """The course build runs every notebook the way nbconvert --execute, papermill and Voila do
-    (nbclient, default TCP transport), with the solutions filled in (about 15 min on 2 cores)."""
+    (nbclient, default TCP transport), with the solutions filled in. The kernels share one disk
+    cache, as the notebooks do under nbval: without it each notebook trains its own baselines and
+    the build took over an hour on a busy 2-core machine."""
     _need_nbclient()
     out = tmp_path / "course"
-    status = mc.main(["--out", str(out), "--mode", "quick", "--timeout", "900"])
+    status = mc.main(["--out", str(out), "--mode", "quick", "--timeout", "900",
+                      "--cache-dir", str(tmp_path / "cache")])
     manifest = json.loads((out / "course.json").read_text()) if out.exists() else None
     assert status == 0, "a notebook failed: see the captured stderr"
     names = [p.name for p in mc.notebook_files(NOTEBOOKS)]
