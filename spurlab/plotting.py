@@ -1471,3 +1471,56 @@ def carrier_ranking(ax, scores, carrier, labels, target_class, *, kept_by, class
     ax.set_title(title or f"The {len(idx)} carriers of {cls}: kept or cut")
     ax.legend(fontsize=8, loc="upper left")
     return f"Takeaway: of the {len(idx)} carriers of {cls}, " + "; ".join(parts) + "."
+
+
+def lead_vs_control(results, lead, control, *, class_name=None,
+                    metrics=("smr", "clean_accuracy"), title=None):
+    """A pruning arm against its control over seeds: :func:`compare_models` for the two arms
+    (with the baseline and the no-carrier model), and a one-line takeaway computed from the run
+    that names the difficulty score, its epoch and the class: the shortcut verdict first
+    (:func:`spurlab.stats.shortcut_over_seeds`), then, only when one was learned, ``lead``
+    minus ``control`` on SMR with its 95% interval over seeds (:func:`spurlab.stats.compare_arms`).
+
+    Parameters
+    ----------
+    results : list of Result
+        One per seed, each with both arms and the reference model.
+    lead, control : str
+        Arm names, e.g. ``'hardest/global'`` and ``'random/global'``.
+    class_name : str, optional
+        Name of the target class for the takeaway (default ``'class <c1>'``).
+    metrics, title
+        As for :func:`compare_models` (a default title names the setting).
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1 score=margin", [0, 1, 2],
+    ...                arms=["hardest", "random"])                                 # doctest: +SKIP
+    >>> fig, take = lead_vs_control(rs, "hardest", "random")                      # doctest: +SKIP
+    """
+    import numpy as np
+
+    from .stats import compare_arms, shortcut_over_seeds, verdict_text
+
+    results, _ = _check_results(results, [lead, control], True)
+    cfg = results[0].config
+    c1 = class_name if class_name is not None else f"class {cfg.target_class}"
+    setting = (f"{cfg.score.upper()} at epoch {cfg.score_epoch}, c1 = {c1!s}, "
+               f"p = {cfg.prune_ratio:g}, {len(results)} seeds")
+    fig, _ = compare_models(results, [lead, control], metrics=metrics,
+                            title=title or f"{lead} vs {control} ({setting})")
+    verdict = shortcut_over_seeds(results)
+    if not verdict["learned"]:
+        return fig, f"Takeaway ({setting}): {verdict_text(verdict)}."
+    d = compare_arms(results, lead, control)
+    smr = {"baseline": float(np.mean([r.baseline["smr"] for r in results])),
+           **{a: float(np.mean([r.arms[a]["metrics"]["smr"] for r in results])) for a in (lead, control)}}
+    how = ("lower than" if d["mean"] < 0 else "higher than") if d["differs"] else "not shown to differ from"
+    return fig, (f"Takeaway ({setting}): SMR baseline {smr['baseline']:.1%}, after {lead} "
+                 f"{smr[lead]:.1%}, after {control} {smr[control]:.1%}; {lead} minus {control} "
+                 f"{d['mean']:+.3f}, 95% interval [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]: "
+                 f"{lead} is {how} {control}.")

@@ -1,5 +1,7 @@
 """Every notebook's exercise checkers: the solution passes and an unfilled stub is "not done yet".
 
+A checker judged on a notebook's run gets stand-in data for its solution (``DATA``).
+
 Wrong answers (each must get a hint) are tested per notebook in ``test_exercises_nbNN.py``.
 """
 
@@ -15,12 +17,21 @@ EXERCISES = {
     "nb01": ["accuracy", "spurious_rate", "is_it_a_shortcut"],
     "nb02": ["hardest_k", "band_pool"],
     "nb03": ["el2n_from_logits", "ks_statistic", "pruned_most"],
-    "nb04": ["prune_hardest_per_class", "excess_removed"],
+    "nb04": ["prune_hardest_per_class", "excess_removed", "which_control", "carrier_shares"],
     "nb05": ["worst_group_accuracy", "group_balanced_accuracy", "upweight"],
     "nb06": ["make_corner_mask", "regime_percentile"],
     "nb07": ["backfire_pick"],
 }
 CASES = [(nb, name) for nb, names in EXERCISES.items() for name in names]
+
+
+def _run_data():
+    from .test_exercises_nb04 import fake_results
+    return (fake_results(),)
+
+
+# exercises judged on a notebook's run: the arguments its check cell passes (stand-ins here)
+DATA = {("nb04", "carrier_shares"): _run_data}
 
 
 def _checker(nb, name):
@@ -41,7 +52,8 @@ def test_every_checker_is_listed():
 
 @pytest.mark.parametrize("nb,name", CASES)
 def test_solution_passes(nb, name, capsys):
-    assert _checker(nb, name)(getattr(solutions(nb), name)) is True
+    args = DATA[nb, name]() if (nb, name) in DATA else ()
+    assert _checker(nb, name)(getattr(solutions(nb), name), *args) is True
     out = capsys.readouterr().out
     assert "pass" in out and "hint" not in out
 

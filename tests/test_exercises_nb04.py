@@ -37,3 +37,131 @@ def test_wrong_answers_get_a_hint(capsys):
 def test_reference_excess_matches_result():
     assert math.isnan(nb04.reference_excess_removed(0.02, 0.01, 0.02))
     assert nb04.reference_excess_removed(0.2, 0.02, 0.02) == 1.0
+
+
+# --- Exercises 3 and 4: judged on a run (stand-in Results, one per seed)
+
+def fake_results(sparing_minus_hardest=(0.05, 0.06, 0.04), share=(0.5, 0.6, 0.55)):
+    """Three seeds of a run with the arms of notebook 04: baseline SMR 0.2, no-carrier model
+    0.02, hardest 0.08, random 0.15, easiest 0.18, the carrier-sparing arm 0.08 plus the given
+    difference; 300 c1 samples of which 90 carry the line (30%); the hardest arm prunes 75 of
+    c1 (its carriers: ``share`` of them) and 300 samples of other classes."""
+    from spurlab import Config
+    from spurlab.results import Result
+
+    out = []
+    for seed, (gap, sh) in enumerate(zip(sparing_minus_hardest, share)):
+        def arm(smr, carrier_share=0.3, n=375):
+            return {"metrics": {"smr": smr, "clean_accuracy": 0.9, "worst_group_accuracy": 0.5},
+                    "carriers_pruned": round(75 * carrier_share), "pruned": list(range(n)),
+                    "carrier_share_pruned": carrier_share, "carrier_share_target": 0.3,
+                    "occupancy": carrier_share / 0.3}
+
+        out.append(Result(
+            config=Config(seed=seed, prune_ratio=0.25), carriers=90, scenario="", timings={},
+            environment={}, regime_percentile=50.0,
+            baseline={"smr": 0.2, "clean_accuracy": 0.9, "worst_group_accuracy": 0.4},
+            reference={"smr": 0.02, "clean_accuracy": 0.9, "worst_group_accuracy": 0.5},
+            arms={"hardest": arm(0.08, sh), "random": arm(0.15), "easiest": arm(0.18, 0.1),
+                  "hardest/sparing": arm(0.08 + gap, 0.0)}))
+    return out
+
+
+CARRIERS, SAMPLES = fake_results(), fake_results(sparing_minus_hardest=(0.01, -0.02, 0.0))
+
+
+def test_which_control_each_mistake_gets_its_hint_in_stages(capsys):
+    nb04._TRIES["control"] = 0
+    assert nb04.check_which_control(lambda: ("random", "hard carriers"), CARRIERS) is False
+    first = capsys.readouterr().out
+    assert "does it matter *which* samples" in first and nb04.CONTROL_NUDGE in first
+    assert nb04.check_which_control(lambda: ("easiest", "hard samples"), CARRIERS) is False
+    second = capsys.readouterr().out
+    assert "changes two things at once" in second and nb04.CONTROL_IDEA in second
+    assert nb04.check_which_control(lambda: ("hardest/sparing", "hard samples"), CARRIERS) is False
+    third = capsys.readouterr().out
+    assert "read what it did" in third and "above 0 all along" in third
+    assert "the answer: ('hardest/sparing', 'hard carriers')" in third and "+0.050" in third
+    assert nb04.check_which_control(lambda: ("hardest", "hard carriers"), CARRIERS) is False
+    assert "not a control for it" in capsys.readouterr().out
+    assert nb04.check_which_control(lambda: ("hardest/sparing", "The hard carriers"), CARRIERS) is True
+    assert "sparing the carriers kept the shortcut" in capsys.readouterr().out
+    assert nb04._TRIES["control"] == 0
+
+
+def test_which_control_reads_the_run(capsys):
+    assert nb04.control_reading(SAMPLES)[0] == "hard samples"
+    assert nb04.check_which_control(lambda: ("hardest/sparing", "hard carriers"), SAMPLES) is False
+    assert "does not lie above 0" in capsys.readouterr().out
+    assert nb04.check_which_control(lambda: ("hardest/sparing", "hard samples"), SAMPLES) is True
+    assert "cannot credit the carriers" in capsys.readouterr().out
+    # without a run: the paper's mechanism
+    assert nb04.check_which_control(lambda: ("hardest/sparing", "hard samples")) is False
+    assert "what does it do in the paper's mechanism" in capsys.readouterr().out
+
+
+def test_which_control_bad_answers(capsys):
+    for bad, said in [(lambda: "hardest/sparing", "return a pair (control, explanation)"),
+                      (lambda: ("no carriers", "hard carriers"), "one of the notebook's arms"),
+                      (lambda: ("hardest/sparing", "luck"), "the explanation is one of"),
+                      (lambda: {}["x"], "KeyError")]:
+        assert nb04.check_which_control(bad, CARRIERS) is False
+        assert said in capsys.readouterr().out
+
+
+def test_ring_shares_are_the_runs():
+    t = nb04.ring_shares(CARRIERS)
+    assert t["among_pruned"] == 0.55 and t["of_class"] == 0.3 and t["prune_ratio"] == 0.25
+    assert t["carriers_cut"] == np.mean([round(75 * s) / 90 for s in (0.5, 0.6, 0.55)])
+    assert t["of_all_pruned"] == np.mean([round(75 * s) / 375 for s in (0.5, 0.6, 0.55)])
+
+
+def test_carrier_shares_each_mistake_gets_its_hint_in_stages(capsys):
+    nb04._TRIES["shares"] = 0
+    assert nb04.check_carrier_shares(lambda r: (0.3, 0.55), CARRIERS) is False
+    first = capsys.readouterr().out
+    assert "swapped" in first and nb04.SHARES_NUDGE in first
+    assert nb04.check_carrier_shares(lambda r: (0.46, 0.3), CARRIERS) is False      # 41/90
+    second = capsys.readouterr().out
+    assert "share of the *carriers* that were pruned" in second and nb04.SHARES_IDEA in second
+    assert nb04.check_carrier_shares(lambda r: (0.11, 0.3), CARRIERS) is False      # 41/375
+    third = capsys.readouterr().out
+    assert "counts every pruned sample" in third and "the answer: 55% of the c1 samples" in third
+    assert nb04.check_carrier_shares(lambda r: (0.25, 0.3), CARRIERS) is False
+    assert "the prune ratio p" in capsys.readouterr().out
+    assert nb04.check_carrier_shares(lambda r: (0.55, 0.5), CARRIERS) is False
+    assert "second number is off" in capsys.readouterr().out
+    assert nb04.check_carrier_shares(lambda r: (0.8, 0.3), CARRIERS) is False
+    assert "read the 'hardest' bar again" in capsys.readouterr().out
+    assert nb04.check_carrier_shares(lambda r: (0.53, 0.31), CARRIERS) is True     # an estimate
+    out = capsys.readouterr().out
+    assert "occupancy 1.83" in out and "targets the carriers" in out
+    assert nb04._TRIES["shares"] == 0
+
+
+def test_carrier_shares_bad_answers(capsys):
+    for bad, said in [(lambda r: 55, "return two fractions"), (lambda r: (55, 30), "not percentages"),
+                      (lambda r: ("a", "b"), "return two fractions"), (lambda r: r[9], "IndexError")]:
+        assert nb04.check_carrier_shares(bad, CARRIERS) is False
+        assert said in capsys.readouterr().out
+    assert nb04.check_carrier_shares(lambda r: (0.5, 0.3)) is False
+    assert "cannot check without the run" in capsys.readouterr().out
+
+
+def test_lead_vs_control_figure_and_takeaway():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from spurlab import Config
+    from spurlab.plotting import lead_vs_control
+
+    fig, take = lead_vs_control(CARRIERS, "hardest", "random", class_name="ring")
+    assert take.startswith(f"Takeaway (EL2N at epoch {Config().score_epoch}, c1 = ring, p = 0.25, "
+                           "3 seeds): SMR baseline 20.0%")
+    assert "hardest minus random -0.070" in take and "hardest is lower than random" in take
+    assert len(fig.axes) == 2
+    plt.close(fig)
+    fig, take = lead_vs_control(SAMPLES, "hardest/sparing", "hardest")
+    assert "class 4" in take and "not shown to differ from hardest" in take
+    plt.close(fig)

@@ -1,4 +1,9 @@
-"""Auto-checks for notebook 04 (severing the shortcut by pruning).
+"""Auto-checks for notebook 04 (severing the shortcut by pruning): label-free pruning, the share
+of the excess removed, and two interpretation exercises judged on the notebook's live run: the
+control that separates "pruning the hardest removed the hard carriers" from "it removed hard
+samples in general" and what the run says (:func:`check_which_control`), and the carriers' share
+among the pruned samples of c1 against their share of c1 (:func:`check_carrier_shares`); a hint
+aimed at each mistake, in stages (a nudge, the idea, the answer).
 
 Examples
 --------
@@ -85,5 +90,209 @@ def check_excess_removed(fn):
                       "float('nan') when there is no excess (excess <= 0).")
 
 
-__all__ = ["check_excess_removed", "check_prune_hardest_per_class",
-           "reference_excess_removed", "reference_prune_hardest_per_class"]
+# --- Exercise 3 (interpretation): the control that separates two explanations
+
+ARMS = ("hardest", "random", "easiest", "hardest/sparing")
+EXPLANATIONS = ("hard carriers", "hard samples")
+_EXPLAIN = {"hardcarriers": "hard carriers", "carriers": "hard carriers",
+            "thehardcarriers": "hard carriers", "hardsamples": "hard samples",
+            "samples": "hard samples", "hardsamplesingeneral": "hard samples",
+            "thehardsamples": "hard samples"}
+_TRIES = {"control": 0, "shares": 0}
+
+CONTROL_NUDGE = ("a control changes one thing only. Which arm removes as many of the hardest "
+                 "samples of every class as 'hardest' does, and differs from it in the carriers "
+                 "alone?")
+CONTROL_IDEA = ("the two explanations disagree about one experiment: prune as many hard samples, "
+                "but spare every carrier. If the hard carriers mattered, the SMR stays high; if "
+                "hard samples in general did, it falls as far as with 'hardest'. Read that arm's "
+                "SMR against 'hardest' over the seeds (the live run prints the interval).")
+CONTROL_MISTAKE = {
+    "random": "random pruning answers another question: does it matter *which* samples are "
+              "pruned? Both explanations predict that pruning the hardest beats it, so it cannot "
+              "tell them apart.",
+    "easiest": "pruning the easiest changes two things at once (which samples, and which "
+               "carriers), and both explanations predict that it does little: it cannot tell "
+               "them apart.",
+    "hardest": "that is the arm whose effect you want to explain, not a control for it.",
+}
+
+
+def _words(x):
+    return "".join(ch for ch in str(x).lower() if ch.isalnum())
+
+
+def control_reading(results, lead="hardest", control="hardest/sparing"):
+    """What the run says: ``'hard carriers'`` when ``control`` (the carrier-sparing arm) leaves a
+    higher SMR than ``lead`` with a 95% interval over seeds above 0, else ``'hard samples'``
+    (sparing the carriers did not keep the shortcut: the run cannot credit them); with the
+    interval (:func:`spurlab.stats.compare_arms`, ``control`` minus ``lead``)."""
+    from ..stats import compare_arms
+
+    d = compare_arms(results, control, lead)
+    return ("hard carriers" if d["differs"] and d["mean"] > 0 else "hard samples"), d
+
+
+def check_which_control(answer, results=None, *, arms=ARMS):
+    """Check ``answer()``: a pair ``(control, explanation)``: the arm of ``arms`` that separates
+    "pruning the hardest removed the hard carriers" from "it removed hard samples in general"
+    (the carrier-sparing arm), and which explanation the run supports (one of
+    :data:`EXPLANATIONS`), judged on ``results`` (the live run, one Result per seed) by
+    :func:`control_reading`; without results, by the paper's mechanism (the hard carriers).
+    Prints pass or a hint aimed at the mistake (a nudge first, then the idea, then the answer);
+    returns True on pass."""
+    try:
+        got = answer()
+    except NotImplementedError:
+        print("not done yet: which_control still raises NotImplementedError; return a pair such "
+              "as ('random', 'hard samples').")
+        return False
+    except Exception as exc:  # the learner's code: report, never crash the notebook
+        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+        return False
+    try:
+        arm, explanation = got
+    except (TypeError, ValueError):
+        print(f"hint: return a pair (control, explanation), e.g. ('random', 'hard samples'); "
+              f"got {got!r}.")
+        return False
+    if not isinstance(arm, str) or arm not in arms:
+        print(f"hint: the control is one of the notebook's arms {', '.join(map(repr, arms))}; "
+              f"got {arm!r}.")
+        return False
+    if not isinstance(explanation, str) or _words(explanation) not in _EXPLAIN:
+        print(f"hint: the explanation is one of {', '.join(map(repr, EXPLANATIONS))}; got "
+              f"{explanation!r}.")
+        return False
+    explanation = _EXPLAIN[_words(explanation)]
+    sparing = next((a for a in arms if a.endswith("/sparing")), "hardest/sparing")
+    reading, d = ("hard carriers", None) if results is None else control_reading(results, control=sparing)
+    said = "" if d is None else (
+        f"SMR({sparing}) minus SMR(hardest) is {d['mean']:+.3f}, 95% interval "
+        f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] over {d['n']} seeds")
+    if arm == sparing and explanation == reading:
+        _TRIES["control"] = 0
+        if d is None:
+            print(f"pass: {sparing!r} is the control: in the paper's mechanism, sparing the "
+                  "carriers keeps the shortcut, so the hard carriers are what pruning the hardest "
+                  "removes. Check it on a run: pass its results.")
+        elif reading == "hard carriers":
+            print(f"pass: {sparing!r} is the control; {said}: sparing the carriers kept the "
+                  "shortcut, so the hard carriers are what pruning the hardest removed.")
+        else:
+            print(f"pass: {sparing!r} is the control; {said}: sparing the carriers lowered the "
+                  "SMR about as much, so this run cannot credit the carriers.")
+        return True
+    _TRIES["control"] += 1
+    if arm != sparing:
+        mistake = CONTROL_MISTAKE[arm]
+    elif d is None:
+        mistake = ("the right control, but what does it do in the paper's mechanism? The "
+                   "carriers it spares are the samples that taught the shortcut.")
+    elif reading == "hard carriers":
+        mistake = (f"the right control, but read what it did: {said}, above 0 all along: the "
+                   "carrier-sparing arm kept the SMR higher, so pruning as many hard samples "
+                   "without the carriers does not do it.")
+    else:
+        mistake = (f"the right control, but read what it did: {said}; the interval does not lie "
+                   "above 0, so sparing the carriers did not keep the shortcut in this run.")
+    n = _TRIES["control"]
+    staged = (CONTROL_NUDGE, CONTROL_IDEA)[n - 1] if n <= 2 else \
+        f"the answer: ({sparing!r}, {reading!r}){': ' + said if said else ''}."
+    print(f"hint: {mistake} {staged}")
+    return False
+
+
+# --- Exercise 4 (estimate): who was pruned? The carriers' share of the pruned rings
+
+SHARES_NUDGE = ("the occupancy figure above draws both numbers for each arm: the bar (with a dot "
+                "per seed) and the dashed line. Read the 'hardest' arm.")
+SHARES_IDEA = ("two different fractions: among the c1 samples the hardest arm removed, the share "
+               "that carried the line (the bar); among all c1 samples, the share that carry it "
+               "(the dashed line, the prevalence). Their ratio is the occupancy.")
+
+
+def ring_shares(results, arm="hardest"):
+    """Means over seeds: the carriers' share among the target-class samples ``arm`` pruned,
+    their share of the target class, and, for the hints, the share of the carriers that were
+    pruned, the carriers' share of everything pruned and the prune ratio."""
+    def mean(fn):
+        return float(np.nanmean([fn(r) for r in results]))
+
+    return {"among_pruned": mean(lambda r: r.arms[arm]["carrier_share_pruned"]),
+            "of_class": mean(lambda r: r.arms[arm]["carrier_share_target"]),
+            "carriers_cut": mean(lambda r: r.arms[arm]["carriers_pruned"] / r.carriers),
+            "of_all_pruned": mean(lambda r: r.arms[arm]["carriers_pruned"]
+                                  / max(len(r.arms[arm]["pruned"]), 1)),
+            "prune_ratio": mean(lambda r: r.config.prune_ratio)}
+
+
+def check_carrier_shares(answer, results=None, *, arm="hardest", tol=0.03):
+    """Check ``answer(results)``: a pair of fractions, means over the seeds of ``results`` (the
+    live run): the carriers' share among the samples of c1 that ``arm`` pruned, and their share
+    of c1 (:func:`ring_shares`), each within ``tol``. Prints pass or a hint aimed at the mistake
+    (a nudge first, then the idea, then the answer); returns True on pass."""
+    try:
+        got = answer(results)
+    except NotImplementedError:
+        print("not done yet: carrier_shares still raises NotImplementedError; return two "
+              "fractions, e.g. 0.5, 0.2.")
+        return False
+    except Exception as exc:  # the learner's code: report, never crash the notebook
+        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+        return False
+    if results is None:
+        print("cannot check without the run: pass the live run's results, "
+              "nb04.check_carrier_shares(carrier_shares, live['results']).")
+        return False
+    try:
+        a, b = (float(x) for x in got)
+    except (TypeError, ValueError):
+        print(f"hint: return two fractions (between 0 and 1), e.g. 0.5, 0.2; got {got!r}.")
+        return False
+    if a > 1 or b > 1:
+        print(f"hint: return fractions between 0 and 1, not percentages; got {a:g}, {b:g}.")
+        return False
+    t = ring_shares(results, arm)
+    truth = (t["among_pruned"], t["of_class"])
+    answer_text = (f"{t['among_pruned']:.0%} of the c1 samples the {arm!r} arm pruned carried the "
+                   f"line, against {t['of_class']:.0%} of c1 (occupancy "
+                   f"{t['among_pruned'] / t['of_class']:.2f}; means over {len(results)} seeds)")
+
+    def near(x, y):
+        return abs(x - y) <= tol
+
+    if near(a, truth[0]) and near(b, truth[1]):
+        _TRIES["shares"] = 0
+        verb = ("targets the carriers" if t["among_pruned"] > t["of_class"] + tol else
+                "spares the carriers" if t["among_pruned"] < t["of_class"] - tol else
+                "takes carriers about in proportion")
+        print(f"pass: {answer_text}: the {arm!r} arm {verb}, without ever looking at the line.")
+        return True
+    _TRIES["shares"] += 1
+    if near(a, truth[1]) and near(b, truth[0]):
+        mistake = "the two numbers are swapped: first among the pruned c1 samples, then of c1."
+    elif not near(a, truth[0]) and near(a, t["carriers_cut"]):
+        mistake = ("your first number is the share of the *carriers* that were pruned; the "
+                   "question is the other way round: of the c1 samples pruned, what share "
+                   "carried the line?")
+    elif not near(a, truth[0]) and near(a, t["of_all_pruned"]):
+        mistake = ("your first number counts every pruned sample, of all classes; count only the "
+                   "pruned samples of c1 (only they can carry the line).")
+    elif not near(a, truth[0]) and near(a, t["prune_ratio"]):
+        mistake = ("your first number is the prune ratio p: every class loses p of its samples, "
+                   "but the question is who they are, inside c1.")
+    elif not near(b, truth[1]):
+        mistake = ("your second number is off: the carriers' share of c1 is the prevalence the "
+                   "scenario was built with (the dashed line).")
+    else:
+        mistake = f"your first number is off by more than {tol:g}: read the {arm!r} bar again."
+    n = _TRIES["shares"]
+    staged = (SHARES_NUDGE, SHARES_IDEA)[n - 1] if n <= 2 else f"the answer: {answer_text}."
+    print(f"hint: {mistake} {staged}")
+    return False
+
+
+__all__ = ["ARMS", "EXPLANATIONS", "check_carrier_shares", "check_excess_removed",
+           "check_prune_hardest_per_class", "check_which_control", "control_reading",
+           "reference_excess_removed", "reference_prune_hardest_per_class", "ring_shares"]
