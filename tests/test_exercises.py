@@ -19,7 +19,7 @@ EXERCISES = {
     "nb03": ["el2n_from_logits", "ks_statistic", "pruned_most"],
     "nb04": ["prune_hardest_per_class", "excess_removed", "which_control", "carrier_shares"],
     "nb05": ["worst_group_accuracy", "group_balanced_accuracy", "upweight"],
-    "nb06": ["make_corner_mask", "regime_percentile"],
+    "nb06": ["make_corner_mask", "regime_percentile", "design_study"],
     "nb07": ["backfire_pick"],
 }
 CASES = [(nb, name) for nb, names in EXERCISES.items() for name in names]

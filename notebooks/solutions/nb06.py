@@ -26,3 +26,20 @@ def regime_percentile(scores, carrier, labels, c1):
     ref = scores[labels == c1]
     pct = [100 * (np.sum(ref < v) + 0.5 * np.sum(ref == v)) / len(ref) for v in scores[carrier]]
     return float(np.mean(pct))
+
+
+def design_study():
+    """A study that can answer "does pruning the hardest beat random pruning here?" in 12
+    trainings: the arm and its control (random pruning of the same share), the no-carrier model
+    for the verdict (was a shortcut learned at all?), 3 seeds (the fewest that give an interval),
+    and a decision by the 95% interval over seeds of SMR(hardest) - SMR(random). 3 seeds x
+    (baseline + 2 arms + reference) = 12; an extra arm such as 'easiest' would not fit, and
+    answers another question.
+
+    Examples
+    --------
+    >>> design_study()["arms"]
+    ['hardest', 'random']
+    """
+    return {"seeds": [0, 1, 2], "arms": ["hardest", "random"], "reference": True,
+            "decide by": "interval"}

@@ -1,13 +1,17 @@
 """Auto-checks for notebook 06 (*Your turn: bring your own data or pattern*).
 
-Two exercises:
+Three exercises:
 
 - :func:`check_make_corner_mask`: ``make_corner_mask(h, w, size)``, an ``(h, w)`` mask that is 1
   on a right triangle in the top-left corner (pixel ``(r, c)`` is inside when
   ``r + c < size``) and 0 elsewhere: the shape of a custom :class:`spurlab.Pattern`;
 - :func:`check_regime_percentile`: ``regime_percentile(scores, carrier, labels, c1)``, the
   carriers' mean difficulty percentile within class ``c1`` (the regime indicator), compared with
-  :func:`spurlab.scores.percentile_within`.
+  :func:`spurlab.scores.percentile_within`;
+- :func:`check_design_study`: a design exercise for the mini-project: ``design_study()`` returns
+  a study (seeds, arms, the no-carrier model, a decision rule) that can answer "does pruning the
+  hardest beat random pruning here?" within a budget of trainings; each missing piece gets its
+  own hint, and the hints come in stages (a nudge, the idea, an answer).
 
 :func:`corner_mask` and :func:`regime_percentile` are the references; the notebook falls back on
 them when an exercise is not done yet, so it always runs top to bottom.
@@ -134,3 +138,136 @@ def check_regime_percentile(fn):
                       "of those with an equal score (the carrier itself included), divide by the "
                       "number of class-c1 samples, times 100; then average over the carriers. "
                       "Return float('nan') when there is no carrier.")
+
+
+# --- Exercise 3 (design): a study that can answer the question, on a budget
+
+QUESTION = "does pruning the hardest beat random pruning here?"
+BUDGET = 12
+DECISIONS = ("interval", "mean", "every seed")
+_TRIES = {"n": 0}
+EXAMPLE = {"seeds": [0, 1, 2], "arms": ["hardest", "random"], "reference": True,
+           "decide by": "interval"}
+
+NUDGE = ("go through what the question needs: the arm it asks about, the arm it compares with, "
+         "a way to tell whether there is a shortcut at all, and enough seeds to see the spread.")
+IDEA = ("a study that can answer it has: 'hardest' and its control 'random' at the same p; the "
+        "no-carrier model (reference=True) for the verdict; at least 3 seeds; a rule that looks "
+        "at the 95% interval over seeds of SMR(hardest) - SMR(random) (it must exclude 0); and "
+        "no more trainings than the budget: seeds x (baseline + one per arm + the reference).")
+
+
+def trainings(design):
+    """Networks a design trains from scratch: per seed the baseline (which also scores every
+    sample), one per arm (each retrains on what it keeps) and the no-carrier model, as
+    :func:`spurlab.run` does."""
+    return len(design["seeds"]) * (1 + len(design["arms"]) + bool(design["reference"]))
+
+
+def _decision(rule):
+    w = str(rule).lower()
+    if "interval" in w or w.replace(" ", "") in ("ci", "ci95", "confidenceinterval"):
+        return "interval"
+    if "every" in w or "each" in w or "all" in w:
+        return "every seed"
+    if "mean" in w or "average" in w:
+        return "mean"
+    return None
+
+
+def _problems(design, budget):
+    """Every missing piece of ``design``, each with its hint (an empty list: it can answer)."""
+    from ..pipeline import check_arms, check_seeds
+    from ..stats import t95
+
+    out = []
+    arms = design["arms"]
+    if "hardest" not in arms:
+        out.append("the question is about pruning the hardest: the arm 'hardest' must run.")
+    if "random" not in arms:
+        out.append("without the random control you cannot tell pruning the hardest from pruning "
+                   "anything: fewer spurious predictions could come from removing any p of the "
+                   "data and retraining.")
+    if not design["reference"]:
+        out.append("without the no-carrier model (reference=True) there is no verdict: you cannot "
+                   "say whether a shortcut was learned at all, and a drop in SMR may be noise.")
+    n = len(check_seeds(design["seeds"]))
+    if n < 3:
+        wide = ("with one seed there is no spread at all, so no interval" if n == 1 else
+                f"with 2 seeds the 95% interval reaches {t95(1):.1f} standard errors either side "
+                f"of the mean (3 seeds: {t95(2):.1f}; spurlab.stats.t95)")
+        out.append(f"{wide}: use at least 3 seeds.")
+    rule = _decision(design["decide by"])
+    if rule == "mean":
+        out.append("a lower mean over a few seeds can be luck, one good seed can carry it: decide "
+                   "by the 95% interval over seeds of SMR(hardest) - SMR(random).")
+    elif rule == "every seed":
+        out.append("'lower in every seed' is a weaker claim than the question needs (notebook 04 "
+                   "falls back on it only when the interval is too wide): decide by the 95% "
+                   "interval over seeds, which must exclude 0.")
+    elif rule is None:
+        out.append(f"'decide by' is one of {', '.join(map(repr, DECISIONS))}; got "
+                   f"{design['decide by']!r}.")
+    cost = trainings(design)
+    if cost > budget:
+        extra = [a for a in check_arms(arms) if a not in ("hardest", "random")]
+        drop = (f" drop the arms that do not answer this question ({', '.join(extra)}) before "
+                "dropping seeds" if extra else " keep 3 seeds and only what the question needs")
+        out.append(f"your design trains {cost} networks ({n} seeds x (baseline + {len(arms)} "
+                   f"arm(s){' + reference' if design['reference'] else ''})); the budget is "
+                   f"{budget}:{drop}.")
+    return out
+
+
+def check_design_study(answer, *, budget=BUDGET):
+    """Check ``answer()``: a dict ``{"seeds": [...], "arms": [...], "reference": bool,
+    "decide by": one of DECISIONS}`` describing a study that can answer :data:`QUESTION`
+    within ``budget`` trainings (:func:`trainings`): both arms, the no-carrier model, at least
+    3 seeds, a decision by the interval over seeds. Every missing piece gets its own hint, then
+    a nudge, the idea, and an example design over repeated tries; returns True on pass."""
+    from ..pipeline import check_arms, check_seeds
+
+    try:
+        design = answer()
+    except NotImplementedError:
+        print("not done yet: design_study still raises NotImplementedError; return a dict with "
+              "the keys 'seeds', 'arms', 'reference' and 'decide by'.")
+        return False
+    except Exception as exc:  # the learner's code: report, never crash the notebook
+        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+        return False
+    keys = ("seeds", "arms", "reference", "decide by")
+    if not isinstance(design, dict) or any(k not in design for k in keys):
+        print(f"hint: return a dict with the keys {', '.join(map(repr, keys))}, e.g. "
+              f"{{'seeds': [0], 'arms': ['hardest'], 'reference': False, 'decide by': 'mean'}}; "
+              f"got {design!r:.120}.")
+        return False
+    try:
+        check_seeds(design["seeds"])
+        check_arms(design["arms"])
+        if not isinstance(design["reference"], bool):
+            raise TypeError(f"'reference' is True or False; got {design['reference']!r}")
+    except (TypeError, ValueError) as exc:
+        print(f"hint: {exc}")
+        return False
+    problems = _problems(design, budget)
+    cost = trainings(design)
+    if not problems:
+        _TRIES["n"] = 0
+        print(f"pass: {cost} of {budget} trainings, and the design can answer {QUESTION!r}: "
+              f"sl.run_seeds(CFG, {list(design['seeds'])}, arms={list(design['arms'])}) runs it; "
+              "report the verdict first, then SMR(hardest) - SMR(random) with its 95% interval "
+              "over the seeds.")
+        return True
+    _TRIES["n"] += 1
+    n = _TRIES["n"]
+    staged = (NUDGE, IDEA)[n - 1] if n <= 2 else \
+        f"a design that fits: {EXAMPLE} ({trainings(EXAMPLE)} trainings)."
+    listed = " ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
+    print(f"hint: {len(problems)} {'thing' if len(problems) == 1 else 'things'} to fix: {listed} "
+          f"{staged}")
+    return False
+
+
+__all__ = ["BUDGET", "DECISIONS", "QUESTION", "check_design_study", "check_make_corner_mask",
+           "check_regime_percentile", "corner_mask", "regime_percentile", "trainings"]
