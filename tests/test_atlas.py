@@ -183,3 +183,4 @@ def test_the_atlas_ships_in_the_wheel(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "spurlab/data/atlas.json.gz" in names, names
     assert "spurlab/data/playground.ipynb" in names, names          # spurlab playground's page
+    assert "spurlab/data/claim5_strong.json" in names, names      # notebook 05's claim-5 table
