@@ -237,6 +237,35 @@ def takeaway(summ):
             f"(difference {diff('oracle-hardest')}); ERM: {wga['erm']:.3f}.")
 
 
+def provenance(doc):
+    """One line: the command, version, seeds, time and machine that made a result file."""
+    return (f"{doc['command']}: spurlab {doc['spurlab_version']}, {len(doc['seeds'])} seeds, "
+            f"{doc['seconds'] / 60:.0f} min on {doc['machine']} ({doc['threads']} thread), "
+            f"{len(doc['rows'])} models, {doc['date']}")
+
+
+def figure(doc, ax=None):
+    """Worst-group test accuracy per method (mean, sd and each seed) and :func:`takeaway`.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, str)
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import OKABE_ITO, bars_with_spread
+    summ = doc["summary"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.8))
+    sel = summ["selected"]
+    bars_with_spread(ax, [LABELS[m] for m in sel], [s["test"]["worst_group_accuracy"] for s in sel.values()],
+                     colors=[OKABE_ITO[i] for i in (4, 7, 0, 5, 1)][:len(sel)],
+                     ylabel="worst-group accuracy (test)",
+                     xlabel="method, each tuned on the validation split",
+                     title=f"Strong, identifiable regime: {len(doc['seeds'])} seeds (mean, sd, dots)")
+    return ax.figure, takeaway(summ)
+
+
 def build(path=RESULTS_PATH, *, config=None, seeds=SEEDS, progress=None):
     """Run :func:`compare` and write the rows and their :func:`summary` as JSON (atomically)."""
     from . import __version__

@@ -96,3 +96,14 @@ def test_load_results_explains_a_missing_or_foreign_file(tmp_path):
     bad.write_text(json.dumps({"format": "other"}))
     with pytest.raises(ValueError, match="spurlab-claim5"):
         idf.load_results(bad)
+
+
+def test_the_figure_is_labelled_and_says_its_takeaway():
+    import matplotlib
+    matplotlib.use("Agg")
+    doc = idf.load_results()
+    fig, text = idf.figure(doc)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() and ax.get_xlabel() and ax.get_title()
+    assert text.startswith("Takeaway:") and "JTT" in text
+    assert "scripts/claim5_strong.py" in idf.provenance(doc)
