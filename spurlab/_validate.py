@@ -51,6 +51,36 @@ def check_seed(seed):
     return check_int("seed", seed, low=0, high=2**63 - 1)
 
 
+def check_seeds(seeds):
+    """A non-empty list of distinct seeds as Python ints: integer-valued floats are taken
+    (``2.0`` is 2), others refused, never truncated (``[1.9, 1.2]`` is an error).
+
+    Examples
+    --------
+    >>> check_seeds(range(3)), check_seeds([np.int64(4), 5.0])
+    ([0, 1, 2], [4, 5])
+    """
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a list of distinct non-negative integers; got {seeds!r}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed; got an empty sequence")
+    out = []
+    for s in seeds:
+        if isinstance(s, (float, np.floating)):
+            if not float(s).is_integer():
+                raise ValueError(f"seeds must be integers; got {s!r} in {seeds}")
+            s = int(s)
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, Integral):
+            raise TypeError(f"seeds must hold integers; got {s!r} ({type(s).__name__}) in {seeds}")
+        out.append(check_seed(int(s)))
+    dup = sorted({s for s in out if out.count(s) > 1})
+    if dup:
+        raise ValueError(f"seeds must be distinct (a repeated seed trains the same model twice); "
+                         f"got {seeds} with {dup} repeated")
+    return out
+
+
 def as_index_array(name, values, n):
     """Return a 1-D int64 numpy array of indices into a set of size ``n``, checked."""
     arr = np.asarray(values.cpu() if isinstance(values, torch.Tensor) else values)

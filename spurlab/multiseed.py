@@ -22,36 +22,18 @@ against ``S`` sequential runs and checks the results against them.
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._validate import check_choice, check_fraction, check_int, check_seed
+from ._validate import check_choice, check_fraction, check_int, check_seeds
 from .device import get_device
 from .models import MODELS, TinyCNN, make_model
 from .train import TrainingDiverged, _check_data, _check_images, as_float, predict_logits
 
 PACKABLE = ("tiny",)
-
-
-def _check_seeds(seeds):
-    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
-        raise TypeError(f"seeds must be a list of distinct non-negative integers, got {seeds!r}")
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed, got an empty list")
-    for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, Integral):
-            raise TypeError(f"seeds must hold integers, got {s!r} ({type(s).__name__}) in {seeds!r}")
-        check_seed(s)
-    dup = sorted({int(s) for s in seeds if seeds.count(s) > 1})
-    if dup:
-        raise ValueError(f"seeds must be distinct (a repeated seed trains the same model twice), "
-                         f"got {seeds!r} with {dup} repeated")
-    return [int(s) for s in seeds]
 
 
 def _check_model_name(model):
@@ -204,7 +186,7 @@ def train_seeds(images, labels, seeds, *, model="tiny", num_classes=None, epochs
     >>> len(models), sorted(hists[1][0])
     (2, ['accuracy', 'epoch', 'loss'])
     """
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     _check_model_name(model)
     labels = _check_data(images, labels)
     epochs = check_int("epochs", epochs, low=1)

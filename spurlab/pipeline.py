@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from ._validate import check_choice, check_seed
+from ._validate import check_choice, check_seed, check_seeds
 from .cache import CACHE, fingerprint
 from .catalog import load_dataset
 from .config import SCOPES, Config, as_config
@@ -777,23 +777,6 @@ def run_seeds(config, seeds, *, scenario=None, arms=None, reference=True, device
     return [run(config.replace(seed=s), scenario=scenario, arms=arms, reference=reference,
                 device=device, progress=progress, cache=cache, cache_dir=cache_dir)
             for s in seeds]
-
-
-def check_seeds(seeds):
-    """A non-empty list of distinct integer seeds (``[1.9, 1.2]`` is refused, not truncated)."""
-    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
-        raise TypeError(f"seeds must be a list of integers; got {seeds!r}")
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed; got an empty sequence")
-    out = []
-    for s in seeds:
-        if isinstance(s, (float, np.floating)) and not float(s).is_integer():
-            raise ValueError(f"seeds must be integers; got {s!r} in {seeds}")
-        out.append(check_seed(int(s) if isinstance(s, (float, np.floating)) else s))
-    if len(set(out)) != len(out):
-        raise ValueError(f"seeds must not repeat a seed; got {seeds}")
-    return out
 
 
 __all__ = ["Config", "arm", "arm_name", "baseline", "build_scenario", "carrier_cut", "check_arms",

@@ -79,7 +79,7 @@ BAD = [
     (lambda: sl.fit(TINY, None, None, seed=-2), ValueError, "seed"),
     (lambda: sl.run_seeds(TINY, []), ValueError, "seeds"),
     (lambda: sl.run_seeds(TINY, [1.9, 1.2]), ValueError, "seeds must be integers"),
-    (lambda: sl.run_seeds(TINY, [1, 1]), ValueError, "seeds must not repeat"),
+    (lambda: sl.run_seeds(TINY, [1, 1]), ValueError, "seeds must be distinct"),
     (lambda: sl.run_seeds(TINY, "01"), TypeError, "seeds"),
     (lambda: sl.run_seeds(TINY, 3), TypeError, "seeds"),
     (lambda: sl.run_seeds(TINY, [-1]), ValueError, "seed"),

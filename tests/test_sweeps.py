@@ -51,7 +51,7 @@ def test_bad_input():
     # seeds are integers, distinct, and never overridden by an axis
     with pytest.raises(ValueError, match="seeds must be integers; got 1.9"):
         sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[1.9, 1.2])
-    with pytest.raises(ValueError, match="seeds must not repeat"):
+    with pytest.raises(ValueError, match="seeds must be distinct"):
         sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[1, 1])
     with pytest.raises(ValueError, match="axes must not hold 'seed'"):
         sweeps.grid(TINY, {"seed": [0, 1]}, seeds=[0])
