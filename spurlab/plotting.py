@@ -1223,7 +1223,7 @@ def _class_label(target_class, class_name):
 
 
 def data_map_plot(ax, dmap, groups, target_class, *, pruned=None, boundary=None,
-                  boundary_label="prune boundary", class_name=None, title=None):
+                  boundary_label=None, class_name=None, title=None):
     """A data map (Swayamdipta et al., 2020): each training sample's mean confidence in its
     label (y) against its variability over epochs (x); the carriers, the other samples of the
     target class and the other classes in three Okabe-Ito colours, the samples ``pruned``
@@ -1244,8 +1244,9 @@ def data_map_plot(ax, dmap, groups, target_class, *, pruned=None, boundary=None,
         A confidence level drawn as a dashed horizontal line; ``True`` (with ``pruned``): the
         level below which lie as many samples of the target class as are marked pruned from it,
         i.e. where pruning the *least confident* samples on this map would cut.
-    boundary_label : str
-        Its legend entry.
+    boundary_label : str, optional
+        Its legend entry (default ``'prune boundary'``; with ``boundary=True``, ``'as many least
+        confident below (k)'``).
     class_name : str, optional
         Name of the target class for the labels (default ``'class <target_class>'``).
     title : str, optional
@@ -1288,6 +1289,7 @@ def data_map_plot(ax, dmap, groups, target_class, *, pruned=None, boundary=None,
             raise ValueError("boundary=True needs pruned to mark samples of the target class")
         k = int((cut & (car | non)).sum())
         boundary = float(np.sort(conf[car | non])[k - 1])
+        boundary_label = boundary_label or f"as many least confident below ({k})"
     elif boundary is not None:
         boundary = check_fraction("boundary", boundary)
     for mask, color, label, size in ((other, GROUP_COLORS[2], "other classes", 4),
@@ -1299,7 +1301,7 @@ def data_map_plot(ax, dmap, groups, target_class, *, pruned=None, boundary=None,
         ax.scatter(var[cut], conf[cut], s=28, facecolors="none", edgecolors=OKABE_ITO[7],
                    linewidths=0.7, label=f"would be pruned (n={int(cut.sum())})")
     if boundary is not None:
-        ax.axhline(boundary, color=OKABE_ITO[7], ls="--", lw=1, label=boundary_label)
+        ax.axhline(boundary, color=OKABE_ITO[7], ls="--", lw=1, label=boundary_label or "prune boundary")
     ax.set_xlabel(f"variability (sd of the confidence over epochs 1-{dmap.epochs})")
     ax.set_ylabel("confidence in the true label (mean over epochs)")
     ax.set_ylim(-0.02, 1.02)

@@ -235,6 +235,7 @@ def test_figures_return_a_takeaway_and_label_their_axes():
     # boundary=True: as many class-4 samples below it as are pruned (1): the least confident, 0.5
     data_map_plot(axes[0], data_map(d), d.groups, 4, pruned=hardest_of_class(d, 0.34), boundary=True)
     assert axes[0].get_lines()[-1].get_ydata()[0] == pytest.approx(0.5)
+    assert axes[0].get_lines()[-1].get_label() == "as many least confident below (1)"
     take = group_trajectories(axes[1], [d, d], score="confidence")
     assert take.startswith("Takeaway: after epoch 2, mean confidence") and "(2 seeds)" in take
     assert len(axes[1].get_lines()) >= 4                                   # 3 groups + the score epoch
