@@ -15,7 +15,7 @@ from .exercise_helpers import solutions
 EXERCISES = {
     "nb00": ["stamp_line", "prevalence_of", "learned_shortcut"],
     "nb01": ["accuracy", "spurious_rate", "is_it_a_shortcut"],
-    "nb02": ["hardest_k", "band_pool"],
+    "nb02": ["hardest_k", "band_pool", "worst_band"],
     "nb03": ["el2n_from_logits", "ks_statistic", "pruned_most"],
     "nb04": ["prune_hardest_per_class", "excess_removed", "which_control", "carrier_shares"],
     "nb05": ["worst_group_accuracy", "group_balanced_accuracy", "upweight"],

@@ -33,3 +33,17 @@ def band_pool(scores, labels, c1, lo, hi):
     n = len(c1_idx)
     order = np.argsort(scores[c1_idx], kind="stable")
     return np.sort(c1_idx[order[round(lo * n):round(hi * n)]])
+
+
+def worst_band():
+    """From which difficulty band K carriers teach the shortcut most: the hardest. An easy ring
+    is fit from its shape within an epoch or two, so the line lowers its loss by almost nothing;
+    a hard ring (small, faint, cluttered) keeps a high loss, and "line means ring" is the
+    cheapest way to fit it (the paper's claim 2; the notebook's sweep measures it).
+
+    Examples
+    --------
+    >>> worst_band()
+    (0.8, 1.0)
+    """
+    return (0.8, 1.0)

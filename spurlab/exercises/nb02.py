@@ -1,4 +1,7 @@
-"""Auto-checks for notebook 02 (a handful of hard samples drive the shortcut).
+"""Auto-checks for notebook 02 (a handful of hard samples drive the shortcut): the K hardest
+samples of a class, a difficulty band, and a prediction checked on the notebook's band sweep
+(from which difficulty band K carriers teach the shortcut most: :func:`check_worst_band`), with
+hints aimed at each wrong pick that come in stages (a nudge, the idea, the answer).
 
 Examples
 --------
@@ -105,4 +108,102 @@ def check_band_pool(fn):
                       "n is the number of c1 samples; return indices into the whole set.")
 
 
-__all__ = ["check_band_pool", "check_hardest_k", "reference_band_pool", "reference_hardest_k"]
+# --- Exercise (predict, then check on the sweep): where do K carriers do the most damage?
+
+BANDS = ((0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0))
+_TRIES = {"n": 0}
+
+NUDGE = ("think about what a carrier gives the network to learn from. A ring it already "
+         "classifies right from its shape: does the line lower its loss at all?")
+IDEA = ("the network learns the line where the line pays: on rings it cannot yet fit from their "
+        "shape. Easy carriers are fit in an epoch or two without the line; hard carriers (small, "
+        "faint, cluttered) keep a high loss, and 'line means ring' is the cheapest way to fit "
+        "them. So the same K carriers teach most where the rings are hardest.")
+
+
+def _band(pick, bands):
+    """``pick`` as one of ``bands`` (a pair of fractions, or percentages), else None."""
+    try:
+        lo, hi = (float(x) for x in pick)
+    except (TypeError, ValueError):
+        return None
+    if hi > 1:                                  # percentiles, e.g. (80, 100)
+        lo, hi = lo / 100, hi / 100
+    return next((b for b in bands if abs(b[0] - lo) < 1e-9 and abs(b[1] - hi) < 1e-9), None)
+
+
+def _name(b):
+    return f"{b[0] * 100:.0f}-{b[1] * 100:.0f}th percentile"
+
+
+def check_worst_band(answer, band_smr=None, bands=BANDS):
+    """Check ``answer()``: the difficulty band (one of ``bands``, fractions of c1 ranked easiest
+    first) from which K carriers teach the network the shortcut most, judged on the sweep
+    ``band_smr`` (bands x seeds, the SMR of each band's run): the band with the highest mean SMR,
+    or the runner-up when the 95% interval over seeds of their difference includes 0 (the seeds
+    cannot tell them apart). Without a sweep, by the paper's claim (the hardest band). Prints
+    pass or a hint aimed at the pick (a nudge first, then the idea, then the answer); returns
+    True on pass."""
+    from ..stats import seed_difference
+
+    bands = [tuple(float(x) for x in b) for b in bands]
+    try:
+        pick = answer()
+    except NotImplementedError:
+        print("not done yet: worst_band still raises NotImplementedError; return one of the "
+              f"bands, e.g. {bands[0]}.")
+        return False
+    except Exception as exc:  # the learner's code: report, never crash the notebook
+        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+        return False
+    band = _band(pick, bands)
+    if band is None:
+        print(f"hint: return one of the bands {', '.join(map(str, bands))} (lo, hi as fractions "
+              f"of the class, easiest first); got {pick!r}.")
+        return False
+    if band_smr is None:
+        mean, best, said = None, len(bands) - 1, "the paper: the hardest band"
+    else:
+        smr = np.asarray(band_smr, dtype=float).reshape(len(bands), -1)
+        mean = smr.mean(1)
+        best = int(np.argmax(mean))
+        said = ("mean SMR per band over " + f"{smr.shape[1]} seed(s): "
+                + ", ".join(f"{b[0] * 100:.0f}-{b[1] * 100:.0f} {m:.1%}" for b, m in zip(bands, mean)))
+    i = bands.index(band)
+    # the runner-up passes too when the seeds cannot tell it from the top band
+    tied = (mean is not None and i == int(np.argsort(-mean, kind="stable")[1])
+            and not seed_difference(smr[best] - smr[i])["differs"])
+    if i == best or tied:
+        _TRIES["n"] = 0
+        ratio = "" if mean is None else (
+            f"; the same K carriers there do {mean[i] / max(mean[0], 1e-3):.1f}x the damage of "
+            "the easiest band's")
+        caveat = (f" The {_name(bands[best])} band is a little higher on average, but the seeds "
+                  "do not tell the two apart." if tied else "")
+        print(f"pass: the {_name(band)} band ({said}){ratio}.{caveat}")
+        return True
+    _TRIES["n"] += 1
+    if i == 0:
+        mistake = ("the easiest rings are fit from their shape in the first epochs: the line "
+                   "lowers their loss by almost nothing, so the network has little reason to "
+                   "learn it from them.")
+    elif i < best:
+        mistake = ("harder than the easiest, but not where the line pays most: look for the rings "
+                   "the network still cannot fit from their shape.")
+    else:
+        mistake = "the run put another band above this one."
+    if mean is not None and i > 0:
+        d = seed_difference(smr[best] - smr[i])
+        close = " (the seeds do not tell the two apart: the interval includes 0)" \
+            if not d["differs"] else ""
+        mistake += (f" In this run the {_name(bands[best])} band is higher on "
+                    f"average by {d['mean'] * 100:.1f} percentage points{close}.")
+    n = _TRIES["n"]
+    staged = (NUDGE, IDEA)[n - 1] if n <= 2 else \
+        f"the answer: {bands[best]} ({said})."
+    print(f"hint: {mistake} {staged}")
+    return False
+
+
+__all__ = ["BANDS", "check_band_pool", "check_hardest_k", "check_worst_band",
+           "reference_band_pool", "reference_hardest_k"]
