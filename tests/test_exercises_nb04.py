@@ -165,3 +165,35 @@ def test_lead_vs_control_figure_and_takeaway():
     fig, take = lead_vs_control(SAMPLES, "hardest/sparing", "hardest")
     assert "class 4" in take and "not shown to differ from hardest" in take
     plt.close(fig)
+
+
+def test_knobs_panel_reaches_every_knob(monkeypatch, capsys):
+    import matplotlib
+    matplotlib.use("Agg")
+
+    import spurlab.pipeline
+    from spurlab import Config
+
+    calls = []
+
+    def fake_run_seeds(cfg, seeds, arms):
+        calls.append((cfg, list(seeds), list(arms)))
+        out = fake_results()
+        for r in out:
+            r.config = cfg.replace(seed=r.config.seed)
+            r.arms = {a: r.arms[a.split("/")[0]] for a in arms}
+        return out
+
+    monkeypatch.setattr(spurlab.pipeline, "run_seeds", fake_run_seeds)
+    cfg = Config(epochs=6, score_epoch=2, target_class=4)
+    panel = nb04.knobs_panel(cfg, [0, 1, 2], ["disk", "square", "cross", "triangle", "ring", "star"])
+    assert panel.values() == {"score": "el2n", "score_epoch": 2, "scope": "class", "target_class": 4}
+    assert panel.controls["score_epoch"].max == 6
+    results = panel.set(score="margin", score_epoch=5, scope="global", target_class=1).run()
+    assert panel.error is None and len(results) == 3
+    (ran, seeds, arms), = calls
+    assert (ran.score, ran.score_epoch, ran.target_class, seeds) == ("margin", 5, 1, [0, 1, 2])
+    assert arms == ["hardest/global", "random/global"]
+    assert "Takeaway (MARGIN at epoch 5, c1 = square" in capsys.readouterr().out
+    panel.set(scope="class").run()
+    assert calls[-1][2] == ["hardest", "random"]

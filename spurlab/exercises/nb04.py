@@ -293,6 +293,49 @@ def check_carrier_shares(answer, results=None, *, arm="hardest", tol=0.03):
     return False
 
 
-__all__ = ["ARMS", "EXPLANATIONS", "check_carrier_shares", "check_excess_removed",
-           "check_prune_hardest_per_class", "check_which_control", "control_reading",
+# --- the section "Other knobs": a panel over the score, its epoch, the scope and the class
+
+SCOPES = ("class", "global", "target")
+
+
+def knobs_panel(config, seeds, class_names, *, budget_s=None):
+    """A :class:`spurlab.widgets.Panel` over the recipe's other knobs: the difficulty score
+    (:data:`spurlab.SCORES`), the epoch it is taken at, the scope of pruning (:data:`SCOPES`) and
+    the class c1 that carries the feature. Run trains (through the engine, cached) the hardest
+    and the random arm of that scope over ``seeds`` and draws them with
+    :func:`spurlab.plotting.lead_vs_control`, printing its takeaway; the panel's result is the
+    list of Results. Its defaults are ``config``'s, so a first Run reuses a live run of
+    ``config`` with those arms."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from ..pipeline import arm_name, run_seeds
+    from ..plotting import lead_vs_control
+    from ..scores import SCORES
+    from ..widgets import Panel
+
+    def other_knobs(score, score_epoch, scope, target_class):
+        arms = [arm_name(a, scope) for a in ("hardest", "random")]
+        cfg = config.replace(score=score, score_epoch=score_epoch, target_class=target_class)
+        results = run_seeds(cfg, seeds, arms=arms)
+        _, take = lead_vs_control(results, *arms, class_name=class_names[target_class])
+        plt.show()
+        print(take)
+        return results
+
+    def dropdown(options, value, description):
+        return w.Dropdown(options=options, value=value, description=description)
+
+    return Panel({"score": dropdown(list(SCORES), config.score, "score"),
+                  "score_epoch": w.IntSlider(value=config.score_epoch, min=1, max=config.epochs,
+                                             description="score epoch", continuous_update=False),
+                  "scope": dropdown(list(SCOPES), "class", "scope"),
+                  "target_class": dropdown([(n, i) for i, n in enumerate(class_names)],
+                                           config.target_class, "c1")},
+                 other_knobs, budget_s=budget_s,
+                 title="Pruning the hardest vs random: the score, its epoch, the scope, the class")
+
+
+__all__ = ["ARMS", "EXPLANATIONS", "SCOPES", "check_carrier_shares", "check_excess_removed",
+           "check_prune_hardest_per_class", "check_which_control", "control_reading", "knobs_panel",
            "reference_excess_removed", "reference_prune_hardest_per_class", "ring_shares"]
