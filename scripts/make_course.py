@@ -77,6 +77,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -372,7 +373,11 @@ def _describe_failure(nb, index, exc, timeout):
                 if ln.strip()]
         detail = "\n      ".join(tail[-8:])
         return f"{where} raised {exc.ename}: {exc.evalue}\n      {detail}"
-    return f"{where}: {type(exc).__name__}: {exc}"
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    origin = (f" (raised in the notebook client, not by the cell's code: "
+              f"{Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno} "
+              f"in {frame.name}: {frame.line})") if frame else ""
+    return f"{where}: {type(exc).__name__}: {exc}{origin}"
 
 
 # ----------------------------------------------------------------------------- HTML
