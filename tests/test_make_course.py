@@ -15,6 +15,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from .test_exercises import DATA
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "make_course.py"
 NOTEBOOKS = ROOT / "notebooks"
@@ -113,7 +115,9 @@ def test_instructor_set_fills_every_stub_with_a_solution_that_passes_its_checker
             namespace = {}
             exec(compile(cell.source, f"{source.name}:solution", "exec"), namespace)
             for name in cell.metadata["spurlab"]["functions"]:
-                assert getattr(checkers, f"check_{name}")(namespace[name]) is True, (source.name, name)
+                data = DATA.get((f"nb{number}", name))          # a checker judged on a run
+                args = data() if data else ()
+                assert getattr(checkers, f"check_{name}")(namespace[name], *args) is True, (source.name, name)
                 checked += 1
     assert checked == sum(len(v) for v in filled.values()) >= 16
     out = capsys.readouterr().out
