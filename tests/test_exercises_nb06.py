@@ -104,7 +104,7 @@ def test_the_budget_and_the_cost_come_from_the_design(capsys):
 
 def test_bad_designs_are_named(capsys):
     for bad, said in [(lambda: ["hardest", "random"], "return a dict with the keys"),
-                      (_design(seeds=[0, 0, 1]), "must not repeat"),
+                      (_design(seeds=[0, 0, 1]), "must be distinct"),
                       (_design(arms=["hardest", "rand"]), "'rand'"),
                       (_design(arms="hardest"), "arms must be a list"),
                       (_design(reference="yes"), "'reference' is True or False"),

@@ -60,3 +60,30 @@ def check(fn, reference, cases, *, name, hint, atol=1e-5):
             return False
     print(f"pass: {name} is correct on all {len(cases)} test cases.")
     return True
+
+
+NOT_DONE = object()     # what call_answer returns when the learner's function gave no answer
+
+
+def call_answer(answer, not_done, *args):
+    """The learner's ``answer(*args)``, or :data:`NOT_DONE` after printing why there is none:
+    ``not_done`` (the "not done yet" line) for a stub that still raises NotImplementedError,
+    the error for any other exception. Never raises: a checker must not crash the notebook.
+
+    Examples
+    --------
+    >>> def stub():
+    ...     raise NotImplementedError
+    >>> call_answer(stub, "not done yet: return a number.") is NOT_DONE
+    not done yet: return a number.
+    True
+    >>> call_answer(lambda x: x + 1, "", 1)
+    2
+    """
+    try:
+        return answer(*args)
+    except NotImplementedError:
+        print(not_done)
+    except Exception as exc:  # the learner's code: report, never crash the notebook
+        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+    return NOT_DONE

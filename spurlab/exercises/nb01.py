@@ -20,7 +20,7 @@ import torch
 
 from ..metrics import accuracy as _accuracy
 from ..metrics import spurious_misclassification_rate as _smr
-from . import check
+from . import NOT_DONE, call_answer, check
 
 
 def _accuracy_cases():
@@ -148,14 +148,11 @@ def check_is_it_a_shortcut(answer, *, atlas=None, point=POINT):
     aimed at the mistake (a nudge first, then the idea, then the answer); returns True on pass."""
     from ..atlas import AtlasError
 
-    try:
-        got = answer()
-    except NotImplementedError:
-        print("not done yet: is_it_a_shortcut still raises NotImplementedError; return a pair "
-              "such as ('smr clean', True).")
-        return False
-    except Exception as exc:  # the learner's code: report, never crash the notebook
-        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+    got = call_answer(
+            answer,
+            "not done yet: is_it_a_shortcut still raises NotImplementedError; return a pair "
+            "such as ('smr clean', True).")
+    if got is NOT_DONE:
         return False
     try:
         comparison, learned = got

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import check
+from . import NOT_DONE, call_answer, check
 
 
 def _np(x):
@@ -147,14 +147,11 @@ def check_worst_band(answer, band_smr=None, bands=BANDS):
     from ..stats import seed_difference
 
     bands = [tuple(float(x) for x in b) for b in bands]
-    try:
-        pick = answer()
-    except NotImplementedError:
-        print("not done yet: worst_band still raises NotImplementedError; return one of the "
-              f"bands, e.g. {bands[0]}.")
-        return False
-    except Exception as exc:  # the learner's code: report, never crash the notebook
-        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+    pick = call_answer(
+            answer,
+            "not done yet: worst_band still raises NotImplementedError; return one of the "
+            f"bands, e.g. {bands[0]}.")
+    if pick is NOT_DONE:
         return False
     band = _band(pick, bands)
     if band is None:

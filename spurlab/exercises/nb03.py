@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..scores import el2n
-from . import check
+from . import NOT_DONE, call_answer, check
 
 
 class _FixedLogits(torch.nn.Module):
@@ -155,14 +155,11 @@ def check_pruned_most(answer, dynamics=None, prune_ratio=0.25):
     without, it is the mechanism notebook 03 shows under a strong signal (the non-carriers).
     Prints pass or a hint (a nudge first, then the idea, then the answer); returns True on pass.
     """
-    try:
-        pick = answer()
-    except NotImplementedError:
-        print("not done yet: pruned_most still raises NotImplementedError; return one of "
-              f"{', '.join(map(repr, GROUPS))}.")
-        return False
-    except Exception as exc:  # the learner's code: report, never crash the notebook
-        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+    pick = call_answer(
+            answer,
+            "not done yet: pruned_most still raises NotImplementedError; return one of "
+            f"{', '.join(map(repr, GROUPS))}.")
+    if pick is NOT_DONE:
         return False
     key = "".join(ch for ch in str(pick).lower() if ch.isalnum())
     if not isinstance(pick, str) or key not in _SPELLINGS:

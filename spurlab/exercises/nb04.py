@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..prune import prune
-from . import check
+from . import NOT_DONE, call_answer, check
 from .nb02 import _as_index_set, _np
 
 
@@ -141,14 +141,11 @@ def check_which_control(answer, results=None, *, arms=ARMS):
     :func:`control_reading`; without results, by the paper's mechanism (the hard carriers).
     Prints pass or a hint aimed at the mistake (a nudge first, then the idea, then the answer);
     returns True on pass."""
-    try:
-        got = answer()
-    except NotImplementedError:
-        print("not done yet: which_control still raises NotImplementedError; return a pair such "
-              "as ('random', 'hard samples').")
-        return False
-    except Exception as exc:  # the learner's code: report, never crash the notebook
-        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+    got = call_answer(
+            answer,
+            "not done yet: which_control still raises NotImplementedError; return a pair such "
+            "as ('random', 'hard samples').")
+    if got is NOT_DONE:
         return False
     try:
         arm, explanation = got
@@ -232,14 +229,12 @@ def check_carrier_shares(answer, results=None, *, arm="hardest", tol=0.03):
     live run): the carriers' share among the samples of c1 that ``arm`` pruned, and their share
     of c1 (:func:`ring_shares`), each within ``tol``. Prints pass or a hint aimed at the mistake
     (a nudge first, then the idea, then the answer); returns True on pass."""
-    try:
-        got = answer(results)
-    except NotImplementedError:
-        print("not done yet: carrier_shares still raises NotImplementedError; return two "
-              "fractions, e.g. 0.5, 0.2.")
-        return False
-    except Exception as exc:  # the learner's code: report, never crash the notebook
-        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+    got = call_answer(
+            answer,
+            "not done yet: carrier_shares still raises NotImplementedError; return two "
+            "fractions, e.g. 0.5, 0.2.",
+            results)
+    if got is NOT_DONE:
         return False
     if results is None:
         print("cannot check without the run: pass the live run's results, "

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ..scores import percentile_within
-from . import check
+from . import NOT_DONE, call_answer, check
 
 
 def corner_mask(h, w, size):
@@ -227,14 +227,11 @@ def check_design_study(answer, *, budget=BUDGET):
     a nudge, the idea, and an example design over repeated tries; returns True on pass."""
     from ..pipeline import check_arms, check_seeds
 
-    try:
-        design = answer()
-    except NotImplementedError:
-        print("not done yet: design_study still raises NotImplementedError; return a dict with "
-              "the keys 'seeds', 'arms', 'reference' and 'decide by'.")
-        return False
-    except Exception as exc:  # the learner's code: report, never crash the notebook
-        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+    design = call_answer(
+            answer,
+            "not done yet: design_study still raises NotImplementedError; return a dict with "
+            "the keys 'seeds', 'arms', 'reference' and 'decide by'.")
+    if design is NOT_DONE:
         return False
     keys = ("seeds", "arms", "reference", "decide by")
     if not isinstance(design, dict) or any(k not in design for k in keys):

@@ -18,6 +18,8 @@ False
 
 from __future__ import annotations
 
+from . import NOT_DONE, call_answer
+
 _TRIES = {"n": 0}
 
 NUDGE = ("look at the right-hand map (salience x prevalence at this ratio): vermillion cells are "
@@ -33,14 +35,11 @@ def check_backfire_pick(answer, *, atlas=None, prune_ratio=0.2):
     returns True on pass."""
     from ..atlas import AtlasError, load_atlas
 
-    try:
-        pick = answer()
-    except NotImplementedError:
-        print("not done yet: backfire_pick still raises NotImplementedError; return your cell, e.g. "
-              "(0.7, 0.6), or None.")
-        return False
-    except Exception as exc:  # the learner's code: report, never crash the notebook
-        print(f"hint: your function raised {type(exc).__name__}: {exc}")
+    pick = call_answer(
+            answer,
+            "not done yet: backfire_pick still raises NotImplementedError; return your cell, e.g. "
+            "(0.7, 0.6), or None.")
+    if pick is NOT_DONE:
         return False
     try:
         atlas = atlas or load_atlas()
