@@ -318,7 +318,10 @@ def test_an_executed_course_has_outputs_html_and_times(tmp_path, monkeypatch):
     assert all(c.outputs == [] for c in student.cells if c.cell_type == "code")
 
 
-@pytest.mark.extended
+# Not in CI yet (marker 'course', run with -m course): over nbclient's TCP transport notebook
+# 00 stalled once for exactly the per-cell timeout (the client missed a shell reply) and 03 failed
+# once inside nbclient, then passed; a known open problem (#16), not to turn CI red by chance
+@pytest.mark.course
 @pytest.mark.slow
 def test_every_notebook_executes_under_nbclient_in_quick_mode(tmp_path):
     """The course build runs every notebook the way nbconvert --execute, papermill and Voila do
