@@ -87,3 +87,23 @@ def call_answer(answer, not_done, *args):
     except Exception as exc:  # the learner's code: report, never crash the notebook
         print(f"hint: your function raised {type(exc).__name__}: {exc}")
     return NOT_DONE
+
+
+def spelled(pick, spellings):
+    """``pick`` as its canonical answer in ``spellings`` (keys: lower-case letters and digits
+    only, so case, spaces and punctuation do not matter), or None when it is not one.
+
+    Examples
+    --------
+    >>> spelled("Non-carriers", {"noncarriers": "non-carriers"}), spelled(3, {"3": "x"})
+    ('non-carriers', None)
+    """
+    if not isinstance(pick, str):
+        return None
+    return spellings.get("".join(ch for ch in pick.lower() if ch.isalnum()))
+
+
+def staged_hint(tries, nudge, idea, answer):
+    """The second part of a hint after the ``tries``-th wrong answer in a row: the nudge, then
+    the idea, then ``answer`` (the answer itself, spelled out)."""
+    return (nudge, idea)[tries - 1] if tries <= 2 else answer

@@ -25,7 +25,7 @@ import torch
 from ..catalog import load_dataset
 from ..features import Line
 from ..scenario import make_scenario
-from . import NOT_DONE, call_answer, check
+from . import NOT_DONE, call_answer, check, spelled, staged_hint
 
 
 def _as_tensor(x):
@@ -153,11 +153,11 @@ def check_learned_shortcut(answer, *, atlas=None, scenarios=None):
             f"{', '.join(map(repr, ANSWERS))}.")
     if pick is NOT_DONE:
         return False
-    key = "".join(ch for ch in str(pick).lower() if ch.isalnum())
-    if not isinstance(pick, str) or key not in _SPELLINGS:
+    choice = spelled(pick, _SPELLINGS)
+    if choice is None:
         print(f"hint: return one of {', '.join(map(repr, ANSWERS))}; got {pick!r}.")
         return False
-    pick = _SPELLINGS[key]
+    pick = choice
     try:
         atlas = atlas or load_atlas()
         points = _verdicts(atlas, scenarios)
@@ -187,8 +187,7 @@ def check_learned_shortcut(answer, *, atlas=None, scenarios=None):
     extra = [n for n in names if n in chosen and n not in learned]     # aimed at the pick itself
     missed = [n for n in names if n not in chosen and n in learned]
     wrong = [_why(n, names[1 - names.index(n)], scenarios, n in learned) for n in extra or missed]
-    staged = (NUDGE, IDEA)[_TRIES["n"] - 1] if _TRIES["n"] <= 2 else \
-        f"the answer: {truth!r}. {numbers}"
+    staged = staged_hint(_TRIES["n"], NUDGE, IDEA, f"the answer: {truth!r}. {numbers}")
     print(f"hint: {' '.join(wrong)} {staged}")
     return False
 

@@ -20,7 +20,7 @@ import torch
 
 from ..metrics import accuracy as _accuracy
 from ..metrics import spurious_misclassification_rate as _smr
-from . import NOT_DONE, call_answer, check
+from . import NOT_DONE, call_answer, check, spelled, staged_hint
 
 
 def _accuracy_cases():
@@ -159,15 +159,15 @@ def check_is_it_a_shortcut(answer, *, atlas=None, point=POINT):
     except (TypeError, ValueError):
         print(f"hint: return a pair (comparison, learned), e.g. ('smr clean', True); got {got!r}.")
         return False
-    key = "".join(ch for ch in str(comparison).lower() if ch.isalnum())
-    if not isinstance(comparison, str) or key not in _SPELLINGS:
+    choice = spelled(comparison, _SPELLINGS)
+    if choice is None:
         print(f"hint: the comparison is one of {', '.join(map(repr, COMPARISONS))}; got "
               f"{comparison!r}.")
         return False
     if not isinstance(learned, (bool, np.bool_)):
         print(f"hint: learned is True or False; got {learned!r}.")
         return False
-    comparison, learned = _SPELLINGS[key], bool(learned)
+    comparison, learned = choice, bool(learned)
     try:
         e = evidence(atlas, point)
     except (AtlasError, ValueError) as exc:
@@ -195,8 +195,8 @@ def check_is_it_a_shortcut(answer, *, atlas=None, point=POINT):
     else:
         mistake = (f"the right comparison, but read its interval: {reading}, and the whole "
                    "interval lies above 0: the carriers did teach the network something.")
-    staged = (NUDGE, IDEA)[_TRIES["n"] - 1] if _TRIES["n"] <= 2 else \
-        f"the answer: ('no-carrier model', {e['learned']}): {reading}."
+    staged = staged_hint(_TRIES["n"], NUDGE, IDEA,
+                         f"the answer: ('no-carrier model', {e['learned']}): {reading}.")
     print(f"hint: {mistake} {staged}")
     return False
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import NOT_DONE, call_answer, check
+from . import NOT_DONE, call_answer, check, staged_hint
 
 
 def _np(x):
@@ -196,8 +196,7 @@ def check_worst_band(answer, band_smr=None, bands=BANDS):
         mistake += (f" In this run the {_name(bands[best])} band is higher on "
                     f"average by {d['mean'] * 100:.1f} percentage points{close}.")
     n = _TRIES["n"]
-    staged = (NUDGE, IDEA)[n - 1] if n <= 2 else \
-        f"the answer: {bands[best]} ({said})."
+    staged = staged_hint(n, NUDGE, IDEA, f"the answer: {bands[best]} ({said}).")
     print(f"hint: {mistake} {staged}")
     return False
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..scores import el2n
-from . import NOT_DONE, call_answer, check
+from . import NOT_DONE, call_answer, check, spelled, staged_hint
 
 
 class _FixedLogits(torch.nn.Module):
@@ -161,11 +161,11 @@ def check_pruned_most(answer, dynamics=None, prune_ratio=0.25):
             f"{', '.join(map(repr, GROUPS))}.")
     if pick is NOT_DONE:
         return False
-    key = "".join(ch for ch in str(pick).lower() if ch.isalnum())
-    if not isinstance(pick, str) or key not in _SPELLINGS:
+    choice = spelled(pick, _SPELLINGS)
+    if choice is None:
         print(f"hint: return one of {', '.join(map(repr, GROUPS))}; got {pick!r}.")
         return False
-    pick = _SPELLINGS[key]
+    pick = choice
     shares = None if dynamics is None else pruned_shares(dynamics, prune_ratio)
     truth = "non-carriers" if shares is None else max(GROUPS, key=lambda g: shares[g])
     numbers = "" if shares is None else (" Pruning the hardest {:.0%} of every class removes ".format(
@@ -178,8 +178,7 @@ def check_pruned_most(answer, dynamics=None, prune_ratio=0.25):
         print(f"pass: the {truth}.{numbers}{why}")
         return True
     _TRIES["n"] += 1
-    staged = (NUDGE, IDEA)[_TRIES["n"] - 1] if _TRIES["n"] <= 2 else \
-        f"the answer: {truth!r}.{numbers}"
+    staged = staged_hint(_TRIES["n"], NUDGE, IDEA, f"the answer: {truth!r}.{numbers}")
     print(f"hint: {MISTAKE[pick]} {staged}")
     return False
 

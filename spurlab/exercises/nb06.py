@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ..scores import percentile_within
-from . import NOT_DONE, call_answer, check
+from . import NOT_DONE, call_answer, check, staged_hint
 
 
 def corner_mask(h, w, size):
@@ -258,8 +258,8 @@ def check_design_study(answer, *, budget=BUDGET):
         return True
     _TRIES["n"] += 1
     n = _TRIES["n"]
-    staged = (NUDGE, IDEA)[n - 1] if n <= 2 else \
-        f"a design that fits: {EXAMPLE} ({trainings(EXAMPLE)} trainings)."
+    staged = staged_hint(n, NUDGE, IDEA,
+                         f"a design that fits: {EXAMPLE} ({trainings(EXAMPLE)} trainings).")
     listed = " ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
     print(f"hint: {len(problems)} {'thing' if len(problems) == 1 else 'things'} to fix: {listed} "
           f"{staged}")
