@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 import time
 
 import ipywidgets as w
@@ -55,6 +56,110 @@ def slider(description, value, low, high, step, fmt=".2f"):
                          continuous_update=False, readout_format=fmt,
                          style={"description_width": "initial"},
                          layout=w.Layout(width="420px"))
+
+
+class _OutputSink:
+    """Send ``print`` and IPython ``display`` into an Output widget by setting its ``outputs``
+    (what ``Output.append_stdout`` and ``append_display_data`` do), not through ``with output:``.
+
+    Why not the widget's own capture: ``with output:`` asks the frontend to redirect the cell's
+    messages, and the frontend echoes each captured output back to the kernel. nbclient (what
+    ``jupyter nbconvert --execute``, papermill and Voila run) mimics that echo by sending on the
+    shell socket while it is waiting on that same socket for the cell's reply; over TCP the
+    reply's wake-up is then sometimes lost and the cell sits idle until its timeout
+    (jupyter/nbclient#312; measured here on notebook 04). Setting ``outputs`` is a plain state
+    update from the kernel, the same in ipywidgets 7.7 and 8, and nothing comes back.
+
+    As ``clear_output(wait=True)`` did, the old outputs stay until the first new one arrives;
+    text is sent a line at a time.
+    """
+
+    def __init__(self, output):
+        self.output = output
+        self._fresh = True   # the next output replaces what the widget shows
+        self._text = {"stdout": "", "stderr": ""}
+
+    def _append(self, item):
+        outputs = () if self._fresh else tuple(self.output.outputs)
+        self._fresh = False
+        last = outputs[-1] if outputs else None
+        if (item["output_type"] == "stream" and last and last["output_type"] == "stream"
+                and last["name"] == item["name"]):
+            outputs = outputs[:-1] + ({**last, "text": last["text"] + item["text"]},)
+        else:
+            outputs = outputs + (item,)
+        self.output.outputs = outputs
+
+    def _flush(self, name=None):
+        for stream in [name] if name else list(self._text):
+            if self._text[stream]:
+                text, self._text[stream] = self._text[stream], ""
+                self._append({"output_type": "stream", "name": stream, "text": text})
+
+    def _stream(self, name):
+        sink = self
+
+        class Stream:
+            encoding = "utf-8"
+
+            def write(self, text):
+                sink._text[name] += text
+                if "\n" in text:
+                    sink._flush(name)
+                return len(text)
+
+            def flush(self):
+                sink._flush(name)
+
+            def isatty(self):
+                return False
+
+        return Stream()
+
+    def _display(self, data, metadata):
+        self._flush()
+        self._append({"output_type": "display_data", "data": data, "metadata": metadata or {}})
+
+    def _clear(self, wait):
+        self._flush()
+        if wait:
+            self._fresh = True
+        else:
+            self.output.outputs = ()
+
+    def _publisher(self):
+        from IPython.core.displaypub import DisplayPublisher
+
+        sink = self
+
+        class Publisher(DisplayPublisher):
+            def publish(self, data, metadata=None, source=None, *, transient=None,
+                        update=False, **_):
+                sink._display(data, metadata)
+
+            def clear_output(self, wait=False):
+                sink._clear(wait)
+
+        return Publisher(shell=self._shell)
+
+    def __enter__(self):
+        from IPython import get_ipython
+
+        self._saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = self._stream("stdout"), self._stream("stderr")
+        self._shell = get_ipython()
+        if self._shell is not None:
+            self._saved_pub, self._shell.display_pub = self._shell.display_pub, self._publisher()
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout, sys.stderr = self._saved
+        if self._shell is not None:
+            self._shell.display_pub = self._saved_pub
+        self._flush()
+        if self._fresh:                  # nothing was shown: the old outputs go
+            self.output.outputs = ()
+        return False
 
 
 def _check_control_value(name, control, value):
@@ -210,8 +315,7 @@ class Panel:
         self.error = None
         settled = False
         t = time.perf_counter()
-        self.output.clear_output(wait=True)
-        with self.output:
+        with _OutputSink(self.output):
             try:
                 self.result = self.compute(**self.values())
                 plt.show()

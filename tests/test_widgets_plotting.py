@@ -49,6 +49,74 @@ def test_panel_interrupt_is_caught():
     assert isinstance(p.error, KeyboardInterrupt) and "interrupted" in p.status.value
 
 
+def test_panel_output_goes_into_the_widget_state_without_the_capture_protocol():
+    """Printed text lands in the Output widget's ``outputs`` (a plain state update), and the
+    widget's ``msg_id`` (the capture protocol whose echo stalls nbclient) is never set."""
+    import sys
+
+    def compute(x):
+        print("takeaway:", x)
+        print("partial", end="")
+        print(" line")
+        return x
+
+    p = _panel(compute)
+    ids = []
+    p.output.observe(lambda ch: ids.append(ch["new"]), names="msg_id")
+    before = sys.stdout, sys.stderr
+    assert p.run() == 1.0
+    assert (sys.stdout, sys.stderr) == before
+    assert ids == []
+    assert [o["output_type"] for o in p.output.outputs] == ["stream"]
+    assert p.output.outputs[0]["text"] == "takeaway: 1.0\npartial line\n"
+    p.set(x=0.5).run()                                   # a new run replaces the old outputs
+    assert p.output.outputs[0]["text"].startswith("takeaway: 0.5")
+    assert len(p.output.outputs) == 1
+
+    p2 = _panel(lambda x: 1 / 0)                         # an error is shown there too
+    p2.run()
+    assert (sys.stdout, sys.stderr) == before
+    assert "division by zero" in "".join(o["text"] for o in p2.output.outputs)
+    p3 = _panel(lambda x: x)                             # nothing printed: the area is empty
+    p3.output.outputs = ({"output_type": "stream", "name": "stdout", "text": "old"},)
+    p3.run()
+    assert p3.output.outputs == ()
+
+
+def test_panels_run_under_nbclient_with_their_output_in_the_widgets(tmp_path):
+    """What nbconvert --execute, papermill and Voila do: nbclient over its default transport
+    (TCP). Each panel's printed text and figure end up in its Output widget's saved state."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cells = [new_code_cell("import matplotlib.pyplot as plt\n"
+                           "from spurlab.widgets import Panel, slider\n"
+                           "def f(x):\n"
+                           "    print('first', x)\n"
+                           "    plt.plot([0, x]); plt.title('t'); plt.show()\n"
+                           "    print('takeaway', x)\n"
+                           "    return x")]
+    cells += [new_code_cell(f"p = Panel({{'x': slider('x', 0.{i}, 0, 1, 0.1)}}, f)\n"
+                            f"display(p); p.run()") for i in range(1, 5)]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute(
+        env={**__import__("os").environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+    states = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    outputs = [m["state"]["outputs"] for m in states.values() if m["model_name"] == "OutputModel"]
+    assert len(outputs) == 4
+    for i, outs in zip(range(1, 5), sorted(outputs, key=lambda o: o[0]["text"])):
+        assert [o["output_type"] for o in outs] == ["stream", "display_data", "stream"]
+        assert outs[0]["text"] == f"first 0.{i}\n" and outs[2]["text"] == f"takeaway 0.{i}\n"
+        assert "image/png" in outs[1]["data"]
+    for cell in nb.cells[1:]:                          # nothing leaked into the cells' own outputs
+        assert not [o for o in cell.outputs if o.get("name") == "stdout"
+                    or "image/png" in o.get("data", {})]
+
+
 def test_auto_panel_recomputes_on_change():
     calls = []
     p = Panel({"x": w.IntSlider(value=1)}, lambda x: calls.append(x) or x, auto=True)
