@@ -167,7 +167,7 @@ def test_lead_vs_control_figure_and_takeaway():
     plt.close(fig)
 
 
-def test_knobs_panel_reaches_every_knob(monkeypatch, capsys):
+def test_knobs_panel_reaches_every_knob(monkeypatch):
     import matplotlib
     matplotlib.use("Agg")
 
@@ -194,6 +194,7 @@ def test_knobs_panel_reaches_every_knob(monkeypatch, capsys):
     (ran, seeds, arms), = calls
     assert (ran.score, ran.score_epoch, ran.target_class, seeds) == ("margin", 5, 1, [0, 1, 2])
     assert arms == ["hardest/global", "random/global"]
-    assert "Takeaway (MARGIN at epoch 5, c1 = square" in capsys.readouterr().out
+    shown = "".join(o.get("text", "") for o in panel.output.outputs)      # the panel's output area
+    assert "Takeaway (MARGIN at epoch 5, c1 = square" in shown
     panel.set(scope="class").run()
     assert calls[-1][2] == ["hardest", "random"]
