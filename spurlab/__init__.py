@@ -48,6 +48,7 @@ from .dynamics import (  # noqa: E402
                        training_dynamics,
 )
 from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
+from .lesson import STRONG_SIGNAL  # noqa: E402
 from .lesson import setup as setup_notebook  # noqa: E402
 from .metrics import (  # noqa: E402
                        accuracy,
@@ -88,7 +89,7 @@ __all__ = [
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",
     "Config", "DEFAULTS", "Result", "evaluate", "placement_scores", "run", "run_seeds", "PRESETS",
     "preset", "summarize", "fit", "baseline", "arm", "reference", "build_scenario", "carrier_cut",
-    "prune_arm", "regime_percentile", "cache_info", "clear_cache", "setup_notebook",
+    "prune_arm", "regime_percentile", "cache_info", "clear_cache", "setup_notebook", "STRONG_SIGNAL",
     "upweight_indices", "DataMap", "Dynamics", "carrier_gap", "carrier_separation", "data_map",
     "hardest_of_class", "pooled_p", "training_dynamics",
     "FEATURES", "Line", "Patch", "Pattern", "SpuriousFeature", "Tint", "make_feature",

@@ -397,6 +397,34 @@ class Atlas:
                                    "helps" if d["mean"] < 0 else "backfires")
         return out
 
+    def differences(self, salience, prevalence, prune_ratio, others=("random", "easiest")):
+        """SMR of the hardest arm minus each of ``others`` at one grid point, over the atlas's
+        seeds: one :func:`spurlab.stats.difference_text` line each, as
+        :func:`spurlab.plotting.arm_differences` prints a live run.
+
+        Returns
+        -------
+        text, comparisons : str, dict
+            The lines, and ``{other: point(...)["vs_hardest"][other]}``.
+
+        Examples
+        --------
+        >>> # text, d = sl.load_atlas().differences(0.5, 0.3, 0.2); d["random"]["differs"]
+        """
+        from .stats import difference_text
+
+        if isinstance(others, str):
+            raise TypeError(f"others must be a list of arm names, e.g. [{others!r}]; got {others!r}")
+        for a in others:
+            check_choice("others", a, tuple(x for x in self.arms if x != "hardest"))
+        vs = self.point(salience, prevalence, prune_ratio)["vs_hardest"]
+        missing = [a for a in others if a not in vs]
+        if missing:
+            raise ValueError(f"no seeds of {missing} at salience={salience:g}, "
+                             f"prevalence={prevalence:g}, prune_ratio={prune_ratio:g}")
+        comps = {a: vs[a] for a in others}
+        return "\n".join(difference_text("hardest", a, d) for a, d in comps.items()), comps
+
     def verdicts_text(self, prune_ratio, arm="hardest", versus="random"):
         """:meth:`verdicts` in one line: how many cells of each kind, and which backfire."""
         v = self.verdicts(prune_ratio, arm, versus)

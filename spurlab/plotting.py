@@ -1074,17 +1074,13 @@ def arm_differences(results, lead, others, *, metric="smr"):
     ...                arms=["hardest", "random"])                                 # doctest: +SKIP
     >>> text, c = arm_differences(rs, "hardest", ["random"])                      # doctest: +SKIP
     """
-    from .stats import compare_arms
+    from .stats import compare_arms, difference_text
 
     if isinstance(others, str):
         raise TypeError(f"others must be a list of arm names, e.g. [{others!r}]; got {others!r}")
     results, _ = _check_results(results, [lead, *others], False)
     comps = {b: compare_arms(results, lead, b, metric=metric) for b in others}
-    lines = [f"{lead} minus {b}, {metric}: {c['mean']:+.3f}, 95% interval over {c['n']} seeds "
-             f"[{c['ci95'][0]:+.3f}, {c['ci95'][1]:+.3f}]: "
-             + ("excludes 0" if c["differs"] else "includes 0, not shown to differ")
-             for b, c in comps.items()]
-    return "\n".join(lines), comps
+    return "\n".join(difference_text(lead, b, c, metric) for b, c in comps.items()), comps
 
 
 def shortcut_summary(results, arm):
@@ -1392,6 +1388,58 @@ def group_trajectories(ax, dynamics, target_class=None, *, score="el2n", score_e
     at = ", ".join(f"{name} {means[name][score_epoch - 1]:.3f}" for name in names)
     return (f"Takeaway: after epoch {score_epoch}, mean {label}: {at} ({len(runs)} "
             f"seed{'s' if len(runs) != 1 else ''}).")
+
+
+def pruned_gallery(result, arm="hardest", *, n_target=20, n_other=10, class_names=None, seed=0):
+    """What an arm pruned, seen: ``n_target`` pruned images of the target class (vermillion frame:
+    carries the feature, blue: does not) and ``n_other`` pruned images of the other classes
+    (black frame), drawn at random (``seed``) from the scenario the run trained on (rebuilt from
+    its config, cached).
+
+    Returns
+    -------
+    fig, takeaway : matplotlib.figure.Figure, str
+        The figure, and how many of the pruned target-class images carried the feature against
+        the carriers' share of that class.
+
+    Examples
+    --------
+    >>> r = run("n_train=300 n_test=100 epochs=2 score_epoch=1", arms=["hardest"])  # doctest: +SKIP
+    >>> fig, take = pruned_gallery(r, "hardest")                                     # doctest: +SKIP
+    """
+    import numpy as np
+
+    from .pipeline import build_scenario
+
+    (result,), _ = _check_results(result, [arm], False)
+    n_target = check_int("n_target", n_target, low=0)
+    n_other = check_int("n_other", n_other, low=0)
+    if n_target + n_other == 0:
+        raise ValueError("n_target + n_other must be at least 1; got 0 and 0")
+    sc = build_scenario(result.config)
+    c1 = result.config.target_class
+    names = list(class_names) if class_names is not None else [str(k) for k in
+                                                                 range(int(sc.train.labels.max()) + 1)]
+    pruned = np.asarray(result.arms[arm]["pruned"], dtype=int)
+    labels, carrier = sc.train.labels.numpy(), sc.carrier.numpy()
+    rng = np.random.default_rng(seed)
+    target, others = pruned[labels[pruned] == c1], pruned[labels[pruned] != c1]
+    show = np.concatenate([rng.choice(target, min(n_target, len(target)), replace=False),
+                           rng.choice(others, min(n_other, len(others)), replace=False)]).astype(int)
+    colors = [OKABE_ITO[5] if carrier[i] else OKABE_ITO[0] if labels[i] == c1 else OKABE_ITO[7]
+              for i in show]
+    fig = gallery(sc.train.images[show], ncols=10, edge_colors=colors,
+                  titles=[names[labels[i]] + (" +feature" if carrier[i] else "") for i in show],
+                  title=f"Pruned by {arm!r} at p = {result.config.prune_ratio:.0%} (seed "
+                        f"{result.config.seed}): vermillion = {names[c1]!r} with the feature, blue = "
+                        f"{names[c1]!r} without, black = other class")
+    n_car = int(carrier[target].sum())
+    share = n_car / len(target) if len(target) else float("nan")
+    take = (f"Takeaway: of the {len(target)} {names[c1]!r} images pruned, {n_car} carried the "
+            f"feature ({share:.0%}; carriers are {carrier[labels == c1].mean():.0%} of class "
+            f"{names[c1]!r}); the other {len(others)} pruned samples are hard images of the other "
+            f"classes.")
+    return fig, take
 
 
 def carrier_ranking(ax, scores, carrier, labels, target_class, *, kept_by, class_name=None,

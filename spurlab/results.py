@@ -47,6 +47,37 @@ class Result:
     shortcut: dict | None = None
     score_model: dict | None = None
 
+    def metrics(self, model):
+        """The metrics of ``model``: ``'baseline'``, ``'reference'`` or one of the arms."""
+        if model == "baseline":
+            return self.baseline
+        if model == "reference" and self.reference is not None:
+            return self.reference
+        if model not in self.arms:
+            raise ValueError(f"model must be 'baseline', 'reference' (when run with one) or an arm "
+                             f"of this result {list(self.arms)}; got {model!r}")
+        return self.arms[model]["metrics"]
+
+    def worst_group(self, model="baseline"):
+        """The group (``2 * class + carrier``) where ``model``'s accuracy is lowest; groups
+        absent from the test set (NaN) are skipped."""
+        acc = np.array(self.metrics(model)["group_accuracy"], dtype=float)
+        return int(np.nanargmin(acc))
+
+    def carriers_left(self, model):
+        """Carriers in ``model``'s training set: all of them for the baseline and for JTT, which
+        prunes nothing."""
+        return self.carriers - (0 if model == "baseline" else self.arms[model]["carriers_pruned"])
+
+    def carrier_weight(self, model):
+        """The carriers' share of ``model``'s training weight; JTT's upweighted samples count
+        ``config.jtt_upweight`` times (as copies)."""
+        if model == "baseline":
+            return self.carriers / len(self.scores)
+        a = self.arms[model]
+        extra = (self.config.jtt_upweight - 1) * a.get("upweighted_carriers", 0)
+        return (self.carriers_left(model) + extra) / a["n_kept"]
+
     def excess_removed(self, arm):
         """Fraction of the baseline's *excess* SMR (over the no-carrier reference model's SMR)
         that pruning arm ``arm`` removes; NaN without a reference, without excess, or when no

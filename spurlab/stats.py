@@ -190,6 +190,21 @@ def seed_difference(differences):
     return {**s, "differs": bool(s["n"] > 1 and excludes_zero(s["ci95"]))}
 
 
+def difference_text(lead, other, difference, metric="smr"):
+    """One line for a :func:`seed_difference` of ``lead`` minus ``other``: the mean, its 95%
+    interval over seeds and whether that excludes 0.
+
+    Examples
+    --------
+    >>> difference_text("hardest", "random", seed_difference([-0.05, -0.07, -0.06]))
+    'hardest minus random, smr: -0.060, 95% interval over 3 seeds [-0.085, -0.035]: excludes 0'
+    """
+    lo, hi = difference["ci95"]
+    return (f"{lead} minus {other}, {metric}: {difference['mean']:+.3f}, 95% interval over "
+            f"{difference['n']} seeds [{lo:+.3f}, {hi:+.3f}]: "
+            + ("excludes 0" if difference["differs"] else "includes 0, not shown to differ"))
+
+
 def verdict_text(verdict):
     """One line saying whether a shortcut was learned, with its interval."""
     lo, hi = verdict["ci95"]
@@ -201,5 +216,5 @@ def verdict_text(verdict):
     return f"no shortcut learned ({what}): pruning figures are noise"
 
 
-__all__ = ["compare_arms", "difference_interval", "excess_over_seeds", "excludes_zero", "seed_difference",
+__all__ = ["compare_arms", "difference_interval", "difference_text", "excess_over_seeds", "excludes_zero", "seed_difference",
            "seed_interval", "shortcut_over_seeds", "shortcut_verdict", "t95", "verdict_text"]

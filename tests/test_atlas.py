@@ -136,6 +136,22 @@ def test_shipped_atlas_is_current_and_complete(shipped):
     assert ATLAS_PATH.stat().st_size <= 5_000_000
 
 
+def test_differences_read_the_seed_level_intervals_of_a_point(shipped):
+    from spurlab.stats import seed_difference
+
+    text, d = shipped.differences(0.5, 0.3, 0.2)
+    rows = shipped.rows(0.5, 0.3, 0.2)
+    for arm in ("random", "easiest"):
+        expect = seed_difference([r["smr_hardest"] - r[f"smr_{arm}"] for r in rows])
+        assert d[arm]["ci95"] == pytest.approx(expect["ci95"]) and d[arm]["n"] == len(rows)
+        assert f"hardest minus {arm}, smr: {expect['mean']:+.3f}" in text
+    assert text.count("\n") == 1
+    with pytest.raises(ValueError, match="others"):
+        shipped.differences(0.5, 0.3, 0.2, others=("hardest",))
+    with pytest.raises(TypeError, match="others"):
+        shipped.differences(0.5, 0.3, 0.2, others="random")
+
+
 def test_shipped_atlas_cells_recompute_within_their_range(shipped):
     """A few cells, chosen at random (the seed is printed; SPURLAB_ATLAS_CHECK_SEED repeats a
     choice), retrained here with the atlas's thread count: each value matches the atlas's own

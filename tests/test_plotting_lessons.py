@@ -291,3 +291,41 @@ def test_lines_tick_every_whole_number_x():
     fig, ax = plt.subplots()
     lines_with_spread(ax, [1, 2, 3], {"a": [1, 2, 3]}, xlabel="epoch", ylabel="y", title="t")
     assert list(ax.get_xticks()) == [1, 2, 3]
+
+
+def test_pruned_gallery_and_the_result_views_of_one_run():
+    """Notebook 04's gallery of what an arm pruned, and the per-model views notebook 05 tabulates
+    (Result.worst_group, carriers_left, carrier_weight), against the run's own records."""
+    import spurlab as sl
+    from spurlab.plotting import pruned_gallery
+
+    from .conftest import TINY
+
+    r = sl.run(TINY + " prevalence=0.5", arms=["hardest", "jtt"], reference=False)
+    sc = sl.build_scenario(r.config)
+    labels, carrier, c1 = sc.train.labels.numpy(), sc.carrier.numpy(), r.config.target_class
+    pruned = np.asarray(r.arms["hardest"]["pruned"])
+    target = pruned[labels[pruned] == c1]
+    fig, take = pruned_gallery(r, "hardest", n_target=6, n_other=4, class_names=sl.SHAPE_CLASSES)
+    shown = [a for a in fig.axes if a.get_title()]
+    assert len(shown) == min(6, len(target)) + min(4, len(pruned) - len(target))
+    assert sum(a.get_title().endswith("+feature") for a in shown) <= int(carrier[target].sum())
+    assert (f"of the {len(target)} {sl.SHAPE_CLASSES[c1]!r} images pruned, "
+            f"{int(carrier[target].sum())} carried the feature") in take
+    plt.close(fig)
+    with pytest.raises(ValueError, match="arms"):
+        pruned_gallery(r, "easiest")
+    with pytest.raises(ValueError, match="n_target"):
+        pruned_gallery(r, n_target=-1)
+
+    acc = np.array(r.baseline["group_accuracy"], dtype=float)
+    assert r.worst_group() == int(np.nanargmin(acc)) and acc[r.worst_group()] == np.nanmin(acc)
+    assert r.carriers_left("baseline") == r.carriers == r.carriers_left("jtt")
+    assert r.carriers_left("hardest") == r.carriers - r.arms["hardest"]["carriers_pruned"]
+    assert r.carrier_weight("baseline") == pytest.approx(r.carriers / len(r.scores))
+    jtt = r.arms["jtt"]
+    assert r.carrier_weight("jtt") == pytest.approx(
+        (r.carriers + (r.config.jtt_upweight - 1) * jtt["upweighted_carriers"]) / jtt["n_kept"])
+    assert r.metrics("hardest") is r.arms["hardest"]["metrics"]
+    with pytest.raises(ValueError, match="model must be"):
+        r.metrics("reference")                  # run without one
