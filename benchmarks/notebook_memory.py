@@ -237,6 +237,18 @@ def _fmt_load(load):
     return "n/a" if load is None else "/".join(f"{x:.1f}" for x in load)
 
 
+def _git():
+    """The commit measured, and whether the work tree had uncommitted changes (None outside git)."""
+    import subprocess
+
+    try:
+        run = lambda *a: subprocess.run(["git", "-C", str(ROOT), *a], capture_output=True,  # noqa: E731
+                                        text=True, timeout=30, check=True).stdout.strip()
+        return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain"))}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("notebooks", nargs="*", help="default: notebooks/[0-9]*.ipynb")
@@ -252,6 +264,8 @@ def main(argv=None):
         print("no notebooks found", file=sys.stderr)
         return 1
     os.environ["SPURLAB_MODE"] = "quick"          # inherited by the kernels
+    # a learner's first run: no disk cache, so each kernel trains everything it shows
+    os.environ.pop("SPURLAB_CACHE_DIR", None)
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     goal = args.goal_gb * 1e9
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -288,6 +302,7 @@ def main(argv=None):
                            "python": platform.python_version(), "torch": torch.__version__,
                            "spurlab": spurlab.__version__, "load_average_before": load_before,
                            "load_average_after": load_after},
+               "git": _git(), "disk_cache": None,
                "rows": rows}
         target = Path(args.json)
         tmp = target.with_name(target.name + ".tmp")
