@@ -392,8 +392,41 @@ def _title(nb, fallback):
     return fallback
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def widget_outputs(nb, output):
+    """The outputs held by the Output widgets inside a displayed widget (a panel's results), in
+    the order they appear, from the widget state nbclient saved; ``[]`` for anything else."""
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = state.get("state", {})
+    found, seen = [], set()
+
+    def walk(model_id):
+        if model_id in seen or model_id not in models:
+            return
+        seen.add(model_id)
+        model = models[model_id]
+        if model.get("model_name") == "OutputModel":
+            found.extend(model.get("state", {}).get("outputs", []))
+        for child in model.get("state", {}).get("children", []):
+            if isinstance(child, str) and child.startswith("IPY_MODEL_"):
+                walk(child[len("IPY_MODEL_"):])
+
+    import nbformat
+
+    view = output.get("data", {}).get(WIDGET_VIEW) if output.get("output_type") in (
+        "display_data", "execute_result") else None
+    if view:
+        walk(view.get("model_id"))
+    return [nbformat.from_dict(o) for o in found]
+
+
 def render_html(notebooks, html_dir):
     """Write ``html_dir/NAME.html`` for every notebook; links between them point at the pages.
+
+    A page needs no widget JavaScript to show a panel's results: what the panel's Output widget
+    holds is written after the widget as ordinary outputs.
 
     Returns ``{file name: title}``.
     """
@@ -405,6 +438,9 @@ def render_html(notebooks, html_dir):
     titles = {}
     for path in notebooks:
         nb = _read(path)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [x for o in cell.outputs for x in [o, *widget_outputs(nb, o)]]
         for cell in nb.cells:
             if cell.cell_type == "markdown":
                 cell.source = link.sub(lambda m: f"]({m['stem']}.html)" if m["stem"] in stems

@@ -349,3 +349,32 @@ def test_every_notebook_executes_under_nbclient_in_quick_mode(tmp_path):
         assert not [o for c in code for o in c.outputs if o.output_type == "error"], name
         assert (out / "html" / name.replace(".ipynb", ".html")).stat().st_size > 10_000, name
     assert (out / "html" / "index.html").is_file()
+
+
+def test_html_pages_show_what_a_panels_output_widget_holds(tmp_path):
+    """A panel's results live in its Output widget's saved state; the HTML page writes them out
+    after the widget, so they read without widget JavaScript."""
+    pytest.importorskip("nbconvert")
+    view = {"output_type": "display_data", "metadata": {},
+            "data": {"text/plain": "VBox()", mc.WIDGET_VIEW: {"model_id": "box", "version_major": 2,
+                                                              "version_minor": 0}}}
+    nb = new_notebook(cells=[new_code_cell("panel", outputs=[nbformat.from_dict(view)])])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "version_major": 2, "version_minor": 0, "state": {
+            "box": {"model_name": "VBoxModel", "model_module": "@jupyter-widgets/controls",
+                    "model_module_version": "2.0.0",
+                    "state": {"children": ["IPY_MODEL_html", "IPY_MODEL_out"]}},
+            "html": {"model_name": "HTMLModel", "model_module": "@jupyter-widgets/controls",
+                     "model_module_version": "2.0.0", "state": {"value": "title"}},
+            "out": {"model_name": "OutputModel", "model_module": "@jupyter-widgets/output",
+                    "model_module_version": "1.0.0", "state": {"outputs": [
+                        {"output_type": "stream", "name": "stdout", "text": "Takeaway: panel ran\n"}]}}}}}
+    path = tmp_path / "00_x.ipynb"
+    nbformat.write(nb, str(path))
+    assert [o["text"] for o in mc.widget_outputs(nb, nb.cells[0].outputs[0])] == ["Takeaway: panel ran\n"]
+    assert mc.widget_outputs(nb, {"output_type": "stream", "name": "stdout", "text": "x"}) == []
+    html_dir = tmp_path / "html"
+    html_dir.mkdir()
+    mc.render_html([path], html_dir)
+    assert "Takeaway: panel ran" in (html_dir / "00_x.html").read_text()
+    assert len(nbformat.read(str(path), as_version=4).cells[0].outputs) == 1   # the notebook is unchanged
