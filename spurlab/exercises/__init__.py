@@ -103,6 +103,31 @@ def spelled(pick, spellings):
     return spellings.get("".join(ch for ch in pick.lower() if ch.isalnum()))
 
 
+def picked(answer, name, choices, spellings):
+    """The learner's pick as one of ``choices`` (read through ``spellings``, see
+    :func:`spelled`), or :data:`NOT_DONE` after printing why there is none: the stub's "not done
+    yet" line, the error it raised, or the choices when the pick is none of them.
+
+    Examples
+    --------
+    >>> picked(lambda: "Both", "which_line", ["A", "B", "both"], {"both": "both"})
+    'both'
+    >>> picked(lambda: "C", "which_line", ["A", "B"], {"a": "A"}) is NOT_DONE
+    hint: return one of 'A', 'B'; got 'C'.
+    True
+    """
+    listed = ", ".join(map(repr, choices))
+    pick = call_answer(answer, f"not done yet: {name} still raises NotImplementedError; return "
+                               f"one of {listed}.")
+    if pick is NOT_DONE:
+        return NOT_DONE
+    choice = spelled(pick, spellings)
+    if choice is None:
+        print(f"hint: return one of {listed}; got {pick!r}.")
+        return NOT_DONE
+    return choice
+
+
 def staged_hint(tries, nudge, idea, answer):
     """The second part of a hint after the ``tries``-th wrong answer in a row: the nudge, then
     the idea, then ``answer`` (the answer itself, spelled out)."""

@@ -25,7 +25,7 @@ import torch
 from ..catalog import load_dataset
 from ..features import Line
 from ..scenario import make_scenario
-from . import NOT_DONE, call_answer, check, spelled, staged_hint
+from . import NOT_DONE, check, picked, staged_hint
 
 
 def _as_tensor(x):
@@ -147,17 +147,9 @@ def check_learned_shortcut(answer, *, atlas=None, scenarios=None):
     from ..atlas import AtlasError, load_atlas
 
     scenarios = dict(SCENARIOS if scenarios is None else scenarios)
-    pick = call_answer(
-            answer,
-            "not done yet: learned_shortcut still raises NotImplementedError; return one of "
-            f"{', '.join(map(repr, ANSWERS))}.")
+    pick = picked(answer, "learned_shortcut", ANSWERS, _SPELLINGS)
     if pick is NOT_DONE:
         return False
-    choice = spelled(pick, _SPELLINGS)
-    if choice is None:
-        print(f"hint: return one of {', '.join(map(repr, ANSWERS))}; got {pick!r}.")
-        return False
-    pick = choice
     try:
         atlas = atlas or load_atlas()
         points = _verdicts(atlas, scenarios)

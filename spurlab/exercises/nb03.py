@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..scores import el2n
-from . import NOT_DONE, call_answer, check, spelled, staged_hint
+from . import NOT_DONE, check, picked, staged_hint
 
 
 class _FixedLogits(torch.nn.Module):
@@ -155,17 +155,9 @@ def check_pruned_most(answer, dynamics=None, prune_ratio=0.25):
     without, it is the mechanism notebook 03 shows under a strong signal (the non-carriers).
     Prints pass or a hint (a nudge first, then the idea, then the answer); returns True on pass.
     """
-    pick = call_answer(
-            answer,
-            "not done yet: pruned_most still raises NotImplementedError; return one of "
-            f"{', '.join(map(repr, GROUPS))}.")
+    pick = picked(answer, "pruned_most", GROUPS, _SPELLINGS)
     if pick is NOT_DONE:
         return False
-    choice = spelled(pick, _SPELLINGS)
-    if choice is None:
-        print(f"hint: return one of {', '.join(map(repr, GROUPS))}; got {pick!r}.")
-        return False
-    pick = choice
     shares = None if dynamics is None else pruned_shares(dynamics, prune_ratio)
     truth = "non-carriers" if shares is None else max(GROUPS, key=lambda g: shares[g])
     numbers = "" if shares is None else (" Pruning the hardest {:.0%} of every class removes ".format(
