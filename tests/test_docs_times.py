@@ -1,0 +1,68 @@
+"""The notebook run times and memory peaks the README and the instructor guide quote are the ones
+``python3 benchmarks/notebook_memory.py`` measured and wrote to benchmarks/notebook_memory.json
+(a learner's first run: quick mode, nbclient, no disk cache, one notebook at a time)."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = json.loads((ROOT / "benchmarks" / "notebook_memory.json").read_text())
+
+
+def seconds_text(s):
+    """How the docs write a run time: '9 s', '48 s', '1 min 45 s'."""
+    s = round(s)
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+
+
+def gb_text(b):
+    return f"{b / 1e9:.2f} GB"
+
+
+def test_the_measurement_covers_this_series_at_a_commit():
+    names = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    assert sorted(r["notebook"] for r in BENCH["rows"]) == names
+    assert all(r["ok"] and r["peak_bytes"] for r in BENCH["rows"])
+    assert BENCH["mode"] == "quick" and BENCH["disk_cache"] is None
+    assert BENCH["git"] and not BENCH["git"]["dirty"], "measure a committed tree"
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/instructor.md"])
+def test_the_notebook_tables_quote_the_measurement(doc):
+    text = (ROOT / doc).read_text()
+    for r in BENCH["rows"]:
+        row = re.search(rf"^\| {r['notebook'][:2]} [^|]*\|.*$", text, re.M)
+        assert row, f"{doc}: no table row for {r['notebook']}"
+        cells = [c.strip() for c in row[0].strip().strip("|").split("|")]
+        assert seconds_text(r["seconds"]) in cells, (doc, r["notebook"], cells)
+        assert gb_text(r["peak_bytes"]) in cells, (doc, r["notebook"], cells)
+
+
+def test_the_guides_per_notebook_sections_quote_it_too():
+    text = (ROOT / "docs" / "instructor.md").read_text()
+    quoted = re.findall(r"^Machine time (\d+ (?:min \d\d )?s) \(", text, re.M)
+    assert quoted == [seconds_text(r["seconds"]) for r in sorted(BENCH["rows"],
+                                                                   key=lambda r: r["notebook"])]
+
+
+def _plan_minutes(path):
+    """A notebook's learner time from its own plan: the stated total, else the plan table's sum."""
+    nb = json.loads(path.read_text())
+    text = "\n".join("".join(c["source"]) for c in nb["cells"][:3] if c["cell_type"] == "markdown")
+    about = re.search(r"about (\d+) minutes", text)
+    if about:
+        return int(about[1])
+    return sum(int(m) for m in re.findall(r"^\|[^|\n]+\|\s*(\d+) min\s*\|\s*$", text, re.M))
+
+
+def test_the_guides_learner_times_are_the_notebooks_own_plans():
+    text = (ROOT / "docs" / "instructor.md").read_text()
+    for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        minutes = _plan_minutes(path)
+        assert minutes > 0, f"{path.name}: no plan with minutes at its top"
+        row = re.search(rf"^\| {path.name[:2]} [^|]*\|.*$", text, re.M)
+        cells = [c.strip() for c in row[0].strip().strip("|").split("|")]
+        assert cells[3].startswith(f"about {minutes} min"), (path.name, cells[3])
