@@ -42,7 +42,7 @@ import torch
 from ._validate import check_choice, check_int
 from .cache import fingerprint
 from .catalog import load_dataset
-from .config import Config, as_config, preset
+from .config import as_config, preset
 from .pipeline import arm, baseline, check_seeds, evaluate, make_config_feature
 from .scenario import make_scenario
 from .stats import seed_difference, seed_interval

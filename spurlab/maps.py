@@ -27,8 +27,6 @@ from ._validate import check_bool
 from .plotting import OKABE_ITO
 from .sweeps import pivot
 
-
-
 SEQUENTIAL = LinearSegmentedColormap.from_list("okabe_seq", ["#FFFFFF", OKABE_ITO[1], OKABE_ITO[5]])
 DIVERGING = LinearSegmentedColormap.from_list("okabe_div", [OKABE_ITO[0], "#FFFFFF", OKABE_ITO[5]])
 

@@ -354,7 +354,7 @@ class Playground:
             ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
             ax.set_ylabel(ylabel)
         frame["titles"] = [ax.set_title("", fontsize=9) for ax in axes]
-        for k, (ax, (rows_axis, cols_axis, fixed)) in enumerate(zip(axes[2:], MAPS)):
+        for k, (ax, (rows_axis, cols_axis, _fixed)) in enumerate(zip(axes[2:], MAPS)):
             ax.set_xlabel(cols_axis.replace("_", " "))
             ax.set_ylabel(rows_axis)
             if self.atlas is None:

@@ -287,4 +287,5 @@ def summarize(values):
             "n": int(len(v))}
 
 
-__all__ = ["Result", "atomic_write_bytes", "atomic_write_text", "environment", "jsonable", "save_figure", "summarize"]
+__all__ = ["Result", "atomic_write_bytes", "atomic_write_text", "environment", "jsonable",
+           "save_figure", "summarize"]

@@ -216,5 +216,6 @@ def verdict_text(verdict):
     return f"no shortcut learned ({what}): pruning figures are noise"
 
 
-__all__ = ["compare_arms", "difference_interval", "difference_text", "excess_over_seeds", "excludes_zero", "seed_difference",
-           "seed_interval", "shortcut_over_seeds", "shortcut_verdict", "t95", "verdict_text"]
+__all__ = ["compare_arms", "difference_interval", "difference_text", "excess_over_seeds",
+           "excludes_zero", "seed_difference", "seed_interval", "shortcut_over_seeds",
+           "shortcut_verdict", "t95", "verdict_text"]

@@ -1,9 +1,8 @@
 import pytest
 import torch
 
-from spurlab.atlas import build_atlas
-
 from spurlab import load_dataset
+from spurlab.atlas import build_atlas
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,8 @@ import pytest
 
 import spurlab
 from spurlab import pipeline
+from spurlab.atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_PATH, AtlasError, build_atlas, load_atlas
 from spurlab.cache import clear_cache
-from spurlab.atlas import (ATLAS_ARMS, ATLAS_GRID, ATLAS_PATH, AtlasError, build_atlas,
-                           load_atlas)
 from spurlab.config import preset
 from spurlab.playground import prediction_range
 from spurlab.sweeps import summary_row

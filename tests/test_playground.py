@@ -7,7 +7,6 @@ import json
 import matplotlib
 import pytest
 
-from spurlab.atlas import load_atlas
 from spurlab.cache import clear_cache
 from spurlab.playground import Playground, check_typed, prediction_range
 

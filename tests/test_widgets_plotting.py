@@ -86,7 +86,7 @@ def test_panel_output_goes_into_the_widget_state_without_the_capture_protocol():
 def test_panels_run_under_nbclient_with_their_output_in_the_widgets(tmp_path):
     """What nbconvert --execute, papermill and Voila do: nbclient over its default transport
     (TCP). Each panel's printed text and figure end up in its Output widget's saved state."""
-    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     from nbformat.v4 import new_code_cell, new_notebook
 
