@@ -68,7 +68,7 @@ def _knobs(config, names):
 # --------------------------------------------------------------------------- the recipe
 
 def fit(config, images, labels, *, seed=None, num_classes=None, callback=None, stop_epoch=None,
-        device=None, progress=False, desc="train"):
+        device=None, progress=False, desc="train", batch_callback=None):
     """Train a fresh model with ``config``'s recipe; return ``(model, history)``.
 
     The one place where spurlab trains: the baseline, every arm, the reference model,
@@ -88,6 +88,11 @@ def fit(config, images, labels, *, seed=None, num_classes=None, callback=None, s
         ``callback(epoch, model)`` after each epoch, model in eval mode.
     stop_epoch : int, optional
         Stop after this epoch, keeping the full-length schedule (early scores).
+    batch_callback : callable, optional
+        ``batch_callback(indices, logits, labels)`` after each optimizer step (see
+        :func:`spurlab.train.train`), e.g. the ``batch_callback`` of
+        ``ForgettingTracker(images, labels, per="presentation")`` for Toneva et al.'s
+        per-presentation forgetting count.
     device : str, optional
         Default: cuda, else mps, else cpu.
     progress : bool
@@ -111,7 +116,7 @@ def fit(config, images, labels, *, seed=None, num_classes=None, callback=None, s
     hist = train(model, images, labels, epochs=config.epochs, batch_size=config.batch_size,
                  lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
                  schedule=config.schedule, seed=seed, device=device, callback=callback,
-                 stop_epoch=stop_epoch, progress=progress, desc=desc)
+                 stop_epoch=stop_epoch, progress=progress, desc=desc, batch_callback=batch_callback)
     return model, hist
 
 

@@ -230,3 +230,18 @@ def test_forgetting_tracker_argument_errors(small_data):
         with pytest.raises(exc, match=match):
             t.batch_callback(*args)
     assert t.presentations is None                 # nothing bad was recorded
+
+
+def test_fit_passes_batch_callback_for_the_per_presentation_count(small_data):
+    """The one training recipe (sl.fit) takes the per-presentation tracker: every sample is
+    presented once per epoch, and the count is the same as through train() with that recipe."""
+    import spurlab as sl
+
+    cfg = sl.preset("smoke", epochs=2, score_epoch=1)
+    x, y = small_data[0].images[:200], small_data[0].labels[:200]
+    via_fit = ForgettingTracker(x, y, per="presentation")
+    sl.fit(cfg, x, y, batch_callback=via_fit.batch_callback)
+    assert via_fit.presentations.min() >= 1 and int(via_fit.presentations.max()) == 2
+    again = ForgettingTracker(x, y, per="presentation")
+    sl.fit(cfg, x, y, batch_callback=again.batch_callback)
+    assert torch.equal(via_fit.scores(), again.scores())          # same seed, same count
