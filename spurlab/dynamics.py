@@ -343,6 +343,55 @@ def hardest_of_class(dynamics, ratio, *, epoch=None):
     return cut
 
 
+def difficulty_agreement(dynamics, difficulty, *, bins=10, epoch=None):
+    """How closely EL2N ranks the samples like a known latent difficulty (the generated shapes'
+    ``difficulty``): its Spearman correlation with it after every recorded epoch, and the mean
+    EL2N after ``epoch`` in each of ``bins`` equal-width bins of difficulty over [0, 1].
+
+    Parameters
+    ----------
+    dynamics : Dynamics
+    difficulty : array-like (N,)
+        In [0, 1], one per training sample, e.g. ``build_scenario(config).train.difficulty``.
+    bins : int
+    epoch : int, optional
+        Default ``dynamics.config.score_epoch``.
+
+    Returns
+    -------
+    dict
+        ``spearman`` (E,) and ``per_bin`` (bins,), NaN for an empty bin.
+
+    Examples
+    --------
+    >>> d = Dynamics(epochs=[1], confidence=[[0.9, 0.5, 0.2]], correct=[[1, 1, 0]],
+    ...              el2n=[[0.1, 0.5, 0.9]], groups=[8, 8, 9], config=Config())
+    >>> a = difficulty_agreement(d, [0.05, 0.5, 0.95], bins=2, epoch=1)
+    >>> a["spearman"].tolist(), a["per_bin"].round(2).tolist()
+    ([1.0], [0.1, 0.7])
+    """
+    if not isinstance(dynamics, Dynamics):
+        raise TypeError(f"dynamics must be a Dynamics (see spurlab.training_dynamics); got "
+                        f"{type(dynamics).__name__}")
+    d = np.asarray(difficulty, dtype=float)
+    if d.shape != dynamics.groups.shape or not ((d >= 0) & (d <= 1)).all():
+        raise ValueError(f"difficulty must be one value in [0, 1] per sample ({len(dynamics.groups)}); "
+                         f"got shape {d.shape}")
+    bins = check_int("bins", bins, low=1)
+    epoch = check_int("epoch", dynamics.config.score_epoch if epoch is None else epoch, low=1,
+                      high=len(dynamics.epochs))
+
+    def ranks(x):
+        return np.argsort(np.argsort(x, kind="stable"), kind="stable").astype(float)
+
+    rd = ranks(d)
+    spearman = np.array([np.corrcoef(ranks(e), rd)[0, 1] for e in dynamics.el2n])
+    which = np.minimum((d * bins).astype(int), bins - 1)
+    e = dynamics.el2n[epoch - 1].astype(np.float64)
+    per_bin = np.array([e[which == b].mean() if (which == b).any() else np.nan for b in range(bins)])
+    return {"spearman": spearman, "per_bin": per_bin}
+
+
 MEASURES = ("confidence", "variability", "correctness")
 
 
@@ -472,4 +521,5 @@ def pooled_p(ks, nulls):
 
 
 __all__ = ["DataMap", "Dynamics", "MEASURES", "carrier_gap", "carrier_separation", "data_map",
+           "difficulty_agreement",
            "hardest_of_class", "pooled_p", "training_dynamics"]

@@ -1390,6 +1390,221 @@ def group_trajectories(ax, dynamics, target_class=None, *, score="el2n", score_e
             f"seed{'s' if len(runs) != 1 else ''}).")
 
 
+def band_curve(percentiles, smr, *, class_name, k, ax=None):
+    """Notebook 02's sweep: SMR against the carriers' difficulty band, with a straight line from
+    the easiest band to the hardest for reference, and how the rise splits over the band steps.
+
+    Parameters
+    ----------
+    percentiles : array-like (B,)
+        The carriers' mean difficulty percentile in each band, easiest band first.
+    smr : array-like (B, S)
+        SMR per band and seed.
+    class_name : str
+    k : int
+        Carriers per band.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    fig, rise, takeaway : matplotlib Figure, dict, str
+        ``rise``: ``mean`` (per band), ``upper_share`` (the share of the rise, first band to last,
+        made in the upper half of the band steps; a straight line gives 0.5, super-linear growth
+        more; NaN when SMR does not rise) and ``last_share`` (the last step's share; a straight
+        line gives 1 / steps).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _, rise, _ = band_curve([10, 30, 50, 70, 90], np.array([[.1], [.1], [.12], [.15], [.3]]),
+    ...                         class_name="ring", k=50)
+    >>> round(rise["upper_share"], 2), round(rise["last_share"], 2)
+    (0.9, 0.75)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    pct = np.asarray(percentiles, dtype=float)
+    smr = np.asarray(smr, dtype=float)
+    if pct.ndim != 1 or smr.ndim != 2 or smr.shape[0] != len(pct) or len(pct) < 2:
+        raise ValueError(f"percentiles must be (bands,) and smr (bands, seeds), with at least two "
+                         f"bands; got shapes {pct.shape} and {smr.shape}")
+    mean, steps = smr.mean(1), np.diff(smr.mean(1))
+    rise = steps.sum()
+    upper = float(steps[len(steps) // 2:].sum() / rise) if rise > 0 else float("nan")
+    last = float(steps[-1] / rise) if rise > 0 else float("nan")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    lines_with_spread(ax, pct, {f"mean ± sd ({smr.shape[1]} seeds, dots)": smr.T},
+                      colors=[OKABE_ITO[5]], errorbars=True, dots=True,
+                      xlabel=f"carriers' mean difficulty percentile within class {class_name!r}",
+                      ylabel="spurious misclassification rate",
+                      title=f"{k} carriers per band: reliance vs difficulty")
+    ax.plot(pct[[0, -1]], mean[[0, -1]], "--", color=OKABE_ITO[0], label="straight line (linear growth)")
+    ax.legend()
+    take = (f"Takeaway: SMR goes from {mean[0]:.1%} (carriers around the {pct[0]:.0f}th percentile) "
+            f"to {mean[-1]:.1%} (around the {pct[-1]:.0f}th); {upper:.0%} of that rise comes in the "
+            f"upper half of the band steps and {last:.0%} in the last one alone (a straight line: 50% "
+            f"and {1 / len(steps):.0%}), so the growth is "
+            f"{'super-linear' if upper > 0.5 else 'not super-linear'} in this run.")
+    return ax.figure, {"mean": mean, "upper_share": upper, "last_share": last}, take
+
+
+def carrier_share_bars(ax, shares, *, prune_ratio, title="Which samples pruning removes"):
+    """The share of the carriers each arm pruned (bars: mean over seeds, sd, each seed a dot),
+    against the prune ratio ``p`` (dashed): what pruning the same share at random takes on
+    average.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    shares : dict of str -> list of float
+        Bar label -> per-seed share of the carriers pruned (:func:`spurlab.carrier_cut`).
+    prune_ratio : float
+    title : str
+
+    Returns
+    -------
+    list of float
+        The mean share per bar.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> _, ax = plt.subplots()
+    >>> carrier_share_bars(ax, {"hardest": [0.1, 0.2], "random": [0.3, 0.3]}, prune_ratio=0.25)
+    [0.15000000000000002, 0.3]
+    """
+    if not isinstance(shares, dict) or not shares:
+        raise TypeError(f"shares must be a non-empty dict of label -> per-seed shares; got {shares!r:.80}")
+    prune_ratio = check_fraction("prune_ratio", prune_ratio, low=0, high=1)
+    means = bars_with_spread(ax, list(shares), list(shares.values()),
+                             colors=[OKABE_ITO[(2, 5, 4, 0, 1, 3)[i % 6]] for i in range(len(shares))],
+                             ylabel="share of the carriers pruned", xlabel="pruning arm",
+                             title=title)
+    ax.axhline(prune_ratio, ls="--", color=OKABE_ITO[7], lw=1, label=f"p = {prune_ratio:g}")
+    ax.legend(fontsize=8)
+    return [float(m) for m in means]
+
+
+def _feature_name(scenario):
+    """What to call a scenario's feature in text: its ``name``, else its kind ('line', 'patch')."""
+    return getattr(scenario.feature, "name", None) or type(scenario.feature).__name__.lower()
+
+
+def group_accuracy_bars(results, class_names, *, model="baseline", ax=None, title=None):
+    """Accuracy in every group (class x clean or with the feature) of the test set, one bar per
+    group: the mean over seeds with one dot per seed.
+
+    Parameters
+    ----------
+    results : list of Result
+        One per seed.
+    class_names : list of str
+        One per class, in class order.
+    model : str
+        ``'baseline'``, ``'reference'`` or an arm (:meth:`spurlab.Result.metrics`).
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+        ``takeaway`` names the worst group and compares the target class with and without the
+        feature.
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1])     # doctest: +SKIP
+    >>> fig, take = group_accuracy_bars(rs, SHAPE_CLASSES)                          # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    results, _ = _check_results(results, [], False)
+    names = _check_labels("class_names", class_names, len(results[0].metrics(model)["group_accuracy"]) // 2)
+    acc = np.array([r.metrics(model)["group_accuracy"] for r in results], dtype=float)  # seeds x groups
+    feature = str(results[0].config.feature)
+    labels = [f"{n}\n{'+ ' + feature if g else 'clean'}" for n in names for g in (0, 1)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 3.6))
+    bars_with_spread(ax, labels, acc.T, ylabel="accuracy in the group", xlabel="group", ylim=(0, 1),
+                     colors=[OKABE_ITO[0], OKABE_ITO[1]] * len(names),
+                     title=title or f"{model} accuracy per group (class, clean or with the {feature}); "
+                                    f"{len(results)} seeds")
+    ax.figure.tight_layout()
+    mean = np.nanmean(acc, axis=0)
+    c1 = results[0].config.target_class
+    clean = float(np.mean([r.metrics(model)["clean_accuracy"] for r in results]))
+    with_f, without = mean[2 * c1 + 1], mean[2 * c1]
+    take = (f"Takeaway: the worst group is {labels[int(np.nanargmin(mean))].replace(chr(10), ' ')} at "
+            f"{np.nanmin(mean):.1%} (mean over seeds) while clean accuracy averages {clean:.1%}; "
+            f"{names[c1]!r} images with the {feature} score {with_f:.1%}, "
+            f"{'above' if with_f > without else 'not above'} clean ones ({without:.1%}).")
+    return ax.figure, take
+
+
+def carrier_gallery(scenario, class_names, *, n=6):
+    """``n`` training images of the target class that carry the feature (top row, orange) and
+    ``n`` that do not (bottom row, blue), the first of each in the training order.
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+        ``takeaway`` counts the carriers in the target class and elsewhere.
+
+    Examples
+    --------
+    >>> fig, take = carrier_gallery(build_scenario(preset("smoke")), SHAPE_CLASSES)  # doctest: +SKIP
+    """
+    import numpy as np
+
+    n = check_int("n", n, low=1)
+    c1, feature = scenario.target_class, _feature_name(scenario)
+    names = _check_labels("class_names", class_names, scenario.train.num_classes)
+    labels, carrier = scenario.train.labels.numpy(), scenario.carrier.numpy()
+    target = np.flatnonzero(labels == c1)
+    show = np.concatenate([target[carrier[target]][:n], target[~carrier[target]][:n]])
+    fig = gallery(scenario.train.images[show], ncols=n, size=1.4,
+                  row_labels=[f"with {feature}", f"no {feature}"],
+                  titles=["carrier" if carrier[i] else f"no {feature}" for i in show],
+                  edge_colors=[OKABE_ITO[1] if carrier[i] else OKABE_ITO[0] for i in show],
+                  title=f"Training images of class {names[c1]!r}: with the {feature} (orange frame, "
+                        f"top) and without (blue, bottom)")
+    k, in_c1 = int(carrier.sum()), int(carrier[target].sum())
+    take = (f"Takeaway: {in_c1} of {len(target)} {names[c1]!r} images ({in_c1 / len(target):.0%}) "
+            f"carry the {feature} and {k - in_c1} images of other classes do: in training, the "
+            f"{feature} always means {names[c1]!r}, but most {names[c1]!r} images have no {feature}.")
+    return fig, take
+
+
+def carrier_counts(scenario, class_names, *, ax=None, title=None):
+    """Per class, the training images without and with the feature, stacked.
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+
+    Examples
+    --------
+    >>> fig, take = carrier_counts(build_scenario(preset("smoke")), SHAPE_CLASSES)   # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    k, feature = scenario.train.num_classes, _feature_name(scenario)
+    names = _check_labels("class_names", class_names, k)
+    counts = np.bincount(scenario.train_groups.numpy(), minlength=2 * k).reshape(k, 2)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3))
+    stacked_bars(ax, names, {f"no {feature}": counts[:, 0], f"carries the {feature}": counts[:, 1]},
+                 xlabel="class", ylabel="training images", title=title or f"Who carries the {feature}")
+    c1, carriers, totals = scenario.target_class, counts[:, 1], counts.sum(1)
+    take = (f"Takeaway: {carriers[c1]} of {totals[c1]} {names[c1]}s ({carriers[c1] / totals[c1]:.0%}) "
+            f"carry the {feature}; {carriers.sum() - carriers[c1]} images of the other classes do.")
+    return ax.figure, take
+
+
 def pruned_gallery(result, arm="hardest", *, n_target=20, n_other=10, class_names=None, seed=0):
     """What an arm pruned, seen: ``n_target`` pruned images of the target class (vermillion frame:
     carries the feature, blue: does not) and ``n_other`` pruned images of the other classes

@@ -329,3 +329,51 @@ def test_pruned_gallery_and_the_result_views_of_one_run():
     assert r.metrics("hardest") is r.arms["hardest"]["metrics"]
     with pytest.raises(ValueError, match="model must be"):
         r.metrics("reference")                  # run without one
+
+
+def test_scenario_pictures_count_the_carriers_they_show():
+    """Notebook 00's carrier counts and 01's carrier gallery, against the scenario itself."""
+    import spurlab as sl
+    from spurlab.plotting import carrier_counts, carrier_gallery
+
+    sc = sl.build_scenario(sl.preset("smoke", prevalence=0.4))
+    labels, carrier = sc.train.labels.numpy(), sc.carrier.numpy()
+    in_c1, n_c1 = int(carrier[labels == 4].sum()), int((labels == 4).sum())
+    fig, take = carrier_counts(sc, sl.SHAPE_CLASSES)
+    heights = sorted(round(p.get_height()) for p in fig.axes[0].patches)
+    assert sum(heights) == len(labels) and in_c1 in heights
+    assert take.startswith(f"Takeaway: {in_c1} of {n_c1} rings") and "carry the line" in take
+    plt.close(fig)
+    fig, take = carrier_gallery(sc, sl.SHAPE_CLASSES, n=3)
+    assert [a.get_title() for a in fig.axes if a.get_title()] == ["carrier"] * 3 + ["no line"] * 3
+    assert f"{in_c1} of {n_c1} 'ring' images" in take
+    plt.close(fig)
+    with pytest.raises(ValueError, match="class_names"):
+        carrier_counts(sc, ["a", "b"])
+    with pytest.raises(ValueError, match="n"):
+        carrier_gallery(sc, sl.SHAPE_CLASSES, n=0)
+
+
+def test_group_accuracy_bars_and_band_curve_draw_what_they_are_given():
+    import spurlab as sl
+    from spurlab.plotting import band_curve, group_accuracy_bars
+
+    from .conftest import TINY
+
+    rs = sl.run_seeds(TINY, [0, 1], arms=[], reference=False)
+    acc = np.array([r.baseline["group_accuracy"] for r in rs], dtype=float)
+    fig, take = group_accuracy_bars(rs, sl.SHAPE_CLASSES)
+    bars = [p.get_height() for p in fig.axes[0].patches][:12]
+    assert np.allclose(bars, np.nanmean(acc, 0), equal_nan=True)
+    worst = int(np.nanargmin(np.nanmean(acc, 0)))
+    assert f"at {np.nanmin(np.nanmean(acc, 0)):.1%}" in take and sl.SHAPE_CLASSES[worst // 2] in take
+    plt.close(fig)
+    with pytest.raises(ValueError, match="class_names"):
+        group_accuracy_bars(rs, ["a"])
+    fig, rise, take = band_curve([10, 50, 90], np.array([[0.1, 0.1], [0.1, 0.2], [0.3, 0.4]]),
+                                 class_name="ring", k=5)
+    assert np.allclose(rise["mean"], [0.1, 0.15, 0.35]) and rise["upper_share"] == pytest.approx(0.8)
+    assert "super-linear in this run" in take and "not super-linear" not in take
+    plt.close(fig)
+    with pytest.raises(ValueError, match="bands"):
+        band_curve([10], np.array([[0.1]]), class_name="ring", k=5)
