@@ -96,11 +96,11 @@ class _OutputSink:
                 text, self._text[stream] = self._text[stream], ""
                 self._append({"output_type": "stream", "name": stream, "text": text})
 
-    def _stream(self, name):
+    def _stream(self, name, original):
         sink = self
 
         class Stream:
-            encoding = "utf-8"
+            """Text goes to the widget; anything else (fileno, encoding, ...) is the original's."""
 
             def write(self, text):
                 sink._text[name] += text
@@ -108,11 +108,18 @@ class _OutputSink:
                     sink._flush(name)
                 return len(text)
 
+            def writelines(self, lines):
+                for line in lines:
+                    self.write(line)
+
             def flush(self):
                 sink._flush(name)
 
             def isatty(self):
                 return False
+
+            def __getattr__(self, attr):
+                return getattr(original, attr)
 
         return Stream()
 
@@ -146,7 +153,8 @@ class _OutputSink:
         from IPython import get_ipython
 
         self._saved = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = self._stream("stdout"), self._stream("stderr")
+        sys.stdout, sys.stderr = (self._stream("stdout", sys.stdout),
+                                  self._stream("stderr", sys.stderr))
         self._shell = get_ipython()
         if self._shell is not None:
             self._saved_pub, self._shell.display_pub = self._shell.display_pub, self._publisher()

@@ -57,7 +57,9 @@ def test_panel_output_goes_into_the_widget_state_without_the_capture_protocol():
     def compute(x):
         print("takeaway:", x)
         print("partial", end="")
-        print(" line")
+        sys.stdout.writelines([" line\n"])
+        assert sys.stdout.encoding == before[0].encoding     # the rest is the real stream's
+        assert sys.stdout.fileno == before[0].fileno
         return x
 
     p = _panel(compute)
