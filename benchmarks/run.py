@@ -197,7 +197,7 @@ def main(argv=None):
     for name in args.only.split(","):
         BENCHES[name.strip()]()
     if args.json:
-        from spurlab.results import atomic_write_text
+        from spurlab.files import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(ROWS, indent=1))
     return 0

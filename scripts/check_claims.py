@@ -21,7 +21,7 @@ import numpy as np
 
 from spurlab import Config, run
 from spurlab.config import PAPER_ARMS
-from spurlab.results import atomic_write_text, environment
+from spurlab.files import atomic_write_text, environment
 from spurlab.stats import seed_interval
 
 # the paper's four arms and the control that prunes as many hardest samples, sparing carriers

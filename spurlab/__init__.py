@@ -12,18 +12,22 @@ The public API, in the order of the story::
     result = run(Config(salience=0.4, prune_ratio=0.25))  # the whole protocol in one call
     result = run(preset("quick"), scenario=sc, arms=["hardest", "random"])  # on your scenario
 
-Modules: ``config`` (every knob, its default and why; presets), ``pipeline`` (the engine:
-``fit``, ``build_scenario``, ``baseline``, ``arm``, ``reference``, ``evaluate``, ``run``),
-``cache`` (memory + checksummed disk cache), ``dynamics`` (per-sample training dynamics,
-data maps), ``results`` (``Result``, JSON, atomic files), ``sweeps`` (grids over seeds and
-knobs, local or Dask), ``catalog`` (datasets by name), ``datasets``, ``features``, ``scenario``,
-``models``, ``train``, ``scores``, ``prune``, ``metrics``, ``plotting``, ``widgets``, ``lesson``
-(a notebook's setup).
+The modules, layer by layer (each imports only from its own layer or below; the README's
+"Layout" lists them all): foundations (``defaults``, ``_validate``, ``stats``, ``_version``,
+``files``), data (``datasets``, ``catalog``: the one registry of named datasets, ``features``,
+``scenario``), learning (``models``, ``train``, ``scores``, ``prune``, ``metrics``), the record
+(``results``: the typed :class:`Result` and its rows; ``verdicts``: every sentence about a
+result; ``cache``), the engine (``config``, ``recipe``: ``fit``; ``build``: ``build_scenario``;
+``arms``; ``steps``: ``baseline``, ``arm``, ``reference``, ``evaluate``; ``pipeline``: ``run``,
+``run_seeds``; ``sweeps``; ``atlas``), teaching (``charts``, ``plotting``, ``maps``,
+``widgets``, ``playground``, ``lesson``, ``exercises``) and entry points (``cli``,
+``reproduce``).
 """
 
-__version__ = "0.3.0"
-
+from ._version import __version__  # noqa: E402,F401
+from .arms import occupancy, prune_arm, regime_percentile  # noqa: E402
 from .atlas import Atlas, load_atlas  # noqa: E402
+from .build import build_scenario, placement_scores  # noqa: E402
 from .cache import cache_info, clear_cache  # noqa: E402
 from .catalog import DATASETS, class_names, fetch, load_dataset  # noqa: E402
 from .config import DEFAULTS, PRESETS, Config, preset  # noqa: E402
@@ -60,26 +64,17 @@ from .metrics import (  # noqa: E402
                        worst_group_accuracy,
 )
 from .models import MODELS, ResNet18, TinyCNN, make_model  # noqa: E402
-from .pipeline import (  # noqa: E402
-                       arm,
-                       baseline,
-                       build_scenario,
-                       carrier_cut,
-                       evaluate,
-                       fit,
-                       placement_scores,
-                       prune_arm,
-                       reference,
-                       regime_percentile,
-                       run,
-                       run_seeds,
-)
+from .pipeline import carrier_cut, run, run_seeds  # noqa: E402
 from .prune import STRATEGIES, prune  # noqa: E402
-from .results import Result, summarize  # noqa: E402
+from .recipe import fit  # noqa: E402
+from .results import ArmResult, ModelMetrics, Result, ScenarioFacts, rows  # noqa: E402
 from .reweight import upweight_indices  # noqa: E402
 from .scenario import PLACEMENTS, Scenario, make_scenario  # noqa: E402
 from .scores import SCORES, ForgettingTracker, difficulty, el2n, grand, loss_scores, margin_scores  # noqa: E402
+from .stats import summarize  # noqa: E402
+from .steps import arm, baseline, evaluate, reference, stamp_predictions  # noqa: E402
 from .train import TrainingDiverged, predict, predict_logits, train  # noqa: E402
+from .verdicts import Difference, ShareRemoved, Shortcut  # noqa: E402
 
 train_model = train
 
@@ -88,7 +83,9 @@ __all__ = [
     "DATASETS", "SHAPE_CLASSES", "ImageSet", "class_names", "fetch", "from_tensors", "load_dataset",
     "load_digits",
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",
-    "Config", "DEFAULTS", "Result", "evaluate", "placement_scores", "run", "run_seeds", "PRESETS",
+    "Config", "DEFAULTS", "Result", "ArmResult", "ModelMetrics", "ScenarioFacts", "rows",
+    "Shortcut", "Difference", "ShareRemoved", "occupancy", "stamp_predictions", "evaluate",
+    "placement_scores", "run", "run_seeds", "PRESETS",
     "preset", "summarize", "fit", "baseline", "arm", "reference", "build_scenario", "carrier_cut",
     "prune_arm", "regime_percentile", "cache_info", "clear_cache", "setup_notebook", "STRONG_SIGNAL",
     "upweight_indices", "DataMap", "Dynamics", "carrier_gap", "carrier_separation", "data_map",

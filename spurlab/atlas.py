@@ -32,7 +32,9 @@ import numpy as np
 
 from ._validate import check_choice
 from .config import PRESETS, Config, as_config, preset
-from .stats import seed_difference, seed_interval, verdict_text
+from .results import key, row_verdict
+from .stats import seed_interval
+from .verdicts import NO_REFERENCE, combine, difference_of, effect
 
 FORMAT = "spurlab-atlas/1"
 ATLAS_PATH = Path(__file__).parent / "data" / "atlas.json.gz"
@@ -49,7 +51,7 @@ ATLAS_GRID = {
 }
 ATLAS_ARMS = ("hardest", "random", "easiest", "hardest/oracle", "hardest/sparing")
 ATLAS_SEEDS = (0, 1, 2, 3, 4)
-# what the playground shows for each arm and model (row keys are f"{metric}_{arm}")
+# what the playground shows for each arm (row keys: spurlab.results.key(metric, arm))
 ARM_METRICS = ("smr", "clean_accuracy", "worst_group", "carriers_pruned", "occupancy",
                "carrier_share_pruned", "excess_removed")
 
@@ -58,7 +60,7 @@ def sparing_feasible(config, prune_ratio):
     """Can the carrier-sparing arm remove as many target-class samples as ``'hardest'`` at
     ``prune_ratio`` without touching a carrier? Only when the target class has that many
     non-carriers (at prevalence 0.9 and ratio 0.2 it has not)."""
-    from .pipeline import build_scenario
+    from .build import build_scenario
 
     sc = build_scenario(config)
     labels = sc.train.labels.numpy()
@@ -108,7 +110,8 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
     if set(grid) != set(ATLAS_GRID):
         raise ValueError(f"grid must have exactly the axes {sorted(ATLAS_GRID)}; got "
                          f"{sorted(grid)}")
-    from .pipeline import check_arms, check_seeds
+    from ._validate import check_seeds
+    from .arms import check_arms
 
     arms = tuple(check_arms(arms))
     seeds = tuple(check_seeds(seeds))
@@ -131,9 +134,9 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
 
 
 def _build(path, config, grid, arms, seeds, workers, executor, command, progress):
-    from . import __version__
+    from ._version import __version__
     from .device import get_device, usable_cpus
-    from .results import atomic_write_bytes, environment
+    from .files import atomic_write_bytes, environment
     from .sweeps import grid as run_grid
 
     t0 = time.perf_counter()
@@ -292,50 +295,61 @@ class Atlas:
         Returns
         -------
         dict
-            ``verdict`` (the shortcut over seeds, see
-            :func:`spurlab.stats.excess_over_seeds`), ``verdict_text``, ``baseline`` and
+            ``verdict`` (the shortcut over seeds, a :class:`spurlab.verdicts.Shortcut`, see
+            :meth:`verdict_of`), ``verdict_text``, ``baseline`` and
             ``reference`` (``{"smr", "clean_accuracy", "worst_group"}`` ->
             :func:`~spurlab.stats.seed_interval`), ``arms`` (arm -> metric -> interval, or
             None where the arm could not run, e.g. sparing with too few non-carriers),
-            ``vs_hardest`` (arm -> interval of SMR(hardest) - SMR(arm) over seeds, with
-            ``differs``), ``n_seeds``, ``carriers`` and ``rows``.
+            ``vs_hardest`` (arm -> :class:`spurlab.verdicts.Difference` of SMR(hardest) -
+            SMR(arm) over seeds), ``n_seeds``, ``carriers`` and ``rows``.
         """
         rows = self.rows(salience, prevalence, prune_ratio)
-        key = (rows[0]["salience"], rows[0]["prevalence"], rows[0]["prune_ratio"])
-        if key in self._points:
-            return self._points[key]
-        from .stats import excess_over_seeds
+        at = (rows[0]["salience"], rows[0]["prevalence"], rows[0]["prune_ratio"])
+        if at in self._points:
+            return self._points[at]
 
         def iv(col):
             return seed_interval([r.get(col) for r in rows])
 
-        verdict = excess_over_seeds([r["excess_smr"] for r in rows],
-                                    [r["learned"] for r in rows])
+        verdict = self.verdict_of(rows)
         arms = {}
         for a in self.arms:
-            if all(r.get(f"smr_{a}") is None for r in rows):
+            if all(r.get(key("smr", a)) is None for r in rows):
                 arms[a] = None
                 continue
-            arms[a] = {m: iv(f"{m}_{a}") for m in ARM_METRICS}
-            if not verdict["learned"]:
+            arms[a] = {m: iv(key(m, a)) for m in ARM_METRICS}
+            if not verdict.learned:
                 arms[a]["excess_removed"] = None         # a share of noise: not reported
         vs = {}
         for a in self.arms:
             if a == "hardest" or arms[a] is None or arms.get("hardest") is None:
                 continue
-            vs[a] = seed_difference([r["smr_hardest"] - r[f"smr_{a}"] for r in rows
-                                     if r.get(f"smr_{a}") is not None])
-        out = {"salience": key[0], "prevalence": key[1], "prune_ratio": key[2],
-               "verdict": verdict, "verdict_text": verdict_text(verdict),
-               "baseline": {m: iv(f"{m}_baseline") for m in ("smr", "clean_accuracy",
-                                                            "worst_group")},
-               "reference": {"smr": iv("smr_reference")},
+            vs[a] = self._difference(rows, "hardest", a)
+        out = {"salience": at[0], "prevalence": at[1], "prune_ratio": at[2],
+               "verdict": verdict, "verdict_text": verdict.text(),
+               "baseline": {m: iv(key(m, "baseline")) for m in ("smr", "clean_accuracy",
+                                                              "worst_group")},
+               "reference": {"smr": iv(key("smr", "reference"))},
                "arms": arms, "vs_hardest": vs, "n_seeds": len(rows),
                "carriers": rows[0]["carriers"],
                "overlap_hardest_oracle": iv("overlap_hardest_oracle"),
                "rows": rows}
-        self._points[key] = out
+        self._points[at] = out
         return out
+
+    @staticmethod
+    def verdict_of(rows):
+        """The shortcut verdict over a cell's seeds (:func:`spurlab.verdicts.combine` of each
+        row's own verdict)."""
+        per = [row_verdict(r) for r in rows]
+        return NO_REFERENCE if any(v is None for v in per) else combine(per)
+
+    @staticmethod
+    def _difference(rows, a, b, metric="smr"):
+        """``a - b`` over the cell's seeds where both ran (:class:`spurlab.verdicts.Difference`)."""
+        vals = [r[key(metric, a)] - r[key(metric, b)] for r in rows
+                if r.get(key(metric, a)) is not None and r.get(key(metric, b)) is not None]
+        return difference_of(vals, a, b, metric)
 
     def map(self, value, rows_axis, cols_axis, **fixed):
         """Mean over seeds of ``value`` on a ``rows_axis`` x ``cols_axis`` grid, the third axis
@@ -369,6 +383,16 @@ class Atlas:
                         out[i, j] = float(np.mean(vals))
         return rv, cv, out
 
+    def learned_map(self, rows_axis, cols_axis, **fixed):
+        """:meth:`map` of the shortcut verdict over each cell's seeds: 1.0 where a shortcut
+        was learned (:meth:`verdict_of`), 0.0 where not, NaN where the verdict is missing."""
+        cells = {}
+        for (s, q, p), rows in self._cells.items():
+            v = self.verdict_of(rows).learned
+            cells[(s, q, p)] = float("nan") if v is None else float(v)
+        return self.map(lambda r: cells[(r["salience"], r["prevalence"], r["prune_ratio"])],
+                        rows_axis, cols_axis, **fixed)[2]
+
     def verdicts(self, prune_ratio, arm="hardest", versus="random"):
         """For every (salience, prevalence) at ``prune_ratio``: ``'no shortcut'`` (the verdict
         over seeds), or how ``arm`` compares with ``versus`` on SMR over seeds: ``'helps'``
@@ -385,21 +409,14 @@ class Atlas:
         for s in self.grid["salience"]:
             for q in self.grid["prevalence"]:
                 c = self.point(s, q, prune_ratio)
-                a, b = c["arms"][arm], c["arms"][versus]
-                if not c["verdict"]["learned"]:
-                    out[(s, q)] = "no shortcut"
-                elif a is None or b is None or arm == versus:
-                    out[(s, q)] = "n/a"
-                else:
-                    d = seed_difference([r[f"smr_{arm}"] - r[f"smr_{versus}"]
-                                         for r in c["rows"]])
-                    out[(s, q)] = ("no difference" if not d["differs"] else
-                                   "helps" if d["mean"] < 0 else "backfires")
+                ran = c["arms"][arm] is not None and c["arms"][versus] is not None
+                d = self._difference(c["rows"], arm, versus) if ran and arm != versus else None
+                out[(s, q)] = effect(c["verdict"], d)
         return out
 
     def differences(self, salience, prevalence, prune_ratio, others=("random", "easiest")):
         """SMR of the hardest arm minus each of ``others`` at one grid point, over the atlas's
-        seeds: one :func:`spurlab.stats.difference_text` line each, as
+        seeds: one :meth:`spurlab.verdicts.Difference.text` line each, as
         :func:`spurlab.plotting.arm_differences` prints a live run.
 
         Returns
@@ -411,8 +428,6 @@ class Atlas:
         --------
         >>> # text, d = sl.load_atlas().differences(0.5, 0.3, 0.2); d["random"]["differs"]
         """
-        from .stats import difference_text
-
         if isinstance(others, str):
             raise TypeError(f"others must be a list of arm names, e.g. [{others!r}]; got {others!r}")
         for a in others:
@@ -423,7 +438,7 @@ class Atlas:
             raise ValueError(f"no seeds of {missing} at salience={salience:g}, "
                              f"prevalence={prevalence:g}, prune_ratio={prune_ratio:g}")
         comps = {a: vs[a] for a in others}
-        return "\n".join(difference_text("hardest", a, d) for a, d in comps.items()), comps
+        return "\n".join(d.text() for d in comps.values()), comps
 
     def verdicts_text(self, prune_ratio, arm="hardest", versus="random"):
         """:meth:`verdicts` in one line: how many cells of each kind, and which backfire."""
@@ -454,7 +469,7 @@ class Atlas:
     def current(self):
         """``(ok, reason)``: was this atlas built by this version of spurlab with the
         playground preset as the code defines it today?"""
-        from . import __version__
+        from ._version import __version__
 
         if self.version != __version__:
             return False, (f"the atlas was built by spurlab {self.version}, this is "

@@ -28,7 +28,7 @@ import os
 import re
 import warnings
 
-from .results import atomic_write_text
+from .files import atomic_write_text
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@=+-]{0,199}$")
 

@@ -1,35 +1,96 @@
-"""The named datasets: which exist, their class names, fetching their files, loading them.
+"""The named datasets: the one registry of which exist, their class names, where their files
+come from, fetching and loading them.
 
-The one registry of datasets by name: the embedded ``'shapes'`` and scikit-learn's ``'digits'``
-(:mod:`spurlab.datasets`), MNIST, Fashion-MNIST and CIFAR-10 through torchvision
-(:mod:`spurlab.real_datasets`), CelebA (:mod:`spurlab.celeba`) and Waterbirds, whose files are
-placed by hand (:mod:`spurlab.waterbirds`).
+The embedded ``'shapes'`` and scikit-learn's ``'digits'`` (:mod:`spurlab.datasets`), MNIST,
+Fashion-MNIST and CIFAR-10 through torchvision (:mod:`spurlab.real_datasets`), CelebA
+(:mod:`spurlab.celeba`) and Waterbirds, whose files are placed by hand
+(:mod:`spurlab.waterbirds`). :class:`~spurlab.Config`, the CLI, :func:`load_dataset`,
+:func:`fetch` and the notebooks' setup take their names from :data:`REGISTRY`.
+
+Examples
+--------
+>>> REGISTRY["celeba"].attribute, "celeba" in STAMPED_DATASETS
+('Eyeglasses', False)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from ._validate import check_choice, check_int, check_seed
-from .celeba import load_celeba
+from .celeba import celeba_scenario, load_celeba
 from .datasets import SHAPE_CLASSES, default_root, load_digits, make_shapes, train_test_split
+from .defaults import DEFAULTS
 from .real_datasets import load_real
-from .waterbirds import load_waterbirds, waterbirds_folder
+from .waterbirds import load_waterbirds, waterbirds_folder, waterbirds_protocol_scenario
 
-DATASETS = ("shapes", "digits", "mnist", "fashion_mnist", "cifar10")
 
-# class names as the loaders return them (torchvision's MNIST names "0 - zero" become "zero")
-CLASS_NAMES = {
-    "shapes": SHAPE_CLASSES,
-    "digits": tuple(str(k) for k in range(10)),
-    "mnist": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
-    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                      "Sneaker", "Bag", "Ankle boot"),
-    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-                "truck"),
-    "celeba": ("female", "male"),
-    "waterbirds": ("landbird", "waterbird"),
-}
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One named dataset.
+
+    Attributes
+    ----------
+    name : str
+    class_names : tuple of str
+        In label order, as the loader returns them.
+    source : str
+        Where its images come from: ``'embedded'``, ``'scikit-learn'``, ``'torchvision'``,
+        ``'google drive'`` or ``'placed by hand'``.
+    attribute : str or None
+        The spurious attribute the images already carry (nothing is stamped), else None.
+    target_class : int or None
+        The one target class an attribute dataset allows.
+    why : str
+        Why only that class.
+    carriers : str
+        Who the carriers are.
+    scenario : callable or None
+        Builds an attribute dataset's scenario from ``root``, ``n_train``, ``n_test``,
+        ``size``, ``seed`` and ``download``.
+    """
+
+    name: str
+    class_names: tuple
+    source: str
+    attribute: str | None = None
+    target_class: int | None = None
+    why: str = ""
+    carriers: str = ""
+    scenario: object = None
+
+    @property
+    def needs_files(self):
+        return self.source not in ("embedded", "scikit-learn")
+
+
+REGISTRY = {d.name: d for d in (
+    DatasetInfo("shapes", SHAPE_CLASSES, "embedded"),
+    DatasetInfo("digits", tuple(str(k) for k in range(10)), "scikit-learn"),
+    # torchvision's MNIST names ("0 - zero") become "zero"
+    DatasetInfo("mnist", ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                          "nine"), "torchvision"),
+    DatasetInfo("fashion_mnist", ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                                  "Shirt", "Sneaker", "Bag", "Ankle boot"), "torchvision"),
+    DatasetInfo("cifar10", ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                            "horse", "ship", "truck"), "torchvision"),
+    DatasetInfo("celeba", ("female", "male"), "google drive", attribute="Eyeglasses",
+                target_class=1, why="1 (male) for dataset 'celeba': eyeglasses occur only among "
+                "the training males", carriers="the males with eyeglasses",
+                scenario=celeba_scenario),
+    DatasetInfo("waterbirds", ("landbird", "waterbird"), "placed by hand",
+                attribute="water background", target_class=1,
+                why="1 (waterbird) for dataset 'waterbirds': water backgrounds go with waterbirds "
+                "in training", carriers="the spurious-aligned images, landbirds on land and "
+                "waterbirds on water", scenario=waterbirds_protocol_scenario),
+)}
+DATASETS = tuple(REGISTRY)
+# the datasets a feature is stamped on (every notebook); the others carry an attribute
+STAMPED_DATASETS = tuple(n for n, d in REGISTRY.items() if d.attribute is None)
+ATTRIBUTE_DATASETS = tuple(n for n, d in REGISTRY.items() if d.attribute is not None)
+CLASS_NAMES = {n: d.class_names for n, d in REGISTRY.items()}
 
 
 def class_names(name):
@@ -40,8 +101,8 @@ def class_names(name):
     >>> class_names("cifar10")[0], class_names("shapes")[4]
     ('airplane', 'ring')
     """
-    check_choice("dataset", name, tuple(CLASS_NAMES))
-    return CLASS_NAMES[name]
+    check_choice("dataset", name, DATASETS)
+    return REGISTRY[name].class_names
 
 
 def fetch(name, *, root=None):
@@ -72,8 +133,8 @@ def fetch(name, *, root=None):
     >>> fetch("shapes") is None
     True
     """
-    check_choice("dataset", name, DATASETS + ("celeba", "waterbirds"))
-    if name in ("shapes", "digits"):
+    check_choice("dataset", name, DATASETS)
+    if not REGISTRY[name].needs_files:
         return None
     root = root or default_root()
     if name == "waterbirds":
@@ -85,17 +146,21 @@ def fetch(name, *, root=None):
     return root
 
 
-def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0, root=None,
-                 download=False):
+def load_dataset(name=DEFAULTS["dataset"], *, n_train=DEFAULTS["n_train"],
+                 n_test=DEFAULTS["n_test"], size=DEFAULTS["image_size"], seed=DEFAULTS["seed"],
+                 root=None, download=False):
     """Load a named dataset as ``(train, test)``.
 
     Parameters
     ----------
-    name : {'shapes', 'digits', 'mnist', 'fashion_mnist', 'cifar10', 'waterbirds'}
-        ``'shapes'`` (embedded, generated) and ``'digits'`` (scikit-learn, 1,797 images; a
-        stratified 75/25 split, ``n_train``/``n_test`` ignored) need no download. The others
-        come through torchvision (see :func:`spurlab.real_datasets.load_real`): files under
-        ``root``, ``download=True`` to fetch them. ``'waterbirds'``: the official train and
+    name : str
+        One of :data:`DATASETS`. ``'shapes'`` (embedded, generated) and ``'digits'``
+        (scikit-learn, 1,797 images; a stratified 75/25 split, ``n_train``/``n_test`` ignored)
+        need no download. MNIST, Fashion-MNIST and CIFAR-10 come through torchvision (see
+        :func:`spurlab.real_datasets.load_real`): files under ``root``, ``download=True`` to
+        fetch them. ``'celeba'``: the paper's Male vs Female training set scaled to ``n_train``
+        and up to ``n_test // 4`` test images per group (:func:`spurlab.celeba.load_celeba`),
+        ``meta["groups"]`` = ``2 * male + eyeglasses``. ``'waterbirds'``: the official train and
         test splits from files placed by hand under ``root`` (no download; see
         :mod:`spurlab.waterbirds`), ``meta["groups"]`` = ``2 * bird + water``.
     n_train, n_test : int
@@ -117,8 +182,16 @@ def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0, r
     >>> len(train), len(test)
     (600, 120)
     """
-    check_choice("dataset", name, DATASETS + ("waterbirds",))
+    check_choice("dataset", name, DATASETS)
     seed = check_seed(seed)
+    if name == "celeba":
+        n_train = check_int("n_train", n_train, low=4)
+        n_test = check_int("n_test", n_test, low=4)
+        q = n_train // 4
+        train, _, test = load_celeba(root, download=download, size=64 if size is None else size,
+                                     counts=(q, q, n_train - 2 * q), max_eval=max(1, n_test // 4),
+                                     seed=seed, val=False)
+        return train, test
     if name == "waterbirds":
         sizes = {part: None if n is None else check_int(arg, n, low=1)
                  for part, arg, n in (("train", "n_train", n_train), ("test", "n_test", n_test))}
@@ -128,7 +201,7 @@ def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0, r
     if name not in ("shapes", "digits"):
         return load_real(name, root=root, download=download, n_train=n_train, n_test=n_test,
                          size=size, seed=seed)
-    size = 16 if size is None else size
+    size = DEFAULTS["image_size"] if size is None else size
     if name == "shapes":
         n_train = check_int("n_train", n_train, low=60)
         n_test = check_int("n_test", n_test, low=60)
@@ -138,4 +211,13 @@ def load_dataset(name="shapes", *, n_train=6000, n_test=1800, size=16, seed=0, r
     return train_test_split(load_digits(size), 0.25, seed=seed)
 
 
-__all__ = ["CLASS_NAMES", "DATASETS", "class_names", "fetch", "load_dataset"]
+def attribute_scenario(name, *, n_train, n_test, size, seed=0, root=None, download=False):
+    """The scenario of an attribute dataset (:data:`ATTRIBUTE_DATASETS`): its images already
+    carry the spurious attribute, so nothing is stamped (see :class:`DatasetInfo`)."""
+    check_choice("dataset", name, ATTRIBUTE_DATASETS)
+    return REGISTRY[name].scenario(root, n_train=n_train, n_test=n_test, size=size, seed=seed,
+                                   download=download)
+
+
+__all__ = ["ATTRIBUTE_DATASETS", "CLASS_NAMES", "DATASETS", "REGISTRY", "STAMPED_DATASETS",
+           "DatasetInfo", "attribute_scenario", "class_names", "fetch", "load_dataset"]

@@ -198,3 +198,29 @@ def load_celeba(root=None, *, download=False, size=64, counts=PAPER_COUNTS, max_
         sets.append(ImageSet(x, y, ("female", "male"), None, "celeba",
                              {"groups": groups, "index": idx.tolist()}))
     return tuple(sets)
+
+
+def celeba_scenario(root=None, *, n_train, n_test, size, seed=0, download=False):
+    """The paper's Male vs Female scenario with the natural attribute Eyeglasses, scaled to
+    ``n_train`` training images in the paper's proportions (1/4 males without glasses, 1/4
+    with, 1/2 females without) and up to ``n_test // 4`` test images per group, kept as uint8
+    (4x less memory; no validation set: 2.1 GB instead of 10.7 GB at the paper's 224 px).
+
+    Returns
+    -------
+    Scenario
+        :func:`spurlab.scenario.attribute_scenario` with ``target_class=1`` (male): the
+        carriers are the males with eyeglasses.
+    """
+    from .scenario import attribute_scenario
+
+    q = n_train // 4                 # the paper's 2,500 / 2,500 / 5,000 proportions
+    train_set, _, test_set = load_celeba(root, download=download, size=size,
+                                         counts=(q, q, n_train - 2 * q),
+                                         max_eval=max(1, n_test // 4), seed=seed,
+                                         dtype="uint8", val=False)
+    glasses_train = (train_set.meta["groups"] % 2).bool()
+    glasses_test = (test_set.meta["groups"] % 2).bool()
+    return attribute_scenario(train_set, test_set, glasses_train, glasses_test, 1,
+                              name="Eyeglasses")
+

@@ -14,13 +14,13 @@ import time
 
 
 def _run_and_report(config, arms, args):
+    from .files import save_figure
     from .pipeline import run
     from .plotting import plot_result
-    from .results import save_figure
 
     t = time.perf_counter()
     result = run(config, arms=arms, reference=True, progress=not args.quiet)
-    print(f"spurlab {config.to_string()!r}: {result.scenario}")
+    print(f"spurlab {config.to_string()!r}: {result.scenario.description}")
     print(result.table())
     print(f"({result.timings['total']:.1f} s on {result.environment['device']}, "
           f"{result.environment['threads']} threads)")
@@ -43,14 +43,16 @@ def _report_seeds(config, arms, args):
     """The demo over several seeds: mean and spread per model, each seed's regime."""
     import json
 
+    from .files import atomic_write_text, save_figure
     from .pipeline import run_seeds
     from .plotting import compare_models, seeds_table
-    from .results import atomic_write_text, save_figure, summarize
+    from .stats import summarize
 
     t = time.perf_counter()
     seeds = list(range(args.seed, args.seed + args.seeds))
     results = run_seeds(config, seeds, arms=list(arms), reference=True, progress=not args.quiet)
-    print(f"spurlab {config.to_string()!r}, seeds {seeds[0]}-{seeds[-1]}: {results[0].scenario}")
+    print(f"spurlab {config.to_string()!r}, seeds {seeds[0]}-{seeds[-1]}: "
+          f"{results[0].scenario.description}")
     print(seeds_table(results, list(arms)))
     print(f"(mean ± sd over {len(seeds)} seeds; single-seed numbers also differ across CPUs and "
           "torch versions, as float sums are taken in a different order)")

@@ -243,6 +243,8 @@ PRESETS = {
                                target_class=1, epochs=8, batch_size=64, score_epoch=3),
 }
 
+# the presets a dataset can be switched in (the others are one dataset's protocol)
+MODE_PRESETS = ("full", "quick", "smoke")
 # what a dataset changes in a mode preset, so that ``preset(mode, dataset=name)`` is the one
 # line a notebook changes to switch data; keys: dataset, then mode (explicit changes still win)
 DATASET_PRESETS = {
@@ -265,6 +267,54 @@ DATASET_PRESETS = {
                              "n_test": 800, "epochs": 8, "score_epoch": 3},
                    "smoke": {"image_size": 32, "target_class": 1, "n_test": 240}},
 }
+
+
+# Which knobs each step of the engine depends on: its cache keys are built from these groups
+# (spurlab.steps), so a knob missing here would be missing from every key. Every Config field is
+# in at least one group (a test checks it); 'seed' seeds the data and the recipe alike.
+DATA_KNOBS = ("dataset", "n_train", "n_test", "image_size", "seed")
+FEATURE_KNOBS = ("feature", "salience", "orientation", "thickness", "target_class", "prevalence",
+                 "n_carriers", "placement", "band_low", "band_high")
+RECIPE_KNOBS = ("model", "pretrained", "epochs", "batch_size", "lr", "momentum", "weight_decay",
+                "schedule", "seed")
+SCORE_KNOBS = ("score", "score_epoch", "score_seeds")
+# knobs that only change what happens after the baseline is trained; 'strategy' and 'scope'
+# choose the config's default arm, whose name (not these knobs) keys the arm's cache entry
+PRUNE_KNOBS = ("prune_ratio", "strategy", "scope", "jtt_upweight")
+KNOB_GROUPS = {"data": DATA_KNOBS, "feature": FEATURE_KNOBS, "recipe": RECIPE_KNOBS,
+               "score": SCORE_KNOBS, "prune": PRUNE_KNOBS}
+# what a preset's scale is: the size of the data and of the training
+SCALE_KNOBS = ("n_train", "n_test", "image_size", "model", "pretrained", "epochs", "batch_size",
+               "lr", "momentum", "weight_decay", "schedule", "score_epoch")
+
+
+def knobs(config, *groups):
+    """The values of the knobs in ``groups`` (names of :data:`KNOB_GROUPS`) as a dict.
+
+    Examples
+    --------
+    >>> sorted(knobs(Config(), "score"))
+    ['score', 'score_epoch', 'score_seeds']
+    """
+    return {k: getattr(config, k) for g in groups for k in KNOB_GROUPS[g]}
+
+
+def scale_of(config, *, recipe_only=False):
+    """The name of the preset whose scale (:data:`SCALE_KNOBS`) ``config`` has, else
+    ``'custom'``; ``recipe_only`` compares the training knobs only (for a run on a scenario of
+    its own, whose data size is its own).
+
+    Examples
+    --------
+    >>> scale_of(preset("quick", salience=0.9)), scale_of(Config(epochs=7))
+    ('quick', 'custom')
+    """
+    names = SCALE_KNOBS[3:] if recipe_only else SCALE_KNOBS
+    for name in PRESETS:
+        p = preset(name, dataset=config.dataset) if name in MODE_PRESETS else PRESETS[name]
+        if p.dataset == config.dataset and all(getattr(p, k) == getattr(config, k) for k in names):
+            return name
+    return "custom"
 
 
 def preset(name="quick", **changes):
@@ -290,5 +340,6 @@ def preset(name="quick", **changes):
     return PRESETS[name].replace(**{**base, **changes})
 
 
-__all__ = ["Config", "DEFAULTS", "PAPER_ARMS", "PRESETS", "DATASET_PRESETS", "SCOPES", "as_config",
-           "preset"]
+__all__ = ["Config", "DATASET_PRESETS", "DATA_KNOBS", "DEFAULTS", "FEATURE_KNOBS", "KNOB_GROUPS",
+           "MODE_PRESETS", "PAPER_ARMS", "PRESETS", "PRUNE_KNOBS", "RECIPE_KNOBS", "SCALE_KNOBS",
+           "SCOPES", "SCORE_KNOBS", "as_config", "knobs", "preset", "scale_of"]

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import __version__
 from ._validate import check_choice, check_int
+from ._version import __version__
 from .cache import CACHE, fingerprint
 from .config import Config, as_config
 from .device import get_device
@@ -219,7 +219,8 @@ def training_dynamics(config=None, *, scenario=None, epochs=None, device=None, p
     ...
     ValueError: epochs must be an integer in [1, 3], got 9
     """
-    from .pipeline import build_scenario, fit  # the engine (imports this package's parts)
+    from .build import build_scenario  # the engine
+    from .recipe import fit
 
     config = as_config(config)
     if scenario is not None and not isinstance(scenario, Scenario):

@@ -39,13 +39,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._validate import check_choice, check_int
+from ._validate import check_choice, check_int, check_seeds
+from .build import make_config_feature
 from .cache import fingerprint
 from .catalog import load_dataset
 from .config import as_config, preset
-from .pipeline import arm, baseline, check_seeds, evaluate, make_config_feature
 from .scenario import make_scenario
-from .stats import seed_difference, seed_interval
+from .stats import seed_interval
+from .steps import arm, baseline, evaluate
+from .verdicts import difference_of
 
 FORMAT = "spurlab-claim5/1"
 RESULTS_PATH = Path(__file__).parent / "data" / "claim5_strong.json"
@@ -113,8 +115,8 @@ def settings(method):
 def _model(config, method, setting, scenario):
     cfg = config.replace(**setting)
     if method == "erm":
-        return baseline(cfg, scenario, keep_model=True)["model"]
-    return arm(cfg, method, scenario, keep_model=True)["model"]
+        return baseline(cfg, scenario, keep_model=True).model
+    return arm(cfg, method, scenario, keep_model=True).model
 
 
 def compare(config=None, seeds=SEEDS, *, methods=METHODS, progress=None):
@@ -156,8 +158,8 @@ def compare(config=None, seeds=SEEDS, *, methods=METHODS, progress=None):
 
 
 def _keep(metrics):
-    return {k: metrics[k] for k in ("worst_group_accuracy", "group_balanced_accuracy",
-                                    "clean_accuracy", "smr", "group_accuracy")}
+    return {k: getattr(metrics, k) for k in ("worst_group_accuracy", "group_balanced_accuracy",
+                                             "clean_accuracy", "smr", "group_accuracy")}
 
 
 def select(rows, metric="worst_group_accuracy"):
@@ -196,7 +198,8 @@ def select(rows, metric="worst_group_accuracy"):
 def summary(rows):
     """:func:`select` plus a 95% interval over seeds per method and the two comparisons claim
     5 makes: oracle minus tuned JTT and oracle minus label-free hardest (worst-group
-    accuracy, per-seed differences)."""
+    accuracy, per-seed differences, as :func:`spurlab.verdicts.difference_of` states them:
+    ``mean``, ``ci95``, ``differs``, ``words``)."""
     sel = select(rows)
     for s in sel.values():
         s["worst_group"] = seed_interval(s["test"]["worst_group_accuracy"])
@@ -205,7 +208,9 @@ def summary(rows):
     diffs = {}
     for other in ("jtt", "hardest", "erm"):
         if "hardest/oracle" in wga and other in wga:
-            diffs[f"oracle-{other}"] = seed_difference(wga["hardest/oracle"] - wga[other])
+            d = difference_of((wga["hardest/oracle"] - wga[other]).tolist(), LABELS["hardest/oracle"],
+                              LABELS[other], "worst_group_accuracy")
+            diffs[f"oracle-{other}"] = {**d.to_dict(), "words": d.words()}
     return {"selected": sel, "differences": diffs}
 
 
@@ -228,8 +233,8 @@ def takeaway(summ):
 
     def diff(key):
         x = d[key]
-        verdict = "within noise over seeds" if not x["differs"] else "beyond noise"
-        return f"{x['mean']:+.3f} [{x['ci95'][0]:+.3f}, {x['ci95'][1]:+.3f}], {verdict}"
+        return (f"{x['mean']:+.3f}, 95% interval over seeds [{x['ci95'][0]:+.3f}, "
+                f"{x['ci95'][1]:+.3f}]: {x['words']}")
     return (f"Takeaway: in the strong, identifiable regime oracle pruning reaches a worst-group "
             f"accuracy of {wga['hardest/oracle']:.3f} (mean over {sel['hardest/oracle']['worst_group']['n']} "
             f"seeds) against {wga['jtt']:.3f} for JTT tuned on the validation split "
@@ -268,8 +273,8 @@ def figure(doc, ax=None):
 
 def build(path=RESULTS_PATH, *, config=None, seeds=SEEDS, progress=None):
     """Run :func:`compare` and write the rows and their :func:`summary` as JSON (atomically)."""
-    from . import __version__
-    from .results import atomic_write_text
+    from ._version import __version__
+    from .files import atomic_write_text
     config = default_config() if config is None else as_config(config)
     t = time.perf_counter()
     rows = compare(config, seeds, progress=progress)

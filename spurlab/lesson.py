@@ -86,12 +86,12 @@ def setup(dataset="shapes", *, mode="quick", seeds=(0, 1, 2), stamped=True, verb
                             "sl.run(sl.preset(MODE, dataset='celeba')) or spurlab reproduce "
                             "celeba)" if dataset == "celeba" else ""))
     fetch(dataset)                 # real data: downloads the files once into $SPURLAB_DATA
-    from .pipeline import check_seeds
+    from ._validate import check_seeds
 
     lesson = Lesson(mode, dataset, tuple(check_seeds(seeds)), preset(mode, dataset=dataset),
                     claims=dataset == "shapes" and mode != "smoke")
     if verbose:
-        from . import __version__
+        from ._version import __version__
         from .device import get_device
 
         c = lesson.config

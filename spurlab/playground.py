@@ -27,8 +27,9 @@ import ipywidgets as w
 import numpy as np
 from IPython.display import display
 
-from ._validate import check_choice
+from ._validate import check_choice, check_seeds
 from .atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_SEEDS, AtlasError, load_atlas
+from .results import key
 from .stats import seed_interval, t95
 
 # what a typed (off-grid) value may be: the config's own bounds
@@ -107,8 +108,8 @@ class Playground:
             self.notice = f"no atlas: {exc}. Every point runs live (press Verify live)."
         grid = self.atlas.grid if self.atlas else {k: list(v) for k, v in ATLAS_GRID.items()}
         arms = self.atlas.arms if self.atlas else list(ATLAS_ARMS)
-        self.seeds = list(seeds if seeds is not None else
-                          (self.atlas.seeds if self.atlas else ATLAS_SEEDS))
+        self.seeds = check_seeds(seeds if seeds is not None else
+                                 (self.atlas.seeds if self.atlas else ATLAS_SEEDS))
         self.device = device
         self.point = None
         self.live = []
@@ -234,9 +235,10 @@ class Playground:
         no-carrier reference train for each seed.
         """
         from .config import preset
-        from .pipeline import arm as arm_step
-        from .pipeline import baseline, run
-        from .sweeps import summary_row
+        from .pipeline import run
+        from .results import rows
+        from .steps import arm as arm_step
+        from .steps import baseline
 
         s = check_typed("salience", salience)
         p = check_typed("prevalence", prevalence)
@@ -263,13 +265,13 @@ class Playground:
             bars[i].value = 1
             a = arm_step(cfg, arm, base=b, device=self.device)
             bars[i].value = 2
-            partial = {"seed": sd, "arm": arm, "smr_baseline": b["metrics"]["smr"],
-                       f"smr_{arm}": a["metrics"]["smr"]}
+            partial = {"seed": sd, "arm": arm, key("smr", "baseline"): b.metrics.smr,
+                       key("smr", arm): a.metrics.smr}
             self._draw(point, self.live + [partial])
             drawn = time.perf_counter() - t0
             res = run(cfg, arms=[arm], device=self.device)
             bars[i].value = 3
-            row = summary_row(res, [arm])
+            row = rows(res, [arm])
             row.update(salience=s, prevalence=p, prune_ratio=r, drawn_s=drawn,
                        seconds=time.perf_counter() - t0, arm=arm)
             row["flag"] = self._flag(point, row, arm) if on_grid else ""
@@ -286,10 +288,11 @@ class Playground:
 
     def _flag(self, point, row, arm):
         out = []
-        for model, key in (("baseline", "smr_baseline"), (arm, f"smr_{arm}")):
-            lo, hi = prediction_range([x.get(key) for x in point["rows"]])
-            if not lo <= row[key] <= hi:
-                out.append(f"{model} SMR {row[key]:.3f} lies outside the range the atlas "
+        for model in ("baseline", arm):
+            k = key("smr", model)
+            lo, hi = prediction_range([x.get(k) for x in point["rows"]])
+            if not lo <= row[k] <= hi:
+                out.append(f"{model} SMR {row[k]:.3f} lies outside the range the atlas "
                            f"predicts for a seed [{lo:.3f}, {hi:.3f}]")
         return "; ".join(out)
 
@@ -411,8 +414,7 @@ class Playground:
             xs, ys = [], []
             for row in live:
                 for i, m in enumerate(models):
-                    y = row.get({"baseline": "smr_baseline",
-                                 "reference": "smr_reference"}.get(m, f"smr_{m}"))
+                    y = row.get(key("smr", m))
                     if y is not None:
                         xs.append(i)
                         ys.append(y)
@@ -433,8 +435,7 @@ class Playground:
             im, crosses, circle, bar, rv, cv = frame[f"map{k}"]
             _, _, m = self.atlas.map(lambda r: _delta(r, arm), rows_axis, cols_axis,
                                      **{fixed: v[fixed]})
-            _, _, learned = self.atlas.map(lambda r: float(bool(r.get("learned"))), rows_axis,
-                                           cols_axis, **{fixed: v[fixed]})
+            learned = self.atlas.learned_map(rows_axis, cols_axis, **{fixed: v[fixed]})
             lim = max(0.02, float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 0.02)
             im.set_data(np.ma.masked_invalid(m))
             im.set_norm(TwoSlopeNorm(0, -lim, lim))
@@ -448,7 +449,7 @@ class Playground:
         arm = self.strategy.value
         if point is None:
             head = self.notice or "off the atlas grid"
-        elif not point["verdict"]["learned"]:
+        elif not point["verdict"].learned:
             head = point["verdict_text"]
         else:
             a = point["arms"].get(arm)
@@ -458,13 +459,7 @@ class Playground:
             else:
                 d = point["vs_hardest"].get("random") if arm == "hardest" else \
                     point["vs_hardest"].get(arm)
-                vs = ""
-                if d is not None:
-                    who = "random" if arm == "hardest" else ARM_LABELS.get(arm, arm)
-                    word = ("differs" if d["differs"] else "does not differ (interval "
-                            "includes 0)")
-                    vs = (f"; SMR(hardest) - SMR({who}) {d['mean']:+.3f} "
-                          f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]: {word}")
+                vs = f"; {d.text()}" if d is not None else ""
                 head = (f"{point['verdict_text']}. Pruning {point['prune_ratio']:g} by "
                         f"{ARM_LABELS.get(arm, arm)} takes SMR from "
                         f"{point['baseline']['smr']['mean']:.3f} to {a['smr']['mean']:.3f} "
@@ -475,7 +470,7 @@ class Playground:
                              "carriers oracle pruning removed")
         live = [x for x in live if "flag" in x]              # complete rows only
         if live:
-            iv = seed_interval([x[f"smr_{x['arm']}"] for x in live])
+            iv = seed_interval([x[key("smr", x["arm"])] for x in live])
             head += (f"\nTakeaway (live, {iv['n']} of {len(self.seeds)} seeds): SMR after "
                      f"{ARM_LABELS.get(live[0]['arm'], live[0]['arm'])} {iv['mean']:.3f}"
                      + (f" [{iv['ci95'][0]:.3f}, {iv['ci95'][1]:.3f}]" if iv["n"] > 1 else ""))
@@ -491,8 +486,8 @@ class Playground:
 
 
 def _delta(row, arm):
-    a = row.get(f"smr_{arm}")
-    return float("nan") if a is None else a - row["smr_baseline"]
+    a = row.get(key("smr", arm))
+    return float("nan") if a is None else a - row[key("smr", "baseline")]
 
 
 def _fmt(values):

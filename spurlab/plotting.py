@@ -1,36 +1,56 @@
-"""Figures with labelled axes, a title, a colour-blind-safe palette (Okabe-Ito) and a one-line
-takeaway returned beside each figure."""
+"""The figures of the lessons: each takes results or data handed in by the engine, draws with
+:mod:`spurlab.charts` and returns a one-line takeaway beside the figure. Nothing here trains,
+predicts or builds a scenario; statements about a result come from :mod:`spurlab.verdicts`,
+and the class, carriers and groups from each result's ``scenario``.
+
+The general charts (:mod:`spurlab.charts`) and the text reports (:mod:`spurlab.report`) are
+available from here too.
+"""
 
 from __future__ import annotations
 
 import math
 
 from ._validate import check_choice, check_fraction, check_int
-from .results import summarize
-
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-             "#000000"]
+from .charts import (
+    OKABE_ITO,
+    _check_colors,
+    _check_labels,
+    bars_with_spread,
+    difficulty_grid,
+    gallery,
+    lines_with_spread,
+    overlaid_hist,
+    rows_gallery,
+    stacked_bars,
+)
+from .report import (
+    METRIC_LABELS,
+    _check_results,
+    _is_model,
+    arm_differences,
+    pruning_takeaway,
+    seed_values,
+    seeds_table,
+    shortcut_summary,
+)
+from .verdicts import difference, shortcut
 
 
 def plot_result(result, ax=None):
-    """Bar chart of the spurious misclassification rate and clean accuracy per model.
+    """Bar chart of the spurious misclassification rate and clean accuracy per model of one run.
 
-    Returns ``(figure, takeaway)``; ``takeaway`` is one sentence to print beside the figure.
+    Returns ``(figure, takeaway)``; ``takeaway`` is the shortcut verdict, then what the lead
+    arm did to the SMR (and, only when a shortcut was learned, the share of its excess).
     """
     import matplotlib.pyplot as plt
 
-    names, smr, acc = [], [], []
-    if result.reference is not None:
-        names.append("no carriers")
-        smr.append(result.reference["smr"])
-        acc.append(result.reference["clean_accuracy"])
-    names.append("baseline")
-    smr.append(result.baseline["smr"])
-    acc.append(result.baseline["clean_accuracy"])
-    for name, arm in result.arms.items():
-        names.append(f"prune\n{name}")
-        smr.append(arm["metrics"]["smr"])
-        acc.append(arm["metrics"]["clean_accuracy"])
+    sc = result.scenario
+    models = (["reference"] if result.reference is not None else []) + ["baseline", *result.arms]
+    names = [{"reference": "no carriers", "baseline": "baseline"}.get(m, f"prune\n{m}")
+             for m in models]
+    smr = [result.metrics(m).smr for m in models]
+    acc = [result.metrics(m).clean_accuracy for m in models]
     if ax is None:
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     else:
@@ -38,138 +58,28 @@ def plot_result(result, ax=None):
     colors = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(names))]
     axes[0].bar(names, smr, color=colors)
     axes[0].set_ylabel("spurious misclassification rate")
-    axes[0].set_title("Stamped non-c1 test images predicted c1")
+    axes[0].set_title(f"Stamped test images of other classes predicted {sc.target_name!r}")
     axes[1].bar(names, acc, color=colors)
     axes[1].set_ylabel("clean test accuracy")
     axes[1].set_ylim(max(0.0, min(acc) - 0.1), 1.0)
     axes[1].set_title("Accuracy on clean test images")
     for a in axes:
+        a.set_xlabel("model")
         a.tick_params(axis="x", labelsize=8)
     p = result.config.prune_ratio
     fig.suptitle(f"Pruning {p:.0%} of the training data by early {result.config.score.upper()}")
     fig.tight_layout()
     # lead with the paper's label-free arm when it was run, else the arm with the lowest SMR
     best = ("hardest" if "hardest" in result.arms else
-            min(result.arms, key=lambda k: result.arms[k]["metrics"]["smr"]) if result.arms else None)
+            min(result.arms, key=lambda k: result.arms[k].metrics.smr) if result.arms else None)
+    head = f"Takeaway: {result.verdict().text()}. " if result.reference is not None else "Takeaway: "
     if best is None:
-        take = f"Baseline SMR {result.baseline['smr']:.1%}."
-    else:
-        ex = result.excess_removed(best)
-        ex_s = "" if math.isnan(ex) else f", removing {ex:.0%} of the excess"
-        take = (f"Takeaway: the baseline sends {result.baseline['smr']:.1%} of stamped images to c1; "
-                f"pruning '{best}' brings it to {result.arms[best]['metrics']['smr']:.1%}{ex_s}.")
-    return fig, take
-
-
-def _check_colors(name, colors, n):
-    if colors is None:
-        return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)]
-    if isinstance(colors, str) or not hasattr(colors, "__len__") or len(colors) < n:
-        raise ValueError(f"{name} must give one colour per item ({n}); got {colors!r}")
-    return list(colors)
-
-
-def _check_labels(name, labels, n=None, *, at_most=False):
-    if isinstance(labels, str) or not hasattr(labels, "__iter__"):
-        raise TypeError(f"{name} must be a list of strings; got {labels!r}")
-    labels = [str(v) for v in labels]
-    if n is not None and (len(labels) > n if at_most else len(labels) != n):
-        want = f"at most {n}" if at_most else f"exactly {n}"
-        raise ValueError(f"{name} must hold {want} labels; got {len(labels)}: {labels!r}")
-    return labels
-
-
-def _check_ylim(ylim):
-    if ylim is None:
-        return None
-    if not hasattr(ylim, "__len__") or len(ylim) != 2:
-        raise ValueError(f"ylim must be a (low, high) pair; got {ylim!r}")
-    lo = check_fraction("ylim[0]", ylim[0], low=-math.inf, high=math.inf)
-    hi = check_fraction("ylim[1]", ylim[1], low=-math.inf, high=math.inf)
-    if not lo < hi:
-        raise ValueError(f"ylim must have low < high; got {ylim!r}")
-    return lo, hi
-
-
-def bars_with_spread(ax, labels, per_label_values, *, ylabel, title, colors=None, xlabel=None,
-                     ylim=None, marks=None):
-    """Bars at the mean of each list of per-seed values, sd error bars, and each seed as a dot.
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-    labels : list of str
-        One label per bar.
-    per_label_values : list of lists of float
-        The per-seed values behind each bar (NaN ignored).
-    ylabel, title : str
-    colors : list, optional
-        One colour per bar (default: the Okabe-Ito palette in order).
-    xlabel : str, optional
-    ylim : (float, float), optional
-    marks : dict of str -> float or list of float, optional
-        Labelled reference lines, shown in a legend: one value draws a line across the axes
-        (e.g. ``{"50: spread evenly": 50}``), one value per bar a short line over each bar
-        (e.g. a floor that differs between the settings).
-
-    Returns
-    -------
-    list of float
-        The bar heights (the means).
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> fig, ax = plt.subplots()
-    >>> bars_with_spread(ax, ["weak", "strong"], [[1, 3], [2, 2]], ylabel="KS", title="Gap",
-    ...                  marks={"chance": [0.5, 1.0]})
-    [2.0, 2.0]
-    """
-    import numpy as np
-
-    labels = _check_labels("labels", labels)
-    if not labels:
-        raise ValueError("labels must name at least one bar; got []")
-    if isinstance(per_label_values, str) or len(per_label_values) != len(labels):
-        raise ValueError(f"per_label_values must hold one list of values per label ({len(labels)}); "
-                         f"got {per_label_values!r}")
-    values = [np.asarray(v, dtype=float).ravel() for v in per_label_values]
-    for lab, v in zip(labels, values):
-        if len(v) == 0:
-            raise ValueError(f"per_label_values must hold at least one value per bar; bar {lab!r} "
-                             "has none")
-    colors = _check_colors("colors", colors, len(labels))
-    ylim = _check_ylim(ylim)
-    if marks is not None and not isinstance(marks, dict):
-        raise TypeError(f"marks must be a dict of label -> value(s); got {marks!r}")
-    summaries = [summarize(v) for v in values]
-    means, sds = [m["mean"] for m in summaries], [m["sd"] for m in summaries]
-    x = np.arange(len(labels))
-    ax.bar(x, means, yerr=sds, color=colors, capsize=4, alpha=0.85)
-    for i, v in enumerate(values):
-        ax.scatter(np.full(len(v), x[i]) + np.linspace(-0.15, 0.15, len(v)), v, color="black",
-                   s=10, zorder=3)
-    for j, (label, y) in enumerate((marks or {}).items()):
-        style = (":", "--", "-.")[j % 3]
-        if np.ndim(y) == 0:
-            ax.axhline(check_fraction(f"marks[{label!r}]", y, low=-math.inf, high=math.inf),
-                       color=OKABE_ITO[7], ls=style, label=label, zorder=4)
-            continue
-        y = np.asarray(y, dtype=float)
-        if y.shape != (len(labels),):
-            raise ValueError(f"marks[{label!r}] must be one number or one per bar ({len(labels)}); "
-                             f"got {y.tolist()}")
-        ax.hlines(y, x - 0.4, x + 0.4, colors=OKABE_ITO[7], linestyles=style, label=label, zorder=4)
-    ax.set_xticks(x, labels)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    if xlabel is not None:
-        ax.set_xlabel(xlabel)
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    if marks:
-        ax.legend(fontsize=7)
-    return means
+        return fig, f"{head}Baseline SMR {result.baseline.smr:.1%}."
+    ex = result.excess_removed(best)
+    ex_s = "" if math.isnan(ex) else f", removing {ex:.0%} of the excess"
+    return fig, (f"{head}The baseline sends {result.baseline.smr:.1%} of stamped images to "
+                 f"{sc.target}; pruning '{best}' brings it to "
+                 f"{result.arms[best].metrics.smr:.1%}{ex_s}.")
 
 
 def shortcut_bars(values, *, class_name, title):
@@ -209,554 +119,6 @@ def shortcut_bars(values, *, class_name, title):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def lines_with_spread(ax, x, series, *, xlabel, ylabel, title, colors=None, errorbars=False,
-                      dots=False, ylim=None, vlines=None):
-    """One line per series at its mean over seeds, with the spread over seeds shown.
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-    x : list of float
-        The x positions (epochs, percentiles, pixel columns, ...).
-    series : dict of str -> array-like
-        Label -> values, shaped ``(len(x),)`` (one run, drawn as it is) or
-        ``(n_seeds, len(x))`` (the mean is drawn with a band of one standard deviation).
-    xlabel, ylabel, title : str
-    colors : list, optional
-        One colour per series (default: the Okabe-Ito palette in order).
-    errorbars : bool
-        Draw the standard deviation as error bars instead of a band.
-    dots : bool
-        Also draw each seed's value as a black dot.
-    ylim : (float, float), optional
-    vlines : dict of str -> float, optional
-        Labelled vertical reference lines, e.g. ``{"scored here": 3}``.
-
-    Returns
-    -------
-    dict of str -> numpy.ndarray
-        The mean of each series at every x.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> fig, ax = plt.subplots()
-    >>> means = lines_with_spread(ax, [1, 2], {"carriers": [[0.2, 0.4], [0.4, 0.6]]},
-    ...                           xlabel="epoch", ylabel="EL2N", title="T", vlines={"scored": 2})
-    >>> means["carriers"].tolist()
-    [0.30000000000000004, 0.5]
-    """
-    import numpy as np
-
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 1 or len(x) == 0:
-        raise ValueError(f"x must be a non-empty 1-D list of positions; got shape {x.shape}")
-    if not isinstance(series, dict) or not series:
-        raise TypeError(f"series must be a non-empty dict of label -> values; got {series!r}")
-    colors = _check_colors("colors", colors, len(series))
-    ylim = _check_ylim(ylim)
-    if vlines is not None and not isinstance(vlines, dict):
-        raise TypeError(f"vlines must be a dict of label -> x; got {vlines!r}")
-    means = {}
-    for (label, values), color in zip(series.items(), colors):
-        v = np.asarray(values, dtype=float)
-        v = v[None] if v.ndim == 1 else v
-        if v.ndim != 2 or v.shape[1] != len(x):
-            raise ValueError(f"series[{label!r}] must be shaped ({len(x)},) or (n_seeds, {len(x)}) "
-                             f"to match x; got {np.shape(values)}")
-        mean = means[label] = v.mean(0)
-        sd = v.std(0, ddof=1) if len(v) > 1 else np.zeros(len(x))
-        if errorbars:
-            ax.errorbar(x, mean, yerr=sd, marker="o", capsize=4, color=color, label=label)
-        else:
-            ax.plot(x, mean, marker="o", color=color, label=label)
-            ax.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.2)
-        if dots and len(v) > 1:
-            ax.scatter(np.tile(x, len(v)), v.ravel(), color="black", s=10, zorder=3)
-    for j, (label, pos) in enumerate((vlines or {}).items()):
-        ax.axvline(check_fraction(f"vlines[{label!r}]", pos, low=-math.inf, high=math.inf),
-                   color=OKABE_ITO[7], ls=(":", "--")[j % 2], label=label)
-    if len(x) <= 20 and np.allclose(x, np.round(x)):      # a few whole numbers (epochs): tick each
-        ax.set_xticks(x)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    ax.legend(fontsize=8)
-    return means
-
-
-def gallery(images, *, titles=None, edge_colors=None, ncols=10, title="", size=1.1,
-            row_labels=None, col_labels=None):
-    """A grid of images with optional per-image titles, coloured frames (e.g. carrier or not)
-    and labels for the rows (left) and the columns (under the last row).
-
-    Parameters
-    ----------
-    images : torch.Tensor (N, C, H, W)
-        Values in [0, 1]; one or three channels.
-    titles : list of str, optional
-        One per image.
-    edge_colors : list, optional
-        One frame colour per image.
-    ncols : int
-    title : str
-    size : float
-        Inches per image.
-    row_labels : list of str, optional
-        Up to one per row, written left of the row (e.g. ``["clean", "with line"]``).
-    col_labels : list of str, optional
-        Up to one per column, written under the last row (e.g. ``["easier", ..., "harder"]``).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> import torch
-    >>> fig = gallery(torch.rand(4, 1, 8, 8), ncols=2, title="T", row_labels=["clean", "line"])
-    >>> fig.axes[2].get_ylabel()
-    'line'
-    """
-    import matplotlib.pyplot as plt
-
-    if not hasattr(images, "shape") or len(images.shape) != 4 or images.shape[1] not in (1, 3):
-        raise ValueError(f"images must be a (N, C, H, W) tensor with 1 or 3 channels; got shape "
-                         f"{tuple(getattr(images, 'shape', ()))}")
-    n = len(images)
-    ncols = check_int("ncols", ncols, low=1)
-    nrows = max(1, -(-n // ncols))
-    if titles is not None:
-        titles = _check_labels("titles", titles, n)
-    if edge_colors is not None:
-        edge_colors = _check_colors("edge_colors", edge_colors, n)
-    row_labels = _check_labels("row_labels", row_labels or [], nrows, at_most=True)
-    col_labels = _check_labels("col_labels", col_labels or [], ncols, at_most=True)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15),
-                             squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= n:
-            ax.axis("off")
-            continue
-        img = images[i].detach().cpu()
-        if img.shape[0] == 1:
-            ax.imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=1)
-        else:
-            ax.imshow(img.permute(1, 2, 0).clamp(0, 1).numpy())
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=7)
-        if edge_colors is not None:
-            for sp in ax.spines.values():
-                sp.set_edgecolor(edge_colors[i])
-                sp.set_linewidth(2.5)
-    for r, label in enumerate(row_labels):
-        axes[r, 0].set_ylabel(label)
-    for c, label in enumerate(col_labels):
-        axes[nrows - 1, c].set_xlabel(label, fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def difficulty_grid(images, labels, scores, class_names, *, ncols=8, title="", size=1.2):
-    """One row per class, its images from the easiest (left) to the hardest (right).
-
-    Column ``j`` shows the image of that class at difficulty quantile ``j / (ncols - 1)`` of
-    ``scores``; each image is titled with its score (``d=0.42``).
-
-    Parameters
-    ----------
-    images : torch.Tensor (N, C, H, W)
-        Values in [0, 1].
-    labels : array-like (N,) of int
-    scores : array-like (N,) of float
-        How hard each image is, higher = harder: a dataset's latent difficulty, early EL2N, ...
-    class_names : list of str
-        One name per class; the rows are labelled with them.
-    ncols : int
-        Images per class (at least 2: the easiest and the hardest).
-    title : str
-    size : float
-        Inches per image.
-
-    Returns
-    -------
-    (matplotlib.figure.Figure, numpy.ndarray)
-        The figure and the index of the image in every cell, shaped ``(n_classes, ncols)``
-        (column 0: each class's easiest image, column -1: its hardest).
-
-    Examples
-    --------
-    >>> import torch
-    >>> fig, idx = difficulty_grid(torch.rand(6, 1, 8, 8), [0, 0, 0, 1, 1, 1],
-    ...                            [0.1, 0.9, 0.5, 0.3, 0.2, 0.8], ["a", "b"], ncols=3)
-    >>> idx.tolist()
-    [[0, 2, 1], [4, 3, 5]]
-    """
-    import numpy as np
-
-    n = len(images) if hasattr(images, "__len__") else -1
-    y = np.asarray(getattr(labels, "cpu", lambda: labels)())
-    s = np.asarray(getattr(scores, "cpu", lambda: scores)(), dtype=float)
-    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels must hold one integer class per image ({n}); got shape {y.shape}, "
-                         f"dtype {y.dtype}")
-    if s.shape != (n,) or not np.isfinite(s).all():
-        raise ValueError(f"scores must hold one finite number per image ({n}); got shape {s.shape}")
-    names = _check_labels("class_names", class_names)
-    if n == 0 or y.min() < 0 or y.max() >= len(names):
-        raise ValueError(f"class_names must name every class in labels (0..{y.max() if n else '?'}); "
-                         f"got {len(names)} names")
-    ncols = check_int("ncols", ncols, low=2)
-    classes = range(len(names))
-    empty = [names[k] for k in classes if not (y == k).any()]
-    if empty:
-        raise ValueError(f"labels must hold every class of class_names; none of {empty}")
-    grid = []
-    for k in classes:
-        idx = np.flatnonzero(y == k)
-        ranked = idx[np.argsort(s[idx], kind="stable")]
-        grid.append(ranked[np.round(np.linspace(0, 1, ncols) * (len(idx) - 1)).astype(int)])
-    grid = np.array(grid)
-    flat = grid.ravel()
-    fig = gallery(images[flat], titles=[f"d={s[i]:.2f}" for i in flat], ncols=ncols, size=size,
-                  row_labels=names, col_labels=["easier"] + [""] * (ncols - 2) + ["harder"],
-                  title=title)
-    return fig, grid
-
-
-def stacked_bars(ax, labels, parts, *, xlabel, ylabel, title, colors=None):
-    """Stacked bars: for every label, the parts piled up in order (e.g. per class, images without
-    and with the spurious feature), with a legend.
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-    labels : list of str
-        One label per bar.
-    parts : dict of str -> list of float
-        Part name -> one non-negative value per bar, stacked bottom to top in the dict's order.
-    xlabel, ylabel, title : str
-    colors : list, optional
-        One colour per part (default: the Okabe-Ito palette in order).
-
-    Returns
-    -------
-    numpy.ndarray
-        The height of every bar (the sum of its parts).
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> fig, ax = plt.subplots()
-    >>> stacked_bars(ax, ["disk", "ring"], {"no line": [10, 7], "line": [0, 3]}, xlabel="class",
-    ...              ylabel="images", title="Who carries the line").tolist()
-    [10.0, 10.0]
-    """
-    import numpy as np
-
-    labels = _check_labels("labels", labels)
-    if not labels:
-        raise ValueError("labels must name at least one bar; got []")
-    if not isinstance(parts, dict) or not parts:
-        raise TypeError(f"parts must be a non-empty dict of part name -> values; got {parts!r}")
-    colors = _check_colors("colors", colors, len(parts))
-    bottom = np.zeros(len(labels))
-    for (name, values), color in zip(parts.items(), colors):
-        v = np.asarray(values, dtype=float)
-        if v.shape != (len(labels),) or not np.isfinite(v).all() or (v < 0).any():
-            raise ValueError(f"parts[{name!r}] must hold one finite non-negative value per label "
-                             f"({len(labels)}); got {np.asarray(values).tolist()}")
-        ax.bar(labels, v, bottom=bottom, color=color, label=str(name))
-        bottom = bottom + v
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-    return bottom
-
-
-def flip_gallery(model, scenario, class_names, *, n=10, seed=0, title=None, device=None):
-    """What the spurious feature does to one network's predictions, image by image.
-
-    The test images of the classes other than ``c1 = scenario.target_class`` are predicted
-    clean and with the feature stamped. ``n`` of them are drawn in two rows (clean on top,
-    stamped below), each titled with its prediction, framed orange when predicted ``c1`` (blue
-    otherwise) and labelled with its true class: first up to ``n // 2`` whose prediction the
-    feature flips to ``c1``, then images drawn at random from the rest (more flipped ones when
-    too few did not flip).
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        A trained network (e.g. ``sl.baseline(config, keep_model=True)["model"]``).
-    scenario : Scenario
-        From :func:`spurlab.build_scenario` or :func:`spurlab.make_scenario` (its stamped test
-        set is the other classes' test images with the feature, in the same order).
-    class_names : list of str
-    n : int
-        Images per row (at least 2).
-    seed : int
-        Seeds the random choice of the images that did not flip.
-    title : str, optional
-    device : str, optional
-
-    Returns
-    -------
-    (matplotlib.figure.Figure, dict)
-        The figure and ``flipped`` (how many images the feature flips to ``c1``), ``n_other``
-        (how many images of the other classes there are), ``clean_pred``, ``lined_pred`` and
-        ``truth`` (numpy arrays over those images).
-
-    Examples
-    --------
-    >>> import spurlab as sl
-    >>> cfg = sl.preset("smoke", epochs=1, score_epoch=1)
-    >>> model = sl.baseline(cfg, keep_model=True)["model"]
-    >>> fig, info = flip_gallery(model, sl.build_scenario(cfg), sl.class_names("shapes"))
-    >>> 0 <= info["flipped"] <= int((info["lined_pred"] == 4).sum()) <= info["n_other"]
-    True
-    """
-    import numpy as np
-    import torch
-
-    from .train import predict
-
-    c1 = scenario.target_class
-    names = _check_labels("class_names", class_names, scenario.train.num_classes)
-    n = check_int("n", n, low=2)
-    other = (scenario.test.labels != c1).nonzero().flatten()
-    stamped = scenario.stamped_test
-    if len(stamped) != len(other) or not torch.equal(stamped.labels, scenario.test.labels[other]):
-        raise ValueError("scenario must have a stamped copy of every test image of the other "
-                         "classes, in order (spurlab.make_scenario / build_scenario do; an "
-                         "attribute scenario such as CelebA's does not)")
-    if len(other) < n:
-        raise ValueError(f"n must be at most the {len(other)} test images of the other classes; got {n}")
-    clean_pred = predict(model, scenario.test.images[other], device=device).numpy()
-    lined_pred = predict(model, stamped.images, device=device).numpy()
-    truth = stamped.labels.numpy()
-    flipped = np.flatnonzero((clean_pred != c1) & (lined_pred == c1))
-    rest = np.setdiff1d(np.arange(len(truth)), flipped)
-    n_rest = min(n - min(n // 2, len(flipped)), len(rest))    # more flipped ones if few did not
-    pick = np.concatenate([flipped[:n - n_rest],
-                           np.random.default_rng(seed).choice(rest, size=n_rest, replace=False)])
-    preds = np.concatenate([clean_pred[pick], lined_pred[pick]])
-    fig = gallery(torch.cat([scenario.test.images[other][pick], stamped.images[pick]]), ncols=n,
-                  size=1.4, titles=[names[p] for p in preds],
-                  edge_colors=[OKABE_ITO[1] if p == c1 else OKABE_ITO[0] for p in preds],
-                  row_labels=["clean", "with line"],
-                  col_labels=[f"true: {names[t]}" for t in truth[pick]],
-                  title=title or (f"Test images of other classes: title = prediction, orange frame = "
-                                  f"predicted {names[c1]!r}"))
-    return fig, {"flipped": int(len(flipped)), "n_other": int(len(truth)), "clean_pred": clean_pred,
-                 "lined_pred": lined_pred, "truth": truth}
-
-
-def overlaid_hist(ax, groups, *, xlabel, ylabel, title, bins=30, log=False, colors=None):
-    """Histograms of several groups of values on the same bins, as densities, half transparent,
-    with a legend giving each group's size.
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-    groups : dict of str -> array-like
-        Label -> values (e.g. the early EL2N of the carriers and of the other samples).
-    xlabel, ylabel, title : str
-    bins : int
-        Number of equal bins from 0 (or the smallest value, if negative) to the largest value.
-    log : bool
-        Logarithmic density axis (shows sparse tails).
-    colors : list, optional
-        One colour per group (default: the Okabe-Ito palette in order).
-
-    Returns
-    -------
-    numpy.ndarray
-        The bin edges.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> fig, ax = plt.subplots()
-    >>> overlaid_hist(ax, {"carriers": [0.1, 0.2], "others": [0.3, 0.5]}, xlabel="EL2N",
-    ...               ylabel="density", title="T", bins=4).tolist()
-    [0.0, 0.125, 0.25, 0.375, 0.5]
-    """
-    import numpy as np
-
-    if not isinstance(groups, dict) or not groups:
-        raise TypeError(f"groups must be a non-empty dict of label -> values; got {groups!r:.80}")
-    values = {}
-    for label, v in groups.items():
-        v = np.asarray(v, dtype=float).ravel()
-        if len(v) == 0 or not np.isfinite(v).all():
-            raise ValueError(f"groups[{label!r}] must hold at least one value, all finite; got "
-                             f"{len(v)} values")
-        values[label] = v
-    bins = check_int("bins", bins, low=1)
-    colors = _check_colors("colors", colors, len(values))
-    lo = min(0.0, min(v.min() for v in values.values()))
-    hi = max(v.max() for v in values.values())
-    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
-    for (label, v), color in zip(values.items(), colors):
-        ax.hist(v, bins=edges, density=True, alpha=0.55, color=color, label=f"{label} (n={len(v)})")
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    return edges
-
-
-def separation_bars(axes, labels, measures, *, colors=None, xlabel=None, class_name="c1"):
-    """Can a difficulty score single out the carriers? Two bar panels over seeds, one bar per
-    setting: the carriers' mean difficulty percentile within their class (the regime
-    percentile) against 50 (spread evenly) and its floor (every carrier among the easiest), and
-    the Kolmogorov-Smirnov statistic of carriers vs the rest of the class against the KS that
-    95% of random splits of the class stay below.
-
-    Parameters
-    ----------
-    axes : two matplotlib Axes
-        Regime percentile (left), KS (right).
-    labels : list of str
-        One label per setting (bar).
-    measures : list of dict
-        One per setting, each with per-seed lists ``'regime'`` (0-100), ``'floor'`` (0-100),
-        ``'ks'`` and ``'ks_chance'`` (0-1).
-    colors : list, optional
-        One colour per setting (default: the Okabe-Ito palette in order).
-    xlabel : str, optional
-        Default: how many seeds the dots are (``'3 seeds'``).
-    class_name : str
-        The class that carries the feature, for the labels.
-
-    Returns
-    -------
-    dict of str -> list of float
-        The bar heights: ``'regime'`` and ``'ks'``, one mean per setting.
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> fig, axes = plt.subplots(1, 2)
-    >>> m = {"regime": [48, 52], "floor": [15, 15], "ks": [0.05, 0.07], "ks_chance": [0.1, 0.1]}
-    >>> separation_bars(axes, ["weak"], [m], class_name="ring")["regime"]
-    [50.0]
-    """
-    if not hasattr(axes, "__len__") or len(axes) != 2:
-        raise ValueError(f"axes must be two Axes (regime percentile, KS); got {axes!r}")
-    if isinstance(measures, dict) or not hasattr(measures, "__len__"):
-        raise TypeError(f"measures must be a list of dicts, one per label; got {measures!r:.80}")
-    for i, m in enumerate(measures):
-        missing = [k for k in ("regime", "floor", "ks", "ks_chance") if not isinstance(m, dict) or k not in m]
-        if missing:
-            raise ValueError(f"measures[{i}] must be a dict with per-seed lists 'regime', 'floor', 'ks' "
-                             f"and 'ks_chance'; missing {missing}")
-
-    def means(key):
-        return [float(sum(m[key]) / len(m[key])) for m in measures]
-
-    if xlabel is None:
-        n = sorted({len(m["regime"]) for m in measures})
-        xlabel = f"{'-'.join(map(str, n))} seed{'s' if n != [1] else ''}"
-
-    regime = bars_with_spread(axes[0], labels, [m["regime"] for m in measures], title="Regime percentile",
-                              ylabel=f"carriers' mean percentile in {class_name!r}", colors=colors,
-                              xlabel=xlabel, ylim=(0, 100),
-                              marks={"50: spread evenly": 50, "floor: all easiest": means("floor")})
-    ks = bars_with_spread(axes[1], labels, [m["ks"] for m in measures], ylabel="KS statistic",
-                          title=f"Carriers vs other {class_name!r} (KS)", colors=colors, xlabel=xlabel,
-                          ylim=(0, 1), marks={"95% of random splits": means("ks_chance")})
-    return {"regime": regime, "ks": ks}
-
-
-# --- notebooks 04-06: models compared over seeds (figure and table)
-
-METRIC_LABELS = {
-    "smr": ("spurious misclassification rate", "Stamped non-c1 test images predicted c1"),
-    "smr_clean": ("share predicted c1 (clean images)", "Clean non-c1 test images predicted c1"),
-    "clean_accuracy": ("average accuracy (clean test set)", "Average accuracy"),
-    "group_balanced_accuracy": ("group-balanced accuracy", "Group-balanced accuracy"),
-    "worst_group_accuracy": ("worst-group accuracy", "Worst-group accuracy"),
-    "carriers_cut": ("share of the carriers pruned", "Which samples pruning removed"),
-}
-
-
-def _check_results(results, arms, reference):
-    from .results import Result
-
-    if isinstance(results, Result):
-        results = [results]
-    results = list(results) if hasattr(results, "__iter__") else results
-    if not isinstance(results, list) or not results or not all(isinstance(r, Result) for r in results):
-        raise TypeError(f"results must be a non-empty list of spurlab Result objects (sl.run, "
-                        f"sl.run_seeds); got {results!r:.80}")
-    arms = list(results[0].arms) if arms is None else arms
-    if isinstance(arms, str) or not all(isinstance(a, str) for a in arms):
-        raise TypeError(f"arms must be a list of arm names, e.g. ['hardest']; got {arms!r}")
-    for r in results:
-        missing = [a for a in arms if a not in r.arms]
-        if missing:
-            raise ValueError(f"arms must be arms of every result; {missing} not in the arms "
-                             f"{list(r.arms)} of the run with seed {r.config.seed}")
-    if not isinstance(reference, bool):
-        raise TypeError(f"reference must be True or False; got {reference!r}")
-    if reference and any(r.reference is None for r in results):
-        raise ValueError("reference=True needs results run with the no-carrier reference "
-                         "(sl.run(..., reference=True)); pass reference=False")
-    return results, list(arms)
-
-
-def seed_values(results, arms=None, *, metrics=("smr", "clean_accuracy", "worst_group_accuracy"),
-                reference=True):
-    """Per-seed values of each model's metrics: ``values[model][metric]`` is a list over seeds.
-
-    Models: ``'no carriers'`` (the reference, with ``reference``), ``'baseline'`` and each arm.
-    ``'carriers_cut'`` (the share of the carriers an arm pruned) exists for the arms only.
-
-    Examples
-    --------
-    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1])   # doctest: +SKIP
-    >>> seed_values(rs, ["hardest"])["hardest"]["smr"]                             # doctest: +SKIP
-    [0.01, 0.02]
-    """
-    results, arms = _check_results(results, arms, reference)
-    if isinstance(metrics, str) or not metrics or any(m not in METRIC_LABELS for m in metrics):
-        raise ValueError(f"metrics must be a non-empty list of names among {list(METRIC_LABELS)}; "
-                         f"got {metrics!r}")
-
-    def value(r, model, k):
-        if k == "carriers_cut":
-            return r.arms[model]["carriers_pruned"] / r.carriers if r.carriers else math.nan
-        m = (r.reference if model == "no carriers" else r.baseline if model == "baseline"
-             else r.arms[model]["metrics"])
-        return m[k]
-
-    models = (["no carriers"] if reference else []) + ["baseline"] + arms
-    return {mo: {k: [value(r, mo, k) for r in results] for k in metrics
-                 if k != "carriers_cut" or mo in arms} for mo in models}
-
-
-def _is_model(name):
-    from .pipeline import parse_arm
-
-    if name in ("no carriers", "baseline"):
-        return True
-    try:
-        parse_arm(name)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "worst_group_accuracy"),
@@ -843,160 +205,153 @@ def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "wor
     return fig, values
 
 
-def seeds_table(results, arms=None, *, reference=True):
-    """A plain-text table over seeds: first whether a shortcut was learned (the excess SMR
-    over the no-carrier model with a 95% interval over seeds; over the test images for one
-    seed), then per model mean ± sd of SMR, clean and worst-group accuracy, and per arm the
-    excess SMR removed ("n/a" when no shortcut was learned: the figures would be noise) and
-    the carriers pruned; then the regime indicator of each seed.
+def flip_gallery(scenario, predictions, class_names, *, n=10, seed=0, title=None):
+    """What the spurious feature does to one network's predictions, image by image.
 
-    Examples
-    --------
-    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1])   # doctest: +SKIP
-    >>> print(seeds_table(rs).splitlines()[1].split())                             # doctest: +SKIP
-    ['model', 'SMR', 'clean', 'acc', 'worst', 'group', 'excess', 'removed', 'carriers', 'cut']
-    """
-    import numpy as np
-
-    from .stats import shortcut_over_seeds, verdict_text
-
-    values = seed_values(results, arms, reference=reference)
-    results, arms = _check_results(results, arms, reference)
-    verdict = None
-    if reference and len(results) > 1:
-        verdict = shortcut_over_seeds(results)
-    elif reference and results[0].shortcut is not None:
-        verdict = results[0].shortcut
-    noise = verdict is not None and not verdict["learned"]
-
-    def fmt(v, pct=False):
-        s = summarize(v)
-        if not s["n"]:
-            return "n/a"
-        return (f"{s['mean']:6.1%} ± {s['sd']:5.1%}" if pct
-                else f"{s['mean']:.3f} ± {s['sd']:.3f}")
-
-    names = {mo: (mo if mo not in arms else f"prune {mo}") for mo in values}
-    w = max(16, max(len(n) for n in names.values()) + 2)
-    lines = [verdict_text(verdict)] if verdict is not None else []
-    lines.append(f"{'model':<{w}}{'SMR':>16}{'clean acc':>16}{'worst group':>16}"
-                 f"{'excess removed':>18}{'carriers cut':>16}")
-    for mo, v in values.items():
-        ex = ("" if mo not in arms else "n/a" if noise
-              else fmt([r.excess_removed(mo) for r in results], pct=True))
-        cut = (f"{np.mean([r.arms[mo]['carriers_pruned'] for r in results]):.0f}/"
-               f"{np.mean([r.carriers for r in results]):.0f}") if mo in arms else ""
-        lines.append(f"{names[mo]:<{w}}{fmt(v['smr']):>16}{fmt(v['clean_accuracy']):>16}"
-                     f"{fmt(v['worst_group_accuracy']):>16}{ex:>18}{cut:>16}")
-    score = results[0].config.score.upper()
-    lines.append(f"regime indicator (carriers' mean early-{score} percentile in c1) per seed: "
-                 + ", ".join(f"{r.regime_percentile:.0f}" for r in results)
-                 + "  (~50: spread evenly, weak signal; low: among the easiest, strong signal)")
-    return "\n".join(lines)
-
-
-def pruning_takeaway(results, arms=None, *, reference=True):
-    """One printed line that sums up a pruning comparison over seeds.
-
-    The baseline's SMR (and the no-carrier model's, with ``reference``); each arm's SMR, the
-    first arm's wins over the baseline (and over ``'random'``) seed by seed; the share of the
-    carriers each arm pruned; clean accuracy per model; the regime indicator of each seed.
+    The test images of the classes other than ``c1 = scenario.target_class``, clean and with the
+    feature stamped, as :func:`spurlab.stamp_predictions` predicted them. ``n`` of them are drawn
+    in two rows (clean on top, stamped below), each titled with its prediction, framed orange
+    when predicted ``c1`` (blue otherwise) and labelled with its true class: first up to
+    ``n // 2`` whose prediction the feature flips to ``c1``, then images drawn at random from the
+    rest (more flipped ones when too few did not flip).
 
     Parameters
     ----------
-    results : list of Result
-        One per seed, with the same arms.
-    arms : list of str, optional
-        Arms to report, the lead arm first (default: those of the first result).
-    reference : bool
-        Report the no-carrier reference model (the results must have it).
+    scenario : Scenario
+        The scenario the predictions were made on (its stamped test set is the other classes'
+        test images with the feature, in the same order).
+    predictions : dict
+        :func:`spurlab.stamp_predictions` of a trained network on ``scenario``: ``clean``,
+        ``stamped`` and ``truth``.
+    class_names : list of str
+    n : int
+        Images per row (at least 2).
+    seed : int
+        Seeds the random choice of the images that did not flip.
+    title : str, optional
 
     Returns
     -------
-    str
-        Starts with ``'Takeaway: '``.
+    (matplotlib.figure.Figure, dict)
+        The figure and ``flipped`` (how many images the feature flips to ``c1``), ``n_other``
+        (how many images of the other classes there are), ``clean_pred``, ``lined_pred`` and
+        ``truth`` (numpy arrays over those images).
 
     Examples
     --------
-    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1],
-    ...                arms=["hardest", "random"])                                 # doctest: +SKIP
-    >>> print(pruning_takeaway(rs))                                                # doctest: +SKIP
-    Takeaway: ERM sends 15.2% of stamped non-c1 test images to c1 (no-carrier model 3.4%). ...
+    >>> import spurlab as sl
+    >>> cfg = sl.preset("smoke", epochs=1, score_epoch=1)
+    >>> sc, model = sl.build_scenario(cfg), sl.baseline(cfg, keep_model=True).model
+    >>> fig, info = flip_gallery(sc, sl.stamp_predictions(model, sc), sl.class_names("shapes"))
+    >>> 0 <= info["flipped"] <= int((info["lined_pred"] == 4).sum()) <= info["n_other"]
+    True
     """
     import numpy as np
-
-    values = seed_values(results, arms, metrics=("smr", "clean_accuracy", "carriers_cut"),
-                         reference=reference)
-    results, arms = _check_results(results, arms, reference)
-    if not arms:
-        raise ValueError("arms must name at least one arm to sum up; got none")
-    smr = {m: float(np.mean(v["smr"])) for m, v in values.items()}
-    lead, n = arms[0], len(results)
-    wins = sum(a < b for a, b in zip(values[lead]["smr"], values["baseline"]["smr"]))
-    vs_random = ""
-    if "random" in arms and lead != "random":
-        k = sum(a < b for a, b in zip(values[lead]["smr"], values["random"]["smr"]))
-        vs_random = f", than random in {k}"
-    ref = f" (no-carrier model {smr['no carriers']:.1%})" if reference else ""
-    return (f"Takeaway: ERM sends {smr['baseline']:.1%} of stamped non-c1 test images to c1{ref}. "
-            f"Pruning p = {results[0].config.prune_ratio:g}: "
-            + ", ".join(f"{a} {smr[a]:.1%}" for a in arms)
-            + f" ({lead}: lower than ERM in {wins} of {n} seeds{vs_random}); carriers pruned: "
-            + ", ".join(f"{a} {np.mean(values[a]['carriers_cut']):.0%}" for a in arms)
-            + "; clean accuracy: " + ", ".join(
-                f"{'ERM' if m == 'baseline' else m} {np.mean(v['clean_accuracy']):.3f}"
-                for m, v in values.items() if m != "no carriers")
-            + ". Regime indicator per seed: " + ", ".join(f"{r.regime_percentile:.0f}" for r in results)
-            + " (~50: carriers spread evenly, weak signal; low: among the easiest, strong signal).")
-
-
-def rows_gallery(rows, *, title, colors=None, size=1.3):
-    """Images in labelled rows: one row per entry of ``rows``, each framed in its row's colour
-    (e.g. the same images clean, then stamped with one feature or another).
-
-    Parameters
-    ----------
-    rows : dict of str -> torch.Tensor (N, C, H, W)
-        Row label -> images, the same number ``N`` in every row.
-    title : str
-    colors : list, optional
-        One frame colour per row (default: Okabe-Ito in row order).
-    size : float
-        Inches per image.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> import torch
-    >>> fig = rows_gallery({"clean": torch.zeros(3, 1, 8, 8), "line": torch.ones(3, 1, 8, 8)},
-    ...                    title="T")
-    >>> fig.axes[3].get_ylabel(), len(fig.axes)
-    ('line', 6)
-    """
     import torch
 
-    if not isinstance(rows, dict) or not rows or not all(isinstance(k, str) for k in rows):
-        raise ValueError(f"rows must be a non-empty dict of row label -> images; got {rows!r:.80}")
-    sizes = {k: len(v) if hasattr(v, "shape") else None for k, v in rows.items()}
-    if None in sizes.values() or len(set(sizes.values())) != 1 or 0 in sizes.values():
-        raise ValueError(f"rows must hold image tensors with the same number of images in every "
-                         f"row; got {sizes}")
-    if not isinstance(title, str) or not title:
-        raise ValueError(f"title must be a non-empty string; got {title!r}")
-    colors = _check_colors("colors", colors, len(rows))      # default: Okabe-Ito in row order
-    n = next(iter(sizes.values()))
-    return gallery(torch.cat([torch.as_tensor(v) for v in rows.values()]), ncols=n, size=size,
-                   row_labels=list(rows), edge_colors=[c for c in colors for _ in range(n)],
-                   title=title)
+    c1 = scenario.target_class
+    names = _check_labels("class_names", class_names, scenario.train.num_classes)
+    n = check_int("n", n, low=2)
+    other = (scenario.test.labels != c1).nonzero().flatten()
+    stamped = scenario.stamped_test
+    if not isinstance(predictions, dict) or not {"clean", "stamped", "truth"} <= set(predictions):
+        raise TypeError("predictions must be the dict spurlab.stamp_predictions(model, scenario) "
+                        f"returns (clean, stamped, truth); got {type(predictions).__name__}")
+    clean_pred = np.asarray(predictions["clean"])
+    lined_pred = np.asarray(predictions["stamped"])
+    truth = np.asarray(predictions["truth"])
+    if not (len(clean_pred) == len(lined_pred) == len(truth) == len(other) == len(stamped)):
+        raise ValueError(f"predictions must hold one prediction per test image of the other "
+                         f"classes of this scenario ({len(other)}); got {len(clean_pred)}")
+    if len(other) < n:
+        raise ValueError(f"n must be at most the {len(other)} test images of the other classes; got {n}")
+    flipped = np.flatnonzero((clean_pred != c1) & (lined_pred == c1))
+    rest = np.setdiff1d(np.arange(len(truth)), flipped)
+    n_rest = min(n - min(n // 2, len(flipped)), len(rest))    # more flipped ones if few did not
+    pick = np.concatenate([flipped[:n - n_rest],
+                           np.random.default_rng(seed).choice(rest, size=n_rest, replace=False)])
+    preds = np.concatenate([clean_pred[pick], lined_pred[pick]])
+    fig = gallery(torch.cat([scenario.test.images[other][pick], stamped.images[pick]]), ncols=n,
+                  size=1.4, titles=[names[p] for p in preds],
+                  edge_colors=[OKABE_ITO[1] if p == c1 else OKABE_ITO[0] for p in preds],
+                  row_labels=["clean", "with line"],
+                  col_labels=[f"true: {names[t]}" for t in truth[pick]],
+                  title=title or (f"Test images of other classes: title = prediction, orange frame = "
+                                  f"predicted {names[c1]!r}"))
+    return fig, {"flipped": int(len(flipped)), "n_other": int(len(truth)), "clean_pred": clean_pred,
+                 "lined_pred": lined_pred, "truth": truth}
 
+
+def separation_bars(axes, labels, measures, *, colors=None, xlabel=None, class_name="c1"):
+    """Can a difficulty score single out the carriers? Two bar panels over seeds, one bar per
+    setting: the carriers' mean difficulty percentile within their class (the regime
+    percentile) against 50 (spread evenly) and its floor (every carrier among the easiest), and
+    the Kolmogorov-Smirnov statistic of carriers vs the rest of the class against the KS that
+    95% of random splits of the class stay below.
+
+    Parameters
+    ----------
+    axes : two matplotlib Axes
+        Regime percentile (left), KS (right).
+    labels : list of str
+        One label per setting (bar).
+    measures : list of dict
+        One per setting, each with per-seed lists ``'regime'`` (0-100), ``'floor'`` (0-100),
+        ``'ks'`` and ``'ks_chance'`` (0-1).
+    colors : list, optional
+        One colour per setting (default: the Okabe-Ito palette in order).
+    xlabel : str, optional
+        Default: how many seeds the dots are (``'3 seeds'``).
+    class_name : str
+        The class that carries the feature, for the labels.
+
+    Returns
+    -------
+    dict of str -> list of float
+        The bar heights: ``'regime'`` and ``'ks'``, one mean per setting.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, axes = plt.subplots(1, 2)
+    >>> m = {"regime": [48, 52], "floor": [15, 15], "ks": [0.05, 0.07], "ks_chance": [0.1, 0.1]}
+    >>> separation_bars(axes, ["weak"], [m], class_name="ring")["regime"]
+    [50.0]
+    """
+    if not hasattr(axes, "__len__") or len(axes) != 2:
+        raise ValueError(f"axes must be two Axes (regime percentile, KS); got {axes!r}")
+    if isinstance(measures, dict) or not hasattr(measures, "__len__"):
+        raise TypeError(f"measures must be a list of dicts, one per label; got {measures!r:.80}")
+    for i, m in enumerate(measures):
+        missing = [k for k in ("regime", "floor", "ks", "ks_chance") if not isinstance(m, dict) or k not in m]
+        if missing:
+            raise ValueError(f"measures[{i}] must be a dict with per-seed lists 'regime', 'floor', 'ks' "
+                             f"and 'ks_chance'; missing {missing}")
+
+    def means(key):
+        return [float(sum(m[key]) / len(m[key])) for m in measures]
+
+    if xlabel is None:
+        n = sorted({len(m["regime"]) for m in measures})
+        xlabel = f"{'-'.join(map(str, n))} seed{'s' if n != [1] else ''}"
+
+    regime = bars_with_spread(axes[0], labels, [m["regime"] for m in measures], title="Regime percentile",
+                              ylabel=f"carriers' mean percentile in {class_name!r}", colors=colors,
+                              xlabel=xlabel, ylim=(0, 100),
+                              marks={"50: spread evenly": 50, "floor: all easiest": means("floor")})
+    ks = bars_with_spread(axes[1], labels, [m["ks"] for m in measures], ylabel="KS statistic",
+                          title=f"Carriers vs other {class_name!r} (KS)", colors=colors, xlabel=xlabel,
+                          ylim=(0, 1), marks={"95% of random splits": means("ks_chance")})
+    return {"regime": regime, "ks": ks}
+
+
+# --- notebooks 04-06: models compared over seeds (figure and table)
 
 def occupancy_bars(results, arms=None, *, labels=None, ax=None, title=None):
     """Who each arm pruned from the target class: the carriers' share among the target-class
     samples it removed (bars: mean over seeds, sd, each seed a dot) against their share of the
-    class (dashed line). Above the line the arm targets the carriers, below it spares them.
+    class (dashed line). Above the line the pruned set is richer in carriers than the class,
+    below it poorer; it counts carriers, not which ones (hard or easy) an arm removed.
 
     Parameters
     ----------
@@ -1030,15 +385,14 @@ def occupancy_bars(results, arms=None, *, labels=None, ax=None, title=None):
     if not arms:
         raise ValueError("arms must name at least one pruning arm; got none")
     for a in arms:
-        if "carrier_share_pruned" not in results[0].arms[a]:
-            raise ValueError(f"arm {a!r} has no occupancy fields (carrier_share_pruned): rerun it "
-                             "with spurlab >= 0.2 (JTT prunes nothing)")
+        if results[0].arms[a].strategy == "jtt":
+            raise ValueError(f"arm {a!r} prunes nothing (JTT upweights): it has no occupancy")
     if labels is not None and (not isinstance(labels, dict) or not all(_is_model(k) for k in labels)):
         raise ValueError(f"labels must be a dict keyed by arm names; got {labels!r}")
     lab = {a: a for a in arms} | (labels or {})
 
-    def per_seed(a, key):
-        return [math.nan if r.arms[a][key] is None else r.arms[a][key] for r in results]
+    def per_seed(a, field):
+        return [getattr(r.arms[a], field) for r in results]
 
     share = {a: per_seed(a, "carrier_share_pruned") for a in arms}
     occ = {a: float(np.nanmean(per_seed(a, "occupancy"))) for a in arms}
@@ -1046,73 +400,18 @@ def occupancy_bars(results, arms=None, *, labels=None, ax=None, title=None):
     if ax is None:
         fig, ax = plt.subplots(figsize=(1.6 * len(arms) + 3.2, 3.9))
     fig = ax.figure
-    c1 = results[0].config.target_class
+    c1 = results[0].scenario.target_name
     bars_with_spread(ax, [lab[a] for a in arms], [share[a] for a in arms], xlabel="pruning arm",
-                     ylabel=f"carriers' share of the\nclass-{c1} samples pruned",
-                     title=title or f"Who was pruned from class {c1} ({len(results)} seeds)",
-                     marks={f"carriers' share of class {c1}": base})
+                     ylabel=f"carriers' share of the\n{c1!r} samples pruned",
+                     title=title or f"Who was pruned from class {c1!r} ({len(results)} seeds)",
+                     marks={f"carriers' share of class {c1!r}": base})
     ax.tick_params(axis="x", labelsize=8)
-    take = (f"Takeaway: carriers are {base:.0%} of class {c1}; among the class-{c1} samples each "
+    take = (f"Takeaway: carriers are {base:.0%} of class {c1!r}; among the {c1!r} samples each "
             "arm pruned they are " + ", ".join(
                 f"{a} {np.nanmean(share[a]):.0%} (occupancy {occ[a]:.2f})" for a in arms)
-            + " (occupancy > 1: the arm targets the carriers; < 1: it spares them).")
+            + " (occupancy counts carriers: above 1 the pruned set is richer in them than the "
+              "class, below 1 poorer).")
     return fig, take
-
-
-def arm_differences(results, lead, others, *, metric="smr"):
-    """Does arm ``lead`` differ from each of ``others``? One line each: the mean per-seed
-    difference of ``metric`` with its 95% t-interval over seeds (:func:`spurlab.stats.compare_arms`).
-
-    Returns
-    -------
-    text, comparisons : str, dict
-        The printed lines, and ``{other: compare_arms(results, lead, other, metric)}``.
-
-    Examples
-    --------
-    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1, 2],
-    ...                arms=["hardest", "random"])                                 # doctest: +SKIP
-    >>> text, c = arm_differences(rs, "hardest", ["random"])                      # doctest: +SKIP
-    """
-    from .stats import compare_arms, difference_text
-
-    if isinstance(others, str):
-        raise TypeError(f"others must be a list of arm names, e.g. [{others!r}]; got {others!r}")
-    results, _ = _check_results(results, [lead, *others], False)
-    comps = {b: compare_arms(results, lead, b, metric=metric) for b in others}
-    return "\n".join(difference_text(lead, b, c, metric) for b, c in comps.items()), comps
-
-
-def shortcut_summary(results, arm):
-    """Noise first: whether a shortcut was learned over the seeds
-    (:func:`spurlab.stats.shortcut_over_seeds`), and only then the share of the excess SMR that
-    ``arm`` removed; no percentage at all when no shortcut was learned.
-
-    Returns
-    -------
-    verdict, text : dict, str
-        The verdict over seeds, and two lines: the verdict, then the share removed (mean, and
-        per seed; ``n/a`` for a seed whose own test images show no learned shortcut).
-
-    Examples
-    --------
-    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1, 2],
-    ...                arms=["hardest"])                                          # doctest: +SKIP
-    >>> print(shortcut_summary(rs, "hardest")[1])                                  # doctest: +SKIP
-    """
-    import numpy as np
-
-    from .stats import shortcut_over_seeds, verdict_text
-
-    results, _ = _check_results(results, [arm], True)
-    verdict = shortcut_over_seeds(results)
-    if not verdict["learned"]:
-        return verdict, verdict_text(verdict) + f"\n{arm}: no share of the excess is given (none learned)"
-    ex = [r.excess_removed(arm) for r in results]
-    per = ", ".join("n/a" if math.isnan(e) else f"{e:+.0%}" for e in ex)
-    mean = "n/a" if all(math.isnan(e) for e in ex) else f"{np.nanmean(ex):.0%}"
-    return verdict, (verdict_text(verdict) + f"\n{arm}: {mean} of the excess SMR removed on average "
-                     f"(per seed: {per})")
 
 
 def composition_bars(results, arms=None, *, colors=None, title=None):
@@ -1144,23 +443,21 @@ def composition_bars(results, arms=None, *, colors=None, title=None):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from .pipeline import build_scenario
-
     results, arms = _check_results(results, arms, False)
     if colors is not None:
         _check_colors("colors", colors, len(arms))
     colors = colors or [OKABE_ITO[k % len(OKABE_ITO)] for k in (5, 4, 0, 2, 1, 3)][:len(arms)]
-    c1 = results[0].config.target_class
+    sc = results[0].scenario
+    c1 = sc.target_class
 
     def split(counts):          # group counts (2 * class + carrier) -> the three panels
         g = np.asarray(counts)
         return np.array([g[2 * c1 + 1], g[2 * c1], g.sum() - g[2 * c1 + 1] - g[2 * c1]])
 
-    comp = {a: np.array([split(r.arms[a]["pruned_by_group"]) for r in results]) for a in arms}
-    sizes = np.mean([split(np.bincount(build_scenario(r.config).train_groups,
-                                       minlength=2 * c1 + 2)) for r in results], axis=0)
+    comp = {a: np.array([split(r.arms[a].pruned_by_group) for r in results]) for a in arms}
+    sizes = np.mean([split(r.scenario.group_sizes) for r in results], axis=0)
     p = results[0].config.prune_ratio
-    groups = ["c1 carriers", "c1 non-carriers", "other classes"]
+    groups = [f"{sc.target_name!r} carriers", f"{sc.target_name!r} non-carriers", "other classes"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for j, (ax, grp) in enumerate(zip(axes, groups)):
         bars_with_spread(ax, arms, [comp[a][:, j] for a in arms], colors=colors,
@@ -1169,9 +466,11 @@ def composition_bars(results, arms=None, *, colors=None, title=None):
         ax.legend(fontsize=8)
     fig.suptitle(title or f"Composition of the pruned set at p = {p:.0%} ({len(results)} seeds)")
     fig.tight_layout()
-    cut = {a: comp[a][:, 0].mean() / sizes[0] if sizes[0] else math.nan for a in arms}
-    take = (f"Takeaway: each arm removes about {p:.0%} of every class; of the carriers, "
-            + ", ".join(f"{a} removes {cut[a]:.0%}" for a in arms) + ".")
+    cut = {a: np.mean([r.arms[a].carriers_pruned / r.carriers if r.carriers else math.nan
+                       for r in results]) for a in arms}
+    take = (f"Takeaway: each arm removes about {p:.0%} of every class; of the carriers of "
+            f"{sc.target}, " + ", ".join(f"{a} removes {cut[a]:.0%}" for a in arms)
+            + f" (mean over {len(results)} seeds).")
     return fig, take
 
 
@@ -1492,7 +791,7 @@ def _feature_name(scenario):
     return getattr(scenario.feature, "name", None) or type(scenario.feature).__name__.lower()
 
 
-def group_accuracy_bars(results, class_names, *, model="baseline", ax=None, title=None):
+def group_accuracy_bars(results, class_names=None, *, model="baseline", ax=None, title=None):
     """Accuracy in every group (class x clean or with the feature) of the test set, one bar per
     group: the mean over seeds with one dot per seed.
 
@@ -1500,8 +799,8 @@ def group_accuracy_bars(results, class_names, *, model="baseline", ax=None, titl
     ----------
     results : list of Result
         One per seed.
-    class_names : list of str
-        One per class, in class order.
+    class_names : list of str, optional
+        One per class, in class order (default: the results' own, ``scenario.class_names``).
     model : str
         ``'baseline'``, ``'reference'`` or an arm (:meth:`spurlab.Result.metrics`).
     ax : matplotlib Axes, optional
@@ -1522,9 +821,12 @@ def group_accuracy_bars(results, class_names, *, model="baseline", ax=None, titl
     import numpy as np
 
     results, _ = _check_results(results, [], False)
-    names = _check_labels("class_names", class_names, len(results[0].metrics(model)["group_accuracy"]) // 2)
-    acc = np.array([r.metrics(model)["group_accuracy"] for r in results], dtype=float)  # seeds x groups
-    feature = str(results[0].config.feature)
+    sc = results[0].scenario
+    names = _check_labels("class_names", sc.class_names if class_names is None else class_names,
+                          len(sc.class_names))
+    acc = np.array([[np.nan if a is None else a for a in r.metrics(model).group_accuracy]
+                    for r in results], dtype=float)                      # seeds x groups
+    feature = sc.feature
     labels = [f"{n}\n{'+ ' + feature if g else 'clean'}" for n in names for g in (0, 1)]
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 3.6))
@@ -1534,8 +836,8 @@ def group_accuracy_bars(results, class_names, *, model="baseline", ax=None, titl
                                     f"{len(results)} seeds")
     ax.figure.tight_layout()
     mean = np.nanmean(acc, axis=0)
-    c1 = results[0].config.target_class
-    clean = float(np.mean([r.metrics(model)["clean_accuracy"] for r in results]))
+    c1 = sc.target_class
+    clean = float(np.mean([r.metrics(model).clean_accuracy for r in results]))
     with_f, without = mean[2 * c1 + 1], mean[2 * c1]
     take = (f"Takeaway: the worst group is {labels[int(np.nanargmin(mean))].replace(chr(10), ' ')} at "
             f"{np.nanmin(mean):.1%} (mean over seeds) while clean accuracy averages {clean:.1%}; "
@@ -1605,11 +907,18 @@ def carrier_counts(scenario, class_names, *, ax=None, title=None):
     return ax.figure, take
 
 
-def pruned_gallery(result, arm="hardest", *, n_target=20, n_other=10, class_names=None, seed=0):
+def pruned_gallery(result, scenario, arm="hardest", *, n_target=20, n_other=10, seed=0):
     """What an arm pruned, seen: ``n_target`` pruned images of the target class (vermillion frame:
     carries the feature, blue: does not) and ``n_other`` pruned images of the other classes
-    (black frame), drawn at random (``seed``) from the scenario the run trained on (rebuilt from
-    its config, cached).
+    (black frame), drawn at random (``seed``).
+
+    Parameters
+    ----------
+    result : Result
+        The run whose arm ``arm`` pruned the images.
+    scenario : Scenario
+        The scenario it ran on (``sl.build_scenario(result.config)``, or the one given to
+        ``run(scenario=...)``): its training images are drawn; its carriers must be the run's.
 
     Returns
     -------
@@ -1620,40 +929,42 @@ def pruned_gallery(result, arm="hardest", *, n_target=20, n_other=10, class_name
     Examples
     --------
     >>> r = run("n_train=300 n_test=100 epochs=2 score_epoch=1", arms=["hardest"])  # doctest: +SKIP
-    >>> fig, take = pruned_gallery(r, "hardest")                                     # doctest: +SKIP
+    >>> fig, take = pruned_gallery(r, build_scenario(r.config), "hardest")          # doctest: +SKIP
     """
     import numpy as np
-
-    from .pipeline import build_scenario
 
     (result,), _ = _check_results(result, [arm], False)
     n_target = check_int("n_target", n_target, low=0)
     n_other = check_int("n_other", n_other, low=0)
     if n_target + n_other == 0:
         raise ValueError("n_target + n_other must be at least 1; got 0 and 0")
-    sc = build_scenario(result.config)
-    c1 = result.config.target_class
-    names = list(class_names) if class_names is not None else [str(k) for k in
-                                                                 range(int(sc.train.labels.max()) + 1)]
-    pruned = np.asarray(result.arms[arm]["pruned"], dtype=int)
-    labels, carrier = sc.train.labels.numpy(), sc.carrier.numpy()
+    facts = result.scenario
+    if (len(scenario.train) != facts.n_train or scenario.target_class != facts.target_class
+            or tuple(scenario.carrier_indices.tolist()) != facts.carrier_indices):
+        raise ValueError("scenario must be the one the result ran on (same training set, target "
+                         "class and carriers): sl.build_scenario(result.config), or the scenario "
+                         "given to sl.run(scenario=...)")
+    c1, names = facts.target_class, facts.class_names
+    pruned = np.asarray(result.arms[arm].pruned, dtype=int)
+    labels, carrier = scenario.train.labels.numpy(), scenario.carrier.numpy()
     rng = np.random.default_rng(seed)
     target, others = pruned[labels[pruned] == c1], pruned[labels[pruned] != c1]
     show = np.concatenate([rng.choice(target, min(n_target, len(target)), replace=False),
                            rng.choice(others, min(n_other, len(others)), replace=False)]).astype(int)
     colors = [OKABE_ITO[5] if carrier[i] else OKABE_ITO[0] if labels[i] == c1 else OKABE_ITO[7]
               for i in show]
-    fig = gallery(sc.train.images[show], ncols=10, edge_colors=colors,
-                  titles=[names[labels[i]] + (" +feature" if carrier[i] else "") for i in show],
+    fig = gallery(scenario.train.images[show], ncols=10, edge_colors=colors,
+                  titles=[names[labels[i]] + (f" +{facts.feature}" if carrier[i] else "")
+                          for i in show],
                   title=f"Pruned by {arm!r} at p = {result.config.prune_ratio:.0%} (seed "
-                        f"{result.config.seed}): vermillion = {names[c1]!r} with the feature, blue = "
-                        f"{names[c1]!r} without, black = other class")
+                        f"{result.config.seed}): vermillion = {names[c1]!r} with the "
+                        f"{facts.feature}, blue = {names[c1]!r} without, black = other class")
     n_car = int(carrier[target].sum())
     share = n_car / len(target) if len(target) else float("nan")
     take = (f"Takeaway: of the {len(target)} {names[c1]!r} images pruned, {n_car} carried the "
-            f"feature ({share:.0%}; carriers are {carrier[labels == c1].mean():.0%} of class "
-            f"{names[c1]!r}); the other {len(others)} pruned samples are hard images of the other "
-            f"classes.")
+            f"{facts.feature} ({share:.0%}; carriers are {carrier[labels == c1].mean():.0%} of "
+            f"class {names[c1]!r}); the other {len(others)} pruned samples are hard images of the "
+            f"other classes.")
     return fig, take
 
 
@@ -1738,13 +1049,13 @@ def carrier_ranking(ax, scores, carrier, labels, target_class, *, kept_by, class
     return f"Takeaway: of the {len(idx)} carriers of {cls}, " + "; ".join(parts) + "."
 
 
-def lead_vs_control(results, lead, control, *, class_name=None,
-                    metrics=("smr", "clean_accuracy"), title=None):
+def lead_vs_control(results, lead, control, *, metrics=("smr", "clean_accuracy"), title=None):
     """A pruning arm against its control over seeds: :func:`compare_models` for the two arms
-    (with the baseline and the no-carrier model), and a one-line takeaway computed from the run
-    that names the difficulty score, its epoch and the class: the shortcut verdict first
-    (:func:`spurlab.stats.shortcut_over_seeds`), then, only when one was learned, ``lead``
-    minus ``control`` on SMR with its 95% interval over seeds (:func:`spurlab.stats.compare_arms`).
+    (with the baseline and the no-carrier model), and a one-line takeaway that names the
+    difficulty score, its epoch and the class (from the results' scenario): the shortcut
+    verdict first (:func:`spurlab.verdicts.shortcut`), then, only when one was learned,
+    ``lead`` minus ``control`` on SMR with its 95% interval over seeds and its direction in
+    words (:func:`spurlab.verdicts.difference`).
 
     Parameters
     ----------
@@ -1752,8 +1063,6 @@ def lead_vs_control(results, lead, control, *, class_name=None,
         One per seed, each with both arms and the reference model.
     lead, control : str
         Arm names, e.g. ``'hardest/global'`` and ``'random/global'``.
-    class_name : str, optional
-        Name of the target class for the takeaway (default ``'class <c1>'``).
     metrics, title
         As for :func:`compare_models` (a default title names the setting).
 
@@ -1769,23 +1078,27 @@ def lead_vs_control(results, lead, control, *, class_name=None,
     """
     import numpy as np
 
-    from .stats import compare_arms, shortcut_over_seeds, verdict_text
-
     results, _ = _check_results(results, [lead, control], True)
-    cfg = results[0].config
-    c1 = class_name if class_name is not None else f"class {cfg.target_class}"
-    setting = (f"{cfg.score.upper()} at epoch {cfg.score_epoch}, c1 = {c1!s}, "
-               f"p = {cfg.prune_ratio:g}, {len(results)} seeds")
+    cfg, sc = results[0].config, results[0].scenario
+    setting = (f"{cfg.score.upper()} at epoch {cfg.score_epoch}, c1 = {sc.target}, "
+               f"p = {cfg.prune_ratio:g}, {len(results)} seed{'s' if len(results) > 1 else ''}")
     fig, _ = compare_models(results, [lead, control], metrics=metrics,
                             title=title or f"{lead} vs {control} ({setting})")
-    verdict = shortcut_over_seeds(results)
-    if not verdict["learned"]:
-        return fig, f"Takeaway ({setting}): {verdict_text(verdict)}."
-    d = compare_arms(results, lead, control)
-    smr = {"baseline": float(np.mean([r.baseline["smr"] for r in results])),
-           **{a: float(np.mean([r.arms[a]["metrics"]["smr"] for r in results])) for a in (lead, control)}}
-    how = ("lower than" if d["mean"] < 0 else "higher than") if d["differs"] else "not shown to differ from"
-    return fig, (f"Takeaway ({setting}): SMR baseline {smr['baseline']:.1%}, after {lead} "
-                 f"{smr[lead]:.1%}, after {control} {smr[control]:.1%}; {lead} minus {control} "
-                 f"{d['mean']:+.3f}, 95% interval [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]: "
-                 f"{lead} is {how} {control}.")
+    verdict = shortcut(results)
+    if not verdict.learned:
+        return fig, f"Takeaway ({setting}): {verdict.text()}."
+    smr = {m: float(np.mean([r.metrics(m).smr for r in results]))
+           for m in ("baseline", lead, control)}
+    return fig, (f"Takeaway ({setting}): {verdict.text()}. SMR baseline {smr['baseline']:.1%}, "
+                 f"after {lead} {smr[lead]:.1%}, after {control} {smr[control]:.1%}; "
+                 f"{difference(results, lead, control).text()}.")
+
+
+__all__ = ["GROUP_COLORS", "METRIC_LABELS", "OKABE_ITO", "arm_differences", "band_curve",
+           "bars_with_spread", "carrier_counts", "carrier_gallery", "carrier_ranking",
+           "carrier_share_bars", "compare_models", "composition_bars", "data_map_plot",
+           "difficulty_grid", "flip_gallery", "gallery", "group_accuracy_bars",
+           "group_trajectories", "lead_vs_control", "lines_with_spread", "occupancy_bars",
+           "overlaid_hist", "plot_result", "pruned_gallery", "pruning_takeaway", "rows_gallery",
+           "seed_values", "seeds_table", "separation_bars", "shortcut_bars", "shortcut_summary",
+           "stacked_bars"]

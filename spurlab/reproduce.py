@@ -28,9 +28,12 @@ import time
 import torch
 
 from ._validate import check_choice, check_fraction, check_int
+from .arms import check_arms
+from .build import build_scenario
 from .config import PAPER_ARMS, preset
-from .pipeline import build_scenario, check_arms, run
-from .results import atomic_write_text, environment, save_figure, summarize
+from .files import atomic_write_text, environment, save_figure
+from .pipeline import run
+from .stats import summarize
 
 SETTINGS = ("cifar10s", "celeba", "waterbirds")
 ARMS = PAPER_ARMS
@@ -126,9 +129,8 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
             r = run(c.replace(prune_ratio=p), scenario=sc, arms=todo, reference=False,
                     progress=progress, cache_dir=out)
             if i == 0:
-                rows.append(_row(setting, seed, "baseline", 0.0, r.baseline))
-            rows.extend(_row(setting, seed, a, 0.0 if a == "jtt" else p, r.arms[a]["metrics"],
-                             r.arms[a]) for a in todo)
+                rows.append(_row(setting, r, "baseline", 0.0))
+            rows.extend(_row(setting, r, a, 0.0 if a == "jtt" else p) for a in todo)
         log(f"seed {seed} done in {time.perf_counter() - t0:.0f} s")
     summary = _summarise(rows, headline)
     doc = {"setting": setting, "mode": mode, "protocol": text, "config": cfg.to_string(),
@@ -140,18 +142,19 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
     return doc
 
 
-def _row(setting, seed, arm, p, metrics, arm_result=None):
-    row = {"seed": seed, "arm": arm, "prune_ratio": p, **metrics}
+def _row(setting, result, model, p):
+    """One model of one run as a row of ``results.json``: its metrics and, for Waterbirds, the
+    worst group by name (from the result's scenario); for CelebA, the paper's headline group."""
+    m = result.metrics(model)
+    row = {"seed": result.config.seed, "arm": model, "prune_ratio": p, **m.to_dict()}
     if setting == "waterbirds":
-        from .waterbirds import GROUP_NAMES
-
-        acc = [(a, k) for k, a in enumerate(metrics["group_accuracy"]) if a is not None]
-        row["worst_group"] = GROUP_NAMES[min(acc)[1]] if acc else None
+        row["worst_group"] = None if m.worst_group is None else result.worst_group_name(model)
     else:
         # CelebA's headline: females (class 0) with glasses, group 2*0 + 1
-        row["female_glasses_accuracy"] = metrics["group_accuracy"][1]
-    if arm_result is not None:
-        row.update(n_kept=arm_result["n_kept"], carriers_pruned=arm_result["carriers_pruned"])
+        row["female_glasses_accuracy"] = m.group_accuracy[1]
+    if model != "baseline":
+        a = result.arms[model]
+        row.update(n_kept=a.n_kept, carriers_pruned=a.carriers_pruned)
     return row
 
 

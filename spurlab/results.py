@@ -1,10 +1,24 @@
-"""What a run produced, and how it is written: :class:`Result`, JSON without pickle, atomic
-files that respect the umask, the run's environment, and mean/spread over seeds.
+"""The record of a run: one typed schema for what every model produced and for the scenario it
+ran on, and the one function that flattens it into rows.
+
+- :class:`ModelMetrics`: what one model scored (the same shape for the baseline, the no-carrier
+  reference and every arm).
+- :class:`ScenarioFacts`: what was run: the dataset, the target class and its name, the
+  carriers, the groups and their sizes, the scale. A config is what the user asked for; the
+  scenario is what was run (with ``scenario=`` the two differ), and every table, text and
+  figure reads the class, the carriers and the groups from here.
+- :class:`ArmResult`: one pruning (or upweighting) arm: which labels it used, what it removed,
+  its model's metrics.
+- :class:`Result`: all of one run, with the shortcut verdict of :mod:`spurlab.verdicts`;
+  ``save``/``load`` write versioned JSON (never pickle).
+- :func:`rows`: the one place where flat row keys (``smr_hardest``) are built; sweeps, the atlas,
+  the playground and the scripts read rows through :func:`key`.
 
 Examples
 --------
->>> summarize([0.2, 0.4, float("nan")])["mean"]
-0.30000000000000004
+>>> m = ModelMetrics(0.9, 0.2, 0.01, 0.5, 0.8, (0.9, 0.5, None, 0.95))
+>>> m.worst_group, key("smr", "hardest")
+(1, 'smr_hardest')
 """
 
 from __future__ import annotations
@@ -13,42 +27,300 @@ import dataclasses
 import json
 import math
 import os
-import platform
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import __version__
 from .config import Config
-from .stats import verdict_text
+from .files import atomic_write_text, jsonable
+from .verdicts import Shortcut, seed_verdict, share_removed
+from .verdicts import shortcut as shortcut_of
 
+SCHEMA = "spurlab-result/2"
+# which labels a method used beyond the class labels: none, group labels on a validation split,
+# or group (carrier) labels in training (the identifiable setting)
+LABELS_USED = ("none", "validation", "training")
+
+
+def key(metric, model):
+    """The flat row key of ``metric`` for ``model`` (``'baseline'``, ``'reference'`` or an arm):
+    the one place spurlab builds such keys.
+
+    Examples
+    --------
+    >>> key("worst_group", "hardest/oracle")
+    'worst_group_hardest/oracle'
+    """
+    return f"{metric}_{model}"
+
+
+# --------------------------------------------------------------------------- one model
+
+@dataclass(frozen=True)
+class ModelMetrics:
+    """What one model scored on a scenario's test sets (:func:`spurlab.evaluate`).
+
+    Attributes
+    ----------
+    clean_accuracy : float
+        Average accuracy on the clean test set.
+    smr : float
+        Spurious misclassification rate: the share of the other classes' stamped test images
+        predicted as the target class.
+    smr_clean : float
+        The same share without the stamp (its baseline).
+    worst_group_accuracy, group_balanced_accuracy : float
+        Minimum and unweighted mean over the test groups (``2 * class + stamped``) that are
+        not empty.
+    group_accuracy : tuple
+        One accuracy per group, ``None`` for an empty group.
+    """
+
+    clean_accuracy: float
+    smr: float
+    smr_clean: float
+    worst_group_accuracy: float
+    group_balanced_accuracy: float
+    group_accuracy: tuple
+
+    @property
+    def worst_group(self):
+        """The index of the group with the lowest accuracy (empty groups skipped)."""
+        acc = [math.inf if a is None or math.isnan(a) else a for a in self.group_accuracy]
+        return int(np.argmin(acc)) if acc and min(acc) < math.inf else None
+
+    def to_dict(self):
+        return jsonable(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(float(d["clean_accuracy"]), float(d["smr"]), float(d["smr_clean"]),
+                   _num(d["worst_group_accuracy"]), _num(d["group_balanced_accuracy"]),
+                   tuple(None if a is None or (isinstance(a, float) and math.isnan(a)) else float(a)
+                         for a in d["group_accuracy"]))
+
+
+def _num(x):
+    return float("nan") if x is None else float(x)
+
+
+# --------------------------------------------------------------------------- what was run
+
+@dataclass(frozen=True)
+class ScenarioFacts:
+    """The facts of the scenario a run used (not what its config asked for).
+
+    Attributes
+    ----------
+    dataset : str
+        The dataset's name (``'shapes'``, ``'digits'``, ``'custom'`` ...).
+    target_class : int
+        The class ``c1`` whose training samples carry the feature.
+    class_names : tuple of str
+    feature : str
+        The feature's short name (``'line'``, ``'corner triangle'``, ``'Eyeglasses'``).
+    description : str
+        One line (:meth:`spurlab.Scenario.describe`).
+    placement : str
+    carrier_indices : tuple of int
+        The training samples that carry the feature.
+    group_sizes : tuple of int
+        Training samples per group ``2 * class + carrier``.
+    test_group_sizes : tuple of int
+        Test samples per group of the group-labelled test set.
+    n_stamped_test : int
+        Stamped test images of the other classes (the SMR's denominator).
+    scale : str
+        The preset the run's scale matches (``'quick'``, ``'playground'`` ...) or ``'custom'``.
+    custom : bool
+        The run was given its own scenario (``run(scenario=...)``).
+    """
+
+    dataset: str
+    target_class: int
+    class_names: tuple
+    feature: str
+    description: str
+    placement: str
+    carrier_indices: tuple
+    group_sizes: tuple
+    test_group_sizes: tuple
+    n_stamped_test: int
+    scale: str
+    custom: bool = False
+
+    @property
+    def n_carriers(self):
+        return len(self.carrier_indices)
+
+    @property
+    def n_train(self):
+        return int(sum(self.group_sizes))
+
+    @property
+    def n_target(self):
+        """Training samples of the target class."""
+        c = self.target_class
+        return int(self.group_sizes[2 * c] + self.group_sizes[2 * c + 1])
+
+    @property
+    def target_name(self):
+        return self.class_names[self.target_class]
+
+    @property
+    def target(self):
+        """``"class 4 ('ring')"``: how texts name the target class."""
+        return f"class {self.target_class} ({self.target_name!r})"
+
+    @property
+    def carrier_group(self):
+        """The group of the carriers: ``2 * target_class + 1``."""
+        return 2 * self.target_class + 1
+
+    @property
+    def group_names(self):
+        """One name per group: ``'ring'`` and ``'ring + line'`` for class ``ring``."""
+        return tuple(self.class_names[g // 2] + (f" + {self.feature}" if g % 2 else "")
+                     for g in range(2 * len(self.class_names)))
+
+    @classmethod
+    def of(cls, scenario, *, dataset, scale, custom=False):
+        """The facts of a :class:`spurlab.Scenario`."""
+        K = scenario.train.num_classes
+        feat = scenario.feature
+        return cls(
+            dataset=str(dataset), target_class=int(scenario.target_class),
+            class_names=tuple(str(c) for c in scenario.train.classes),
+            feature=str(getattr(feat, "name", None) or type(feat).__name__.lower()),
+            description=scenario.describe(), placement=str(scenario.placement),
+            carrier_indices=tuple(int(i) for i in scenario.carrier_indices.tolist()),
+            group_sizes=tuple(np.bincount(scenario.train_groups.numpy(), minlength=2 * K).tolist()),
+            test_group_sizes=tuple(np.bincount(scenario.group_test_groups.numpy(),
+                                               minlength=2 * K).tolist()),
+            n_stamped_test=len(scenario.stamped_test), scale=str(scale), custom=bool(custom))
+
+    def to_dict(self):
+        return jsonable(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, d):
+        d = dict(d)
+        for k in ("class_names", "carrier_indices", "group_sizes", "test_group_sizes"):
+            d[k] = tuple(d[k])
+        return cls(**d)
+
+
+# --------------------------------------------------------------------------- one arm
+
+@dataclass(frozen=True)
+class ArmResult:
+    """One arm: prune by the early scores (or upweight, for JTT) and retrain a fresh model.
+
+    Attributes
+    ----------
+    name, strategy, scope : str
+        ``'hardest/oracle'``, ``'hardest'``, ``'oracle'``.
+    labels_used : {'none', 'validation', 'training'}
+        Group (carrier) labels the method needs beyond the class labels.
+    metrics : ModelMetrics
+    n_kept : int
+        Training samples the arm's model trained on (JTT: with its copies).
+    pruned : tuple of int
+        The training samples removed (JTT: none).
+    pruned_by_group : tuple of int
+        Removed samples per group ``2 * class + carrier``.
+    carriers_pruned : int
+        Carriers among ``pruned``.
+    target_pruned, carrier_share_pruned, carrier_share_target, occupancy
+        Whom it took from the target class (:func:`spurlab.occupancy`; None/NaN for JTT).
+    upweighted, upweighted_carriers : int or None
+        JTT's error set and the carriers in it (None for pruning arms).
+    history, seconds, model
+        How the arm's model trained (``model`` with ``keep_model=True``); not part of the
+        record: not compared, not saved.
+    """
+
+    name: str
+    strategy: str
+    scope: str
+    labels_used: str
+    metrics: ModelMetrics
+    n_kept: int
+    pruned: tuple
+    pruned_by_group: tuple
+    carriers_pruned: int
+    target_pruned: int | None = None
+    carrier_share_pruned: float = float("nan")
+    carrier_share_target: float = float("nan")
+    occupancy: float = float("nan")
+    upweighted: int | None = None
+    upweighted_carriers: int | None = None
+    history: list = field(default_factory=list, compare=False, repr=False)
+    seconds: float = field(default=0.0, compare=False, repr=False)
+    model: object = field(default=None, compare=False, repr=False)
+
+    RUN_FIELDS = ("history", "seconds", "model")
+
+    def to_dict(self):
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+             if f.name not in self.RUN_FIELDS}
+        d["metrics"] = self.metrics.to_dict()
+        return jsonable(d)
+
+    @classmethod
+    def from_dict(cls, d):
+        d = {k: v for k, v in d.items() if k not in cls.RUN_FIELDS}
+        d["metrics"] = ModelMetrics.from_dict(d["metrics"])
+        d["pruned"] = tuple(d["pruned"])
+        d["pruned_by_group"] = tuple(d["pruned_by_group"])
+        for k in ("carrier_share_pruned", "carrier_share_target", "occupancy"):
+            d[k] = _num(d.get(k))
+        return cls(**d)
+
+    def without_run(self):
+        """The record alone (no history, time or model)."""
+        return dataclasses.replace(self, history=[], seconds=0.0, model=None)
+
+
+# --------------------------------------------------------------------------- one run
 
 @dataclass
 class Result:
-    """Everything one run produced; ``to_json``/``save`` write it without pickle.
+    """Everything one run produced: what was asked (``config``), what was run (``scenario``),
+    each model's metrics, the shortcut verdict, the early scores.
 
-    ``models`` holds the trained models (``'baseline'``, each arm, ``'reference'``) when
-    :func:`spurlab.run` was called with ``keep_models=True``; it is never serialised.
+    ``config`` supplies the recipe, score and pruning knobs; with ``run(scenario=...)`` its
+    data knobs (dataset, target class, prevalence ...) were not used: read those from
+    ``scenario``. ``models`` holds the trained models when :func:`spurlab.run` was called with
+    ``keep_models=True``; it is never serialised.
     """
 
     config: Config
-    baseline: dict
+    scenario: ScenarioFacts
+    baseline: ModelMetrics
     arms: dict
-    reference: dict | None
+    reference: ModelMetrics | None
+    shortcut: Shortcut | None
     regime_percentile: float
-    carriers: int
-    scenario: str
-    timings: dict
-    environment: dict
+    scores: list
+    score_model: dict
+    timings: dict = field(default_factory=dict)
+    environment: dict = field(default_factory=dict)
     history: dict = field(default_factory=dict)
-    scores: list | None = None
     models: dict | None = field(default=None, repr=False, compare=False)
-    shortcut: dict | None = None
-    score_model: dict | None = None
+
+    # --- what it holds
+    @property
+    def carriers(self):
+        """Carriers in the training set (``scenario.n_carriers``)."""
+        return self.scenario.n_carriers
+
+    @property
+    def seed(self):
+        return self.config.seed
 
     def metrics(self, model):
-        """The metrics of ``model``: ``'baseline'``, ``'reference'`` or one of the arms."""
+        """The :class:`ModelMetrics` of ``model``: ``'baseline'``, ``'reference'`` or an arm."""
         if model == "baseline":
             return self.baseline
         if model == "reference" and self.reference is not None:
@@ -56,96 +328,96 @@ class Result:
         if model not in self.arms:
             raise ValueError(f"model must be 'baseline', 'reference' (when run with one) or an arm "
                              f"of this result {list(self.arms)}; got {model!r}")
-        return self.arms[model]["metrics"]
+        return self.arms[model].metrics
 
     def worst_group(self, model="baseline"):
         """The group (``2 * class + carrier``) where ``model``'s accuracy is lowest; groups
-        absent from the test set (NaN) are skipped."""
-        acc = np.array(self.metrics(model)["group_accuracy"], dtype=float)
-        return int(np.nanargmin(acc))
+        absent from the test set are skipped."""
+        return self.metrics(model).worst_group
+
+    def worst_group_name(self, model="baseline"):
+        """:meth:`worst_group` by name, e.g. ``'square + line'``."""
+        g = self.worst_group(model)
+        return "none" if g is None else self.scenario.group_names[g]
 
     def carriers_left(self, model):
         """Carriers in ``model``'s training set: all of them for the baseline and for JTT, which
         prunes nothing."""
-        return self.carriers - (0 if model == "baseline" else self.arms[model]["carriers_pruned"])
+        return self.carriers - (0 if model == "baseline" else self.arms[model].carriers_pruned)
 
     def carrier_weight(self, model):
         """The carriers' share of ``model``'s training weight; JTT's upweighted samples count
         ``config.jtt_upweight`` times (as copies)."""
         if model == "baseline":
-            return self.carriers / len(self.scores)
+            return self.carriers / self.scenario.n_train
         a = self.arms[model]
-        extra = (self.config.jtt_upweight - 1) * a.get("upweighted_carriers", 0)
-        return (self.carriers_left(model) + extra) / a["n_kept"]
+        extra = (self.config.jtt_upweight - 1) * (a.upweighted_carriers or 0)
+        return (self.carriers_left(model) + extra) / a.n_kept
 
     def excess_removed(self, arm):
-        """Fraction of the baseline's *excess* SMR (over the no-carrier reference model's SMR)
-        that pruning arm ``arm`` removes; NaN without a reference, without excess, or when no
-        shortcut was learned (the excess is then within noise: see :attr:`shortcut` and
-        :meth:`excess_removed_note`)."""
-        if self.reference is None:
-            return float("nan")
-        if self.shortcut is not None and not self.shortcut["learned"]:
-            return float("nan")
-        excess = self.baseline["smr"] - self.reference["smr"]
-        if excess <= 0:
-            return float("nan")
-        return (self.baseline["smr"] - self.arms[arm]["metrics"]["smr"]) / excess
+        """Share of the baseline's excess SMR (over the no-carrier reference) that ``arm``
+        removed; NaN when no shortcut was learned or there is no reference
+        (:func:`spurlab.verdicts.share_removed`)."""
+        s = share_removed(self, arm)
+        return float("nan") if s.mean is None else s.mean
 
-    def excess_removed_note(self):
-        """Why :meth:`excess_removed` is NaN, or ``''`` when it is defined."""
-        if self.reference is None:
-            return "no reference model (run with reference=True)"
-        if self.shortcut is not None and not self.shortcut["learned"]:
-            return verdict_text(self.shortcut)
-        if self.baseline["smr"] - self.reference["smr"] <= 0:
-            return "the baseline's SMR is not above the reference's"
-        return ""
+    def verdict(self):
+        """The shortcut verdict (:func:`spurlab.verdicts.shortcut`)."""
+        return shortcut_of(self)
 
+    # --- what it says
     def table(self):
         """A plain-text table of the headline metrics, one row per model, with the shortcut
         verdict first (whether there is anything for pruning to remove)."""
+        verdict = self.verdict()
         rows = []
         if self.reference is not None:
-            rows.append(("no carriers (reference)", self.reference, None, None))
-        rows.append(("baseline (ERM)", self.baseline, None, None))
+            rows.append(("no carriers (reference)", self.reference, None))
+        rows.append(("baseline (ERM)", self.baseline, None))
         for name, arm in self.arms.items():
             label = (f"upweight jtt x{self.config.jtt_upweight}" if name == "jtt"
                      else f"prune {name} p={self.config.prune_ratio:g}")
-            rows.append((label, arm["metrics"], arm["carriers_pruned"], self.excess_removed(name)))
+            rows.append((label, arm.metrics, arm))
         head = (f"{'model':<28} {'clean acc':>9} {'SMR':>7} {'SMR clean':>9} {'worst grp':>9} "
                 f"{'carriers cut':>12} {'occupancy':>9} {'excess cut':>10}")
-        lines = []
-        if self.shortcut is not None:
-            lines.append(verdict_text(self.shortcut))
-        lines += [head, "-" * len(head)]
-        for label, m, cut, ex in rows:
-            cut_s = "" if cut is None else f"{cut}/{self.carriers}"
-            ex_s = "" if ex is None or math.isnan(ex) else f"{ex:.0%}"
-            arm = next((a for a in self.arms.values() if a["metrics"] is m), {})
-            occ = arm.get("occupancy")
-            occ_s = "" if occ is None or math.isnan(occ) else f"{occ:.2f}"
-            lines.append(f"{label:<28} {m['clean_accuracy']:>9.3f} {m['smr']:>7.3f} "
-                         f"{m['smr_clean']:>9.3f} {m['worst_group_accuracy']:>9.3f} "
+        lines = [verdict.text(), head, "-" * len(head)]
+        for label, m, arm in rows:
+            cut_s = ex_s = occ_s = ""
+            if arm is not None:
+                cut_s = f"{arm.carriers_pruned}/{self.carriers}"
+                ex = self.excess_removed(arm.name)
+                ex_s = "" if math.isnan(ex) else f"{ex:.0%}"
+                occ_s = "" if math.isnan(arm.occupancy) else f"{arm.occupancy:.2f}"
+            lines.append(f"{label:<28} {m.clean_accuracy:>9.3f} {m.smr:>7.3f} "
+                         f"{m.smr_clean:>9.3f} {m.worst_group_accuracy:>9.3f} "
                          f"{cut_s:>12} {occ_s:>9} {ex_s:>10}")
-        if self.shortcut is not None and not self.shortcut["learned"]:
-            lines.append("excess cut: not given, the excess SMR is within noise")
+        if verdict.learned is False:
+            lines.append("excess cut: not given, no shortcut was learned")
+        sc = self.scenario
+        lines.append(f"SMR: share of the {sc.n_stamped_test} stamped test images of other classes "
+                     f"predicted {sc.target}")
         lines.append("occupancy: carriers' share of the target-class samples an arm pruned / "
-                     "their share of the class (> 1: pruning targets carriers; < 1: it spares "
-                     "them)")
+                     "their share of the class")
         lines.append(f"regime: carriers' mean early-{self.config.score.upper()} difficulty "
-                     f"percentile within class {self.config.target_class} is "
-                     f"{self.regime_percentile:.0f} "
+                     f"percentile within {sc.target} is {self.regime_percentile:.0f} "
                      f"(~50 = spread evenly, weak signal; low = among the easiest, strong signal)")
         return "\n".join(lines)
 
+    # --- files
     def to_dict(self):
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "models"}
-        d["config"] = self.config.to_dict()
-        d["config_string"] = self.config.to_string()
-        d["excess_removed"] = {k: self.excess_removed(k) for k in self.arms}
-        d["excess_removed_note"] = self.excess_removed_note()
-        return jsonable(d)
+        """The record as JSON-able values, with its schema version."""
+        return jsonable({
+            "schema": SCHEMA, "config": self.config.to_dict(),
+            "config_string": self.config.to_string(), "scenario": self.scenario.to_dict(),
+            "baseline": self.baseline.to_dict(),
+            "reference": None if self.reference is None else self.reference.to_dict(),
+            "arms": {k: a.to_dict() for k, a in self.arms.items()},
+            "shortcut": None if self.shortcut is None else self.shortcut.to_dict(),
+            "verdict_text": self.verdict().text(),
+            "excess_removed": {k: self.excess_removed(k) for k in self.arms},
+            "regime_percentile": self.regime_percentile, "scores": self.scores,
+            "score_model": self.score_model, "timings": self.timings,
+            "environment": self.environment, "history": self.history})
 
     def to_json(self, **kw):
         return json.dumps(self.to_dict(), **kw)
@@ -156,22 +428,32 @@ class Result:
 
     @classmethod
     def from_dict(cls, d):
+        """A Result from :meth:`to_dict`; files of another schema are refused with what to do."""
         if not isinstance(d, dict):
             raise TypeError(f"a Result must be read from a dict; got {type(d).__name__}")
-        d = dict(d)
-        d.pop("config_string", None)
-        d.pop("excess_removed", None)
-        d.pop("excess_removed_note", None)
-        names = {f.name for f in dataclasses.fields(cls)} - {"models"}
-        optional = ("history", "scores", "shortcut", "score_model")
-        missing = sorted(n for n in names if n not in d and n not in optional)
-        unknown = sorted(set(d) - names)
-        if missing or unknown:
-            raise ValueError(f"not a spurlab Result: missing keys {missing}, unknown keys {unknown}")
-        d["config"] = Config(**d["config"])
-        if d.get("regime_percentile") is None:  # NaN is stored as null in JSON
-            d["regime_percentile"] = float("nan")
-        return cls(**d)
+        schema = d.get("schema")
+        if schema is None and "baseline" in d and "arms" in d:
+            cfg = d.get("config_string") or "the config it holds"
+            raise ValueError(
+                "it was written by spurlab 0.3.0 or earlier (no 'schema' field), whose results did "
+                "not record the scenario they ran on, so it cannot be read as a Result; run it "
+                f"again (same config and seed, same numbers): sl.run({cfg!r})")
+        if schema != SCHEMA:
+            raise ValueError(f"schema must be {SCHEMA!r}; got {schema!r}")
+        names = ("config", "scenario", "baseline", "arms", "reference", "shortcut",
+                 "regime_percentile", "scores", "score_model")
+        missing = [n for n in names if n not in d]
+        if missing:
+            raise ValueError(f"not a spurlab Result: missing keys {missing}")
+        return cls(
+            config=Config(**d["config"]), scenario=ScenarioFacts.from_dict(d["scenario"]),
+            baseline=ModelMetrics.from_dict(d["baseline"]),
+            arms={k: ArmResult.from_dict(a) for k, a in d["arms"].items()},
+            reference=None if d["reference"] is None else ModelMetrics.from_dict(d["reference"]),
+            shortcut=None if d["shortcut"] is None else Shortcut.from_dict(d["shortcut"]),
+            regime_percentile=_num(d["regime_percentile"]), scores=d["scores"],
+            score_model=d["score_model"], timings=d.get("timings", {}),
+            environment=d.get("environment", {}), history=d.get("history", {}))
 
     @classmethod
     def load(cls, path):
@@ -191,101 +473,67 @@ class Result:
                              f"{exc}") from None
 
 
-def jsonable(x):
-    """``x`` with numpy numbers as Python numbers and NaN as ``None`` (JSON ``null``)."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.bool_,)):
-        return bool(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return None if math.isnan(x) else x
-    return x
+# --------------------------------------------------------------------------- rows
 
+def rows(result, arms=None):
+    """The headline numbers of one :class:`Result` as one flat JSON-able row: the one function
+    sweeps, the atlas and the scripts build rows with.
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic(path, suffix, write):
-    """Write ``path`` through ``write(tmp)`` on a temporary file in the same folder, then a
-    rename; the file gets 0666 less the umask, as a plain ``open`` would give; a failure
-    leaves neither a half-written file nor the temporary one."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def atomic_write_text(path, text):
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename, so a
-    crash never leaves a half-written file. The file gets the permissions a plain ``open``
-    would give (0666 less the umask), so a shared class folder stays readable."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str; got {type(text).__name__}")
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path, data):
-    """:func:`atomic_write_text` for bytes (e.g. a gzipped file)."""
-    if not isinstance(data, (bytes, bytearray)):
-        raise TypeError(f"data must be bytes; got {type(data).__name__}")
-
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-
-    return _atomic(path, ".tmp", write)
-
-
-def save_figure(fig, path, *, dpi=120):
-    """Save a matplotlib figure atomically (a temporary file in the same folder, then a rename;
-    the format from the file's extension, PNG without one), so a crash never leaves half an
-    image. Returns ``path``."""
-    fmt = os.path.splitext(os.fspath(path))[1][1:] or "png"
-    return _atomic(path, "." + fmt, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
-
-
-def environment(device):
-    """Versions, device and threads of this process, as a dict (recorded with every result)."""
-    import torch
-
-    return {"spurlab": __version__, "torch": torch.__version__, "python": platform.python_version(),
-            "device": str(device), "threads": torch.get_num_threads()}
-
-
-def summarize(values):
-    """Mean, standard deviation and count of a list of numbers (NaNs and Nones dropped).
+    Keys: ``seed``, ``target_class``, ``regime_percentile``, ``carriers``, ``n_test`` (stamped
+    test images), the shortcut verdict over those images (``learned``, ``excess_smr``,
+    ``excess_lo``, ``excess_hi``; None without a reference), ``score_accuracy`` (the scoring
+    model's eval accuracy), and through :func:`key`: ``smr``, ``smr_clean``,
+    ``clean_accuracy`` and ``worst_group`` (worst-group accuracy) of ``baseline``,
+    ``reference`` (SMR only) and each arm; per arm also ``carriers_pruned``,
+    ``excess_removed`` (None when undefined), ``occupancy`` and ``carrier_share_pruned``.
+    With both ``'hardest'`` and ``'hardest/oracle'``: ``overlap_hardest_oracle``, the share of
+    the carriers oracle pruning removed that label-free pruning removed too.
 
     Examples
     --------
-    >>> summarize([1.0, 3.0])
-    {'mean': 2.0, 'sd': 1.4142135623730951, 'n': 2}
+    >>> # rows(sl.run("n_train=600 n_test=120 epochs=2 score_epoch=1"))["smr_hardest"]
     """
-    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
-    if len(v) == 0:
-        return {"mean": float("nan"), "sd": float("nan"), "n": 0}
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
-            "n": int(len(v))}
+    def num(x):
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+    def metrics_of(name, m, fields):
+        return {key(f, name): num(getattr(m, attr)) for f, attr in fields}
+
+    full = (("smr", "smr"), ("smr_clean", "smr_clean"), ("clean_accuracy", "clean_accuracy"),
+            ("worst_group", "worst_group_accuracy"))
+    v = result.shortcut
+    row = {"seed": result.config.seed, "target_class": result.scenario.target_class,
+           "regime_percentile": num(result.regime_percentile), "carriers": result.carriers,
+           "n_test": result.scenario.n_stamped_test,
+           "learned": None if v is None else bool(v.learned),
+           "excess_smr": None if v is None else num(v.excess_smr),
+           "excess_lo": None if v is None else num(v.ci95[0]),
+           "excess_hi": None if v is None else num(v.ci95[1]),
+           "score_accuracy": None if result.score_model is None
+           else num(result.score_model["eval_accuracy"]),
+           **metrics_of("baseline", result.baseline, full),
+           key("smr", "reference"): None if result.reference is None else num(result.reference.smr)}
+    for a in (result.arms if arms is None else arms):
+        arm = result.arms[a]
+        row.update(metrics_of(a, arm.metrics, full[:1] + full[2:]))
+        row.update({key("carriers_pruned", a): arm.carriers_pruned,
+                    key("excess_removed", a): num(result.excess_removed(a)),
+                    key("occupancy", a): num(arm.occupancy),
+                    key("carrier_share_pruned", a): num(arm.carrier_share_pruned)})
+    if "hardest" in result.arms and "hardest/oracle" in result.arms:
+        oracle = set(result.arms["hardest/oracle"].pruned)     # oracle prunes carriers only
+        both = oracle & set(result.arms["hardest"].pruned)
+        row["overlap_hardest_oracle"] = num(len(both) / len(oracle) if oracle else None)
+    return row
 
 
-__all__ = ["Result", "atomic_write_bytes", "atomic_write_text", "environment", "jsonable",
-           "save_figure", "summarize"]
+def row_verdict(row):
+    """One row's shortcut verdict over its stamped test images (None without a reference)."""
+    if row.get("excess_smr") is None:
+        return None
+    return seed_verdict(row["excess_smr"], (row["excess_lo"], row["excess_hi"]),
+                        row.get("n_test"), seed=row.get("seed"), n_carriers=row.get("carriers"))
+
+
+__all__ = ["LABELS_USED", "SCHEMA", "ArmResult", "ModelMetrics", "Result", "ScenarioFacts", "key",
+           "row_verdict", "rows"]

@@ -16,59 +16,15 @@ Examples
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 
-from .config import Config, as_config
-from .pipeline import PRUNE_KNOBS, check_arms, check_seeds, run
-from .results import summarize
-
-
-def summary_row(result, arms=None):
-    """The headline numbers of one :class:`spurlab.Result` as a flat JSON-able dict.
-
-    Keys: ``seed``, ``regime_percentile``, ``carriers``, ``smr_baseline``,
-    ``smr_clean_baseline``, ``clean_accuracy_baseline``, ``worst_group_baseline``,
-    ``smr_reference`` (or None), the shortcut verdict over test images (``learned``,
-    ``excess_smr``, ``excess_lo``, ``excess_hi``; None without a reference), the scoring
-    model's eval accuracy ``score_accuracy`` and, per arm ``a``: ``smr_a``,
-    ``clean_accuracy_a``, ``worst_group_a``, ``carriers_pruned_a``, ``excess_removed_a`` (None
-    when undefined), ``occupancy_a`` and ``carrier_share_pruned_a`` (see
-    :func:`spurlab.occupancy`; None for JTT or when nothing was pruned from the target class).
-    With both ``'hardest'`` and ``'hardest/oracle'``: ``overlap_hardest_oracle``, the share of
-    the carriers oracle pruning removed that label-free pruning removed too.
-    """
-    def num(x):
-        return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-    b = result.baseline
-    row = {"seed": result.config.seed, "regime_percentile": num(result.regime_percentile),
-           "carriers": result.carriers, "smr_baseline": b["smr"],
-           "smr_clean_baseline": b["smr_clean"], "clean_accuracy_baseline": b["clean_accuracy"],
-           "worst_group_baseline": b["worst_group_accuracy"],
-           "smr_reference": None if result.reference is None else result.reference["smr"]}
-    v = result.shortcut
-    row.update(learned=None if v is None else bool(v["learned"]),
-               excess_smr=None if v is None else num(v["excess_smr"]),
-               excess_lo=None if v is None else num(v["ci95"][0]),
-               excess_hi=None if v is None else num(v["ci95"][1]),
-               score_accuracy=None if result.score_model is None
-               else num(result.score_model["eval_accuracy"]))
-    for a in (result.arms if arms is None else arms):
-        m = result.arms[a]["metrics"]
-        row[f"smr_{a}"] = m["smr"]
-        row[f"clean_accuracy_{a}"] = m["clean_accuracy"]
-        row[f"worst_group_{a}"] = m["worst_group_accuracy"]
-        row[f"carriers_pruned_{a}"] = result.arms[a]["carriers_pruned"]
-        row[f"excess_removed_{a}"] = num(result.excess_removed(a))
-        row[f"occupancy_{a}"] = num(result.arms[a].get("occupancy"))
-        row[f"carrier_share_pruned_{a}"] = num(result.arms[a].get("carrier_share_pruned"))
-    if "hardest" in result.arms and "hardest/oracle" in result.arms:
-        oracle = set(result.arms["hardest/oracle"]["pruned"])  # oracle prunes carriers only
-        both = oracle & set(result.arms["hardest"]["pruned"])
-        row["overlap_hardest_oracle"] = num(len(both) / len(oracle) if oracle else None)
-    return row
+from ._validate import check_seeds
+from .arms import check_arms
+from .config import PRUNE_KNOBS, Config, as_config
+from .pipeline import run
+from .results import rows as result_rows
+from .stats import summarize
 
 
 def _check_axes(config, axes):
@@ -78,6 +34,11 @@ def _check_axes(config, axes):
     if "seed" in axes:
         raise ValueError("axes must not hold 'seed': give the seeds with seeds= (an axis would "
                          "silently override them)")
+    arm_axes = [n for n in ("strategy", "scope") if n in axes]
+    if arm_axes:
+        raise ValueError(f"axes must not hold {arm_axes[0]!r}: the arms say which samples are "
+                         "pruned, so give them with arms=, e.g. arms=['hardest', "
+                         "'random/global', 'hardest/oracle'] (an axis would be ignored)")
     unknown = [n for n in axes if not hasattr(config, n)]
     if unknown:
         raise ValueError(f"axes must be Config knobs; unknown: {unknown}")
@@ -118,7 +79,7 @@ def _run_task(config_string, points, arms, reference, device, threads, progress=
     for values in points:
         result = run(config.replace(**values), arms=arms, reference=reference, device=device,
                      progress=progress)
-        rows.append({**values, **summary_row(result, arms)})
+        rows.append({**values, **result_rows(result, arms)})
         if on_row is not None:
             on_row(rows[-1])
     return rows
@@ -168,7 +129,7 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
     Returns
     -------
     list of dict
-        :func:`summary_row` plus one key per axis; seed-major, and within a seed the axes that
+        :func:`spurlab.results.rows` plus one key per axis; seed-major, and within a seed the axes that
         change the baseline vary slowest. The order does not depend on where tasks run.
 
     Examples
@@ -285,4 +246,4 @@ def pivot(rows, row_key, col_key, value):
     return rv, cv, mean, sd
 
 
-__all__ = ["grid", "pivot", "summary_row"]
+__all__ = ["grid", "pivot"]

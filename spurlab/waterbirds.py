@@ -371,7 +371,17 @@ def waterbirds_scenario(train, test, *, seed=0):
     return AlignedScenario(**kw)
 
 
+def waterbirds_protocol_scenario(root=None, *, n_train, n_test, size, seed=0, download=False):
+    """:func:`waterbirds_scenario` on at most ``n_train`` / ``n_test`` images of the official
+    train and test splits, every group keeping its share, kept as uint8. The files are placed
+    by hand: ``download`` has nothing to fetch."""
+    train_set, _, test_set = load_waterbirds(root, size=size,
+                                             split_sizes={"train": n_train, "test": n_test},
+                                             seed=seed, dtype="uint8", val=False)
+    return waterbirds_scenario(train_set, test_set, seed=seed)
+
+
 __all__ = ["ALIGNED_GROUPS", "CLASSES", "COLUMNS", "FOLDER_NAMES", "GROUP_NAMES", "MANUAL_STEPS",
            "AlignedScenario", "check_images", "find_waterbirds", "load_waterbirds",
            "read_metadata", "stratified_subset", "waterbirds_folder", "waterbirds_groups",
-           "waterbirds_scenario"]
+           "waterbirds_protocol_scenario", "waterbirds_scenario"]

@@ -1,0 +1,103 @@
+"""Files spurlab writes: JSON without pickle, atomic writes that respect the umask, figures,
+and the run's environment.
+
+Examples
+--------
+>>> jsonable({"a": float("nan"), "b": (1, 2)})
+{'a': None, 'b': [1, 2]}
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import tempfile
+
+import numpy as np
+
+from ._version import __version__
+
+
+def jsonable(x):
+    """``x`` with numpy numbers as Python numbers and NaN as ``None`` (JSON ``null``)."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.bool_,)):
+        return bool(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return None if math.isnan(x) else x
+    return x
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic(path, suffix, write):
+    """Write ``path`` through ``write(tmp)`` on a temporary file in the same folder, then a
+    rename; the file gets 0666 less the umask, as a plain ``open`` would give; a failure
+    leaves neither a half-written file nor the temporary one."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename, so a
+    crash never leaves a half-written file. The file gets the permissions a plain ``open``
+    would give (0666 less the umask), so a shared class folder stays readable."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str; got {type(text).__name__}")
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path, data):
+    """:func:`atomic_write_text` for bytes (e.g. a gzipped file)."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"data must be bytes; got {type(data).__name__}")
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return _atomic(path, ".tmp", write)
+
+
+def save_figure(fig, path, *, dpi=120):
+    """Save a matplotlib figure atomically (a temporary file in the same folder, then a rename;
+    the format from the file's extension, PNG without one), so a crash never leaves half an
+    image. Returns ``path``."""
+    fmt = os.path.splitext(os.fspath(path))[1][1:] or "png"
+    return _atomic(path, "." + fmt, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
+
+
+def environment(device):
+    """Versions, device and threads of this process, as a dict (recorded with every result)."""
+    import torch
+
+    return {"spurlab": __version__, "torch": torch.__version__, "python": platform.python_version(),
+            "device": str(device), "threads": torch.get_num_threads()}
+
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "environment", "jsonable", "save_figure"]

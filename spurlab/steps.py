@@ -1,0 +1,441 @@
+"""The protocol's steps, each callable alone and each cached: evaluate a model, train the
+baseline with its early scores, run one arm, train the no-carrier reference.
+
+    base = baseline(config, scenario)            # ERM model, early scores, metrics
+    one  = arm(config, "hardest", scenario)      # prune by the early scores, retrain fresh
+    ref  = reference(config, scenario)           # a model that never saw the feature
+
+Every step is cached (:mod:`spurlab.cache`): in memory for the session, and on disk when
+``cache_dir=`` or ``SPURLAB_CACHE_DIR`` names a folder. Keys are fingerprints of the knobs a
+step depends on (:data:`spurlab.config.KNOB_GROUPS`) or of a custom scenario's content, plus
+the device type and the version, so the baseline and its early scores are trained once and
+shared by every prune ratio and arm, and the reference model (which never sees the feature)
+once per data, recipe and seed. Same config and seed, same numbers, cached or not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ._version import __version__
+from .arms import labels_used, occupancy, parse_arm, prune_arm, regime_percentile
+from .build import build_scenario, scenario_knobs
+from .cache import CACHE, fingerprint
+from .catalog import REGISTRY
+from .config import as_config, knobs
+from .device import get_device
+from .metrics import (
+    accuracy,
+    group_accuracies,
+    group_balanced_accuracy,
+    spurious_misclassification_rate,
+    worst_group_accuracy,
+)
+from .recipe import fit
+from .results import ArmResult, ModelMetrics
+from .reweight import upweight_indices
+from .scenario import Scenario
+from .scores import ForgettingTracker, difficulty
+from .train import predict
+
+
+@dataclass
+class Baseline:
+    """What :func:`baseline` trained: the ERM model's metrics and the early scores.
+
+    Attributes
+    ----------
+    metrics : ModelMetrics
+    scores : list of float
+        ``config.score`` of every training sample at ``config.score_epoch``.
+    errors : list of bool
+        Training samples misclassified at that epoch (JTT's error set).
+    score_model : dict
+        How the scoring model did at that epoch (``degenerate`` when near chance).
+    regime_percentile : float
+        The carriers' mean early-score percentile within the target class.
+    stamped_hits : list of int
+        Per stamped test image, 1 if predicted the target class.
+    history : list of dict
+    seconds : float
+        Training time (0 when cached).
+    model : torch.nn.Module or None
+        With ``keep_model=True``.
+    """
+
+    metrics: ModelMetrics
+    scores: list
+    errors: list
+    score_model: dict
+    regime_percentile: float
+    stamped_hits: list = field(repr=False)
+    history: list = field(default_factory=list, repr=False)
+    seconds: float = 0.0
+    model: object = field(default=None, repr=False, compare=False)
+    key: str = field(default="", repr=False, compare=False)
+
+
+@dataclass
+class Reference:
+    """What :func:`reference` trained: the no-carrier model's metrics (its SMR is the floor of
+    the excess SMR) and the stamped test images it sent to the target class."""
+
+    metrics: ModelMetrics
+    stamped_hits: list = field(repr=False)
+    history: list = field(default_factory=list, repr=False)
+    seconds: float = 0.0
+    model: object = field(default=None, repr=False, compare=False)
+
+
+# --------------------------------------------------------------------------- what a step sees
+
+def scenario_key(config, scenario):
+    """Fingerprint of the data a step sees: the config's scenario knobs, or a custom scenario's
+    content (images, labels, carriers, test sets)."""
+    if scenario is None:
+        return fingerprint("cfg", scenario_knobs(config), __version__)
+    return fingerprint("custom", scenario.train.images, scenario.train.labels, scenario.carrier,
+                       scenario.test.images, scenario.test.labels, scenario.stamped_test.images,
+                       scenario.group_test.images, scenario.group_test_groups,
+                       scenario.target_class, scenario.train.num_classes, __version__)
+
+
+def resolve(config, scenario, device, progress):
+    """The config, the scenario a step runs on (the given one, or the config's) and its key."""
+    config = as_config(config)
+    if scenario is not None and not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a spurlab Scenario (see spurlab.make_scenario); got "
+                        f"{type(scenario).__name__}")
+    sc = scenario if scenario is not None else build_scenario(config, device=device,
+                                                               progress=progress)
+    return config, sc, scenario_key(config, scenario)
+
+
+def _baseline_key(config, skey, dev):
+    return fingerprint(skey, knobs(config, "recipe", "score"), dev.type)
+
+
+# --------------------------------------------------------------------------- evaluate
+
+def evaluate(model, scenario, *, device=None):
+    """All metrics of ``model`` on a scenario's test sets, as :class:`ModelMetrics`.
+
+    ``clean_accuracy`` (average accuracy on the clean test set), ``smr`` (spurious
+    misclassification rate on stamped test images of the other classes), ``smr_clean`` (its
+    clean baseline), ``worst_group_accuracy``, ``group_balanced_accuracy`` and
+    ``group_accuracy`` (one per group ``2*class + stamped``; ``None`` for an empty group) on
+    the group-labelled test set.
+    """
+    return _evaluate(model, scenario, device)[0]
+
+
+def _evaluate(model, scenario, device):
+    """:func:`evaluate` and, per stamped test image, 1 if predicted the target class."""
+    c1 = scenario.target_class
+    clean_pred = predict(model, scenario.test.images, device=device)
+    stamped_pred = predict(model, scenario.stamped_test.images, device=device)
+    n = len(scenario.test)
+    g_pred = clean_pred
+    if len(scenario.group_test) > n:     # a stamped copy of the test set (not for attributes)
+        g_pred = torch.cat([clean_pred, predict(model, scenario.group_test.images[n:],
+                                                device=device)])
+    g_y, g_g = scenario.group_test.labels, scenario.group_test_groups
+    G = scenario.num_groups
+    hits = (stamped_pred == c1).long().tolist()
+    return ModelMetrics(
+        clean_accuracy=accuracy(clean_pred, scenario.test.labels),
+        smr=spurious_misclassification_rate(stamped_pred, scenario.stamped_test.labels, c1),
+        smr_clean=spurious_misclassification_rate(clean_pred, scenario.test.labels, c1),
+        worst_group_accuracy=worst_group_accuracy(g_pred, g_y, g_g, G),
+        group_balanced_accuracy=group_balanced_accuracy(g_pred, g_y, g_g, G),
+        group_accuracy=tuple(None if math.isnan(a) else a
+                             for a in group_accuracies(g_pred, g_y, g_g, G).tolist()),
+    ), hits
+
+
+def _stored(entry):
+    """A cache entry's fields, the metrics as their dict (JSON on disk)."""
+    return {**entry, "metrics": ModelMetrics.from_dict(entry["metrics"])}
+
+
+def _entry(metrics, **fields):
+    return {"metrics": metrics.to_dict(), **fields}
+
+
+# --------------------------------------------------------------------------- the baseline
+
+def baseline(config=None, scenario=None, *, device=None, progress=False, on_epoch=None,
+             keep_model=False, cache=True, cache_dir=None):
+    """Train the baseline (ERM) and record every training sample's early difficulty score.
+
+    Parameters
+    ----------
+    config : Config or str, optional
+        The recipe and score knobs (and, without ``scenario``, the data).
+    scenario : Scenario, optional
+        Your own data and feature (:func:`spurlab.make_scenario`); default: the config's.
+    device, progress
+    on_epoch : callable, optional
+        ``on_epoch(epoch, model)`` after each baseline epoch (live plots; not on a cache hit).
+    keep_model : bool
+        Include the trained model (retrains when only a disk copy of the numbers exists).
+    cache : bool
+        Read and write the engine's cache (``False``: train afresh, store nothing).
+    cache_dir : str, optional
+        Folder for the disk cache (default ``$SPURLAB_CACHE_DIR``, else memory only).
+
+    Returns
+    -------
+    Baseline
+    """
+    dev = get_device(device)
+    config, sc, skey = resolve(config, scenario, dev, progress)
+    key = _baseline_key(config, skey, dev)
+    need = ("_model",) if keep_model else ()
+    hit = CACHE.get("baseline", key, cache_dir, need=need) if cache else None
+    if hit is None:
+        t = time.perf_counter()
+        model, scores, hist, errors = _early_scores(config, sc, dev, progress, on_epoch)
+        s_np = scores.numpy().astype(np.float64)
+        metrics, hits = _evaluate(model, sc, dev)
+        hit = _entry(metrics, stamped_hits=hits, scores=s_np.tolist(), errors=errors.tolist(),
+                     score_model=_score_model(config, errors, sc.train.num_classes),
+                     regime_percentile=regime_percentile(s_np, sc.carrier.numpy(),
+                                                         sc.train.labels.numpy(), sc.target_class),
+                     history=hist, seconds=time.perf_counter() - t, _model=model,
+                     config=config.to_dict())     # provenance of the disk file
+        if cache:
+            CACHE.put("baseline", key, hit, cache_dir)
+        seconds = hit["seconds"]
+    else:
+        seconds = 0.0
+    h = _stored(hit)
+    return Baseline(h["metrics"], h["scores"], h["errors"], h["score_model"],
+                    h["regime_percentile"], h["stamped_hits"], h["history"], seconds,
+                    h.get("_model") if keep_model else None, key)
+
+
+def _score_model(config, errors, num_classes):
+    """How the baseline scored at ``score_epoch`` in eval mode (the mode scores are taken in).
+
+    Early in training on few steps, BatchNorm's running statistics lag and the eval-mode
+    model can predict one class; its scores then rank nothing. Flagged (and warned about)
+    below chance + 10 points."""
+    acc = 1.0 - float(errors.float().mean())
+    floor = 1.0 / num_classes + 0.10
+    degenerate = acc < floor
+    if degenerate:
+        warnings.warn(f"the scoring model is degenerate at score_epoch={config.score_epoch}: its "
+                      f"eval-mode accuracy is {acc:.2f} (chance + 10 points = {floor:.2f}), so its "
+                      f"{config.score.upper()} ranks carry little signal; score later or train "
+                      "with more steps per epoch (smaller batch_size)", RuntimeWarning,
+                      stacklevel=4)
+    return {"epoch": config.score_epoch, "eval_accuracy": acc, "chance_plus_10": floor,
+            "degenerate": bool(degenerate)}
+
+
+def _early_scores(config, scenario, dev, progress, on_epoch):
+    """Train the baseline; return ``(model, scores, history, errors)``, the scores averaged
+    over ``config.score_seeds`` seeds (extra seeds train only up to ``score_epoch``)."""
+    x, y, K = scenario.train.images, scenario.train.labels, scenario.train.num_classes
+    recorded = {}
+    tracker = ForgettingTracker(x, y) if config.score == "forgetting" else None
+
+    def cb(epoch, model):
+        if tracker is not None:
+            tracker(epoch, model)
+        if epoch == config.score_epoch:
+            if tracker is None:
+                recorded["s"] = difficulty(model, x, y, config.score)
+            if "extra_seed" not in recorded:
+                recorded["errors"] = predict(model, x) != y
+        if on_epoch is not None and "extra_seed" not in recorded:
+            on_epoch(epoch, model)
+
+    model, hist = fit(config, x, y, num_classes=K, device=dev, progress=progress, callback=cb,
+                      desc="baseline")
+    runs = [tracker.scores() if tracker is not None else recorded["s"]]
+    errors = recorded["errors"]
+    for extra in range(1, config.score_seeds):
+        recorded.clear()
+        recorded["extra_seed"] = True
+        tracker = ForgettingTracker(x, y) if config.score == "forgetting" else None
+        fit(config, x, y, seed=config.seed + 1000 * extra, num_classes=K, device=dev,
+            progress=progress, callback=cb,
+            stop_epoch=None if tracker is not None else config.score_epoch,
+            desc=f"score seed {extra + 1}")
+        runs.append(tracker.scores() if tracker is not None else recorded["s"])
+    return model, torch.stack(runs).mean(0), hist, errors
+
+
+# --------------------------------------------------------------------------- one arm
+
+def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
+        keep_model=False, cache=True, cache_dir=None):
+    """One arm: prune by the baseline's early scores (or upweight, for ``'jtt'``) and retrain
+    a fresh model with the same recipe.
+
+    Parameters
+    ----------
+    config : Config or str
+        Recipe, score and ``prune_ratio`` (``jtt_upweight`` for ``'jtt'``).
+    name : str
+        ``'hardest'``, ``'random'``, ``'easiest'``, with an optional scope (``'/global'``,
+        ``'/target'``, ``'/oracle'``, ``'/sparing'``), or ``'jtt'``.
+    scenario : Scenario, optional
+    base : Baseline, optional
+        The baseline of this config and scenario (:func:`baseline`), if you already have it;
+        the baseline of another config, seed or scenario is refused.
+    device, progress, keep_model, cache, cache_dir
+        As in :func:`baseline`.
+
+    Returns
+    -------
+    ArmResult
+        With ``history``, ``seconds`` (0 when cached) and, with ``keep_model``, ``model``.
+    """
+    strategy, scope = parse_arm(name)
+    dev = get_device(device)
+    config, sc, skey = resolve(config, scenario, dev, progress)
+    base_key = _baseline_key(config, skey, dev)
+    if base is not None:
+        if not isinstance(base, Baseline):
+            raise TypeError(f"base must be the Baseline that spurlab.baseline returns; got "
+                            f"{type(base).__name__}")
+        if base.key and base.key != base_key:
+            raise ValueError("base must be the baseline of this config and scenario (same data, "
+                             "recipe, score and seed); it was trained for another one: call "
+                             "spurlab.baseline(config, scenario) or leave base out")
+    key = fingerprint(base_key, name, config.prune_ratio if strategy != "jtt"
+                      else config.jtt_upweight)
+    need = ("_model",) if keep_model else ()
+    hit = CACHE.get("arm", key, cache_dir, need=need) if cache else None
+    if hit is None:
+        if base is None:
+            base = baseline(config, scenario, device=dev, progress=progress, cache=cache,
+                            cache_dir=cache_dir)
+        hit = _run_arm(config, name, strategy, sc, base, dev, progress)
+        if cache:
+            CACHE.put("arm", key, hit, cache_dir)
+        seconds = hit["seconds"]
+    else:
+        seconds = 0.0
+    record = {k: v for k, v in hit.items() if not k.startswith("_")
+              and k not in ("config", "history", "seconds")}
+    out = ArmResult.from_dict({"name": name, "strategy": strategy, "scope": scope,
+                               "labels_used": labels_used(name), **record})
+    return dataclasses.replace(out, history=hit["history"], seconds=seconds,
+                               model=hit.get("_model") if keep_model else None)
+
+
+def _run_arm(config, name, strategy, sc, base, dev, progress):
+    """Prune (or upweight), retrain and evaluate: the arm's cache entry."""
+    y = sc.train.labels
+    carriers = sc.carrier.numpy()
+    t = time.perf_counter()
+    if strategy == "jtt":
+        errors = np.asarray(base.errors, dtype=bool)
+        idx = upweight_indices(errors, config.jtt_upweight)
+        model, h = fit(config, sc.train.images[idx], y[idx], num_classes=sc.train.num_classes,
+                       device=dev, progress=progress, desc="retrain jtt")
+        out = _entry(evaluate(model, sc, device=dev), n_kept=int(len(idx)), carriers_pruned=0,
+                     pruned=[], pruned_by_group=[0] * sc.num_groups,
+                     upweighted=int(errors.sum()),
+                     upweighted_carriers=int(carriers[errors].sum()))
+    else:
+        keep = prune_arm(name, np.asarray(base.scores), y.numpy(), config.prune_ratio,
+                         carrier=carriers, target_class=sc.target_class, seed=config.seed)
+        model, h = fit(config, sc.train.images[keep], y[keep], num_classes=sc.train.num_classes,
+                       device=dev, progress=progress, desc=f"retrain {name}")
+        pruned = np.setdiff1d(np.arange(len(y)), keep)
+        out = _entry(evaluate(model, sc, device=dev), n_kept=int(len(keep)),
+                     carriers_pruned=int(carriers[pruned].sum()),
+                     pruned_by_group=np.bincount(sc.train_groups.numpy()[pruned],
+                                                 minlength=sc.num_groups).tolist(),
+                     pruned=pruned.tolist(),
+                     **occupancy(pruned, carriers, y.numpy(), sc.target_class))
+    out.update(history=h, seconds=time.perf_counter() - t, _model=model, config=config.to_dict())
+    return out
+
+
+# --------------------------------------------------------------------------- the reference
+
+def reference(config, scenario=None, *, device=None, progress=False, keep_model=False,
+              cache=True, cache_dir=None):
+    """The no-carrier reference: a model trained with the same recipe on the data without the
+    spurious feature (``scenario.clean_train``), evaluated on the scenario's test sets. Its SMR
+    is the floor for "excess SMR".
+
+    The model does not depend on the feature, so it is trained once per data, recipe and seed
+    and re-evaluated for every feature setting.
+
+    Returns
+    -------
+    Reference
+    """
+    dev = get_device(device)
+    config, sc, skey = resolve(config, scenario, dev, progress)
+    clean = sc.reference_train()
+    by_config = scenario is None and REGISTRY[config.dataset].attribute is None
+    model_key = (fingerprint("ref-cfg", knobs(config, "data", "recipe"), dev.type, __version__)
+                 if by_config else
+                 fingerprint("ref-data", clean.images, clean.labels, knobs(config, "recipe"),
+                             dev.type, __version__))
+    eval_key = fingerprint(model_key, skey)
+    need = ("_model",) if keep_model else ()
+    hit = CACHE.get("reference", eval_key, cache_dir, need=need) if cache else None
+    if hit is None:
+        t = time.perf_counter()
+        trained = CACHE.get("reference-model", model_key, need=("_model",)) if cache else None
+        if trained is None:
+            model, h = fit(config, clean.images, clean.labels, num_classes=sc.train.num_classes,
+                           device=dev, progress=progress, desc="reference")
+            trained = {"_model": model, "history": h}
+            if cache:
+                CACHE.put("reference-model", model_key, trained, memory_only=True)
+        metrics, hits = _evaluate(trained["_model"], sc, dev)
+        hit = _entry(metrics, stamped_hits=hits, history=trained["history"],
+                     seconds=time.perf_counter() - t, _model=trained["_model"],
+                     config=config.to_dict())
+        if cache:
+            CACHE.put("reference", eval_key, hit, cache_dir)
+        seconds = hit["seconds"]
+    else:
+        seconds = 0.0
+    h = _stored(hit)
+    return Reference(h["metrics"], h["stamped_hits"], h["history"], seconds,
+                     h.get("_model") if keep_model else None)
+
+
+def stamp_predictions(model, scenario, *, device=None):
+    """``model``'s predictions on the test images of the classes other than the target class,
+    clean and with the feature stamped (the paper's counterfactual probe, image by image), for
+    :func:`spurlab.plotting.flip_gallery`.
+
+    Returns
+    -------
+    dict
+        ``clean``, ``stamped`` (predicted classes) and ``truth`` (true classes), numpy arrays in
+        the order of ``scenario.stamped_test``.
+    """
+    c1 = scenario.target_class
+    other = (scenario.test.labels != c1).nonzero().flatten()
+    stamped = scenario.stamped_test
+    if len(stamped) != len(other) or not torch.equal(stamped.labels, scenario.test.labels[other]):
+        raise ValueError("scenario must have a stamped copy of every test image of the other "
+                         "classes, in order (spurlab.make_scenario / build_scenario do; an "
+                         "attribute scenario such as CelebA's does not)")
+    return {"clean": predict(model, scenario.test.images[other], device=device).numpy(),
+            "stamped": predict(model, stamped.images, device=device).numpy(),
+            "truth": stamped.labels.numpy()}
+
+
+__all__ = ["Baseline", "Reference", "arm", "baseline", "evaluate", "reference", "resolve",
+           "scenario_key", "stamp_predictions"]
