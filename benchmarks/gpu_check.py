@@ -200,20 +200,20 @@ def step_quick_run(report, dev, sizes):
     report.check("channels_last was used in training", seen.get("channels_last") is True,
                  f"a convolution's input was {fmt}")
     base, ref = result.baseline, result.reference
-    smr = {name: result.arms[name]["metrics"]["smr"] for name in sizes["arms"]}
-    report.figure("baseline: clean accuracy", base["clean_accuracy"])
-    report.figure("baseline: SMR", base["smr"])
-    report.figure("no-carrier reference: SMR", ref["smr"])
+    smr = {name: result.arms[name].metrics.smr for name in sizes["arms"]}
+    report.figure("baseline: clean accuracy", base.clean_accuracy)
+    report.figure("baseline: SMR", base.smr)
+    report.figure("no-carrier reference: SMR", ref.smr)
     for name, v in smr.items():
         report.figure(f"prune {name}: SMR", v)
-    numbers = [base["smr"], base["clean_accuracy"], ref["smr"], *smr.values()]
+    numbers = [base.smr, base.clean_accuracy, ref.smr, *smr.values()]
     report.check("every metric is a finite number in [0, 1]",
                  all(isinstance(v, float) and 0 <= v <= 1 for v in numbers))
     report.check("pruning the hardest lowers the SMR more than random pruning",
                  smr["hardest"] < smr["random"],
                  f"hardest {smr['hardest']:.3f} vs random {smr['random']:.3f}", claim=True)
     report.check("the baseline's SMR is above the no-carrier reference's",
-                 base["smr"] > ref["smr"], f"{base['smr']:.3f} vs {ref['smr']:.3f}", claim=True)
+                 base.smr > ref.smr, f"{base.smr:.3f} vs {ref.smr:.3f}", claim=True)
     return result
 
 

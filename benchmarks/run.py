@@ -168,7 +168,7 @@ def bench_cache():
     t = time.perf_counter()
     again = cached_run(cfg, ["hardest"], reference=False, progress=False)
     dt = time.perf_counter() - t
-    same = again.arms["hardest"]["metrics"] == first.arms["hardest"]["metrics"]
+    same = again.arms["hardest"].metrics == first.arms["hardest"].metrics
     report("cache re-display", f"{dt * 1e3:.1f} ms", "<= 0.5 s", dt <= 0.5 and same,
            f"identical numbers: {same}")
 

@@ -22,7 +22,9 @@ import numpy as np
 from spurlab import Config, run
 from spurlab.config import PAPER_ARMS
 from spurlab.files import atomic_write_text, environment
-from spurlab.stats import seed_interval
+from spurlab.results import key, row_verdict
+from spurlab.results import rows as result_rows
+from spurlab.verdicts import combine, difference_of
 
 # the paper's four arms and the control that prunes as many hardest samples, sparing carriers
 ARMS = list(PAPER_ARMS) + ["hardest/sparing"]
@@ -31,7 +33,7 @@ ARMS = list(PAPER_ARMS) + ["hardest/sparing"]
 def claim2(config, k):
     """SMR with the feature on the k hardest vs the k easiest c1 samples (latent difficulty)."""
     return {placement: run(config.replace(placement=placement, n_carriers=k), arms=[],
-                           reference=False).baseline["smr"]
+                           reference=False).baseline.smr
             for placement in ("hardest", "easiest")}
 
 
@@ -45,18 +47,7 @@ def check(seeds, k=100, config=None):
         r = run(cfg, arms=ARMS, reference=True)
         c2 = claim2(cfg, k)
         rows.append({
-            "seed": seed,
-            "smr_reference": r.reference["smr"],
-            "smr_baseline": r.baseline["smr"],
-            "smr_clean_baseline": r.baseline["smr_clean"],
-            "clean_accuracy_baseline": r.baseline["clean_accuracy"],
-            "regime_percentile": r.regime_percentile,
-            "shortcut_learned": r.shortcut["learned"],
-            "excess_smr_ci95": r.shortcut["ci95"],
-            **{f"smr_{a}": r.arms[a]["metrics"]["smr"] for a in ARMS},
-            **{f"occupancy_{a}": r.arms[a]["occupancy"] for a in ARMS},
-            **{f"excess_removed_{a}": r.excess_removed(a) for a in ARMS},
-            **{f"clean_accuracy_{a}": r.arms[a]["metrics"]["clean_accuracy"] for a in ARMS},
+            **result_rows(r, ARMS),
             "smr_k_hardest_carriers": c2["hardest"],
             "smr_k_easiest_carriers": c2["easiest"],
             "seconds": time.perf_counter() - t,
@@ -67,43 +58,57 @@ def check(seeds, k=100, config=None):
 
 
 def verdicts(rows):
-    ex = {a: [r[f"excess_removed_{a}"] for r in rows] for a in PAPER_ARMS}
-    diff = {b: seed_interval([r["smr_hardest"] - r[f"smr_{b}"] for r in rows])
+    """The acceptance checks over the seeds' rows; the shortcut and the arm differences follow
+    spurlab's one rule (:mod:`spurlab.verdicts`)."""
+    ex = {a: [r[key("excess_removed", a)] for r in rows] for a in PAPER_ARMS}
+    diff = {b: difference_of([r[key("smr", "hardest")] - r[key("smr", b)] for r in rows],
+                             "hardest", b)
             for b in ("random", "easiest", "hardest/sparing")}
-    acc_cost = [r["clean_accuracy_baseline"] - r["clean_accuracy_hardest"] for r in rows]
+    shortcut = combine([row_verdict(r) for r in rows])
+    acc_cost = [r[key("clean_accuracy", "baseline")] - r[key("clean_accuracy", "hardest")]
+                for r in rows]
     n = len(rows)
-    beats = sum(r["smr_hardest"] < min(r["smr_random"], r["smr_easiest"]) for r in rows)
+    beats = sum(r[key("smr", "hardest")] < min(r[key("smr", "random")], r[key("smr", "easiest")])
+                for r in rows)
     return {
         "claim1_smr_far_above_clean_baseline": all(
-            r["smr_baseline"] >= 3 * max(r["smr_clean_baseline"], 0.01) for r in rows),
-        "claim1_min_clean_accuracy": min(r["clean_accuracy_baseline"] for r in rows),
+            r[key("smr", "baseline")] >= 3 * max(r[key("smr_clean", "baseline")], 0.01) for r in rows),
+        "claim1_min_clean_accuracy": min(r[key("clean_accuracy", "baseline")] for r in rows),
         "claim2_hard_vs_easy_ratio": [r["smr_k_hardest_carriers"] / max(r["smr_k_easiest_carriers"], 1e-3)
                                       for r in rows],
         "claim2_at_least_2x_every_seed": all(
             r["smr_k_hardest_carriers"] >= 2 * r["smr_k_easiest_carriers"] for r in rows),
-        "claim4_mean_excess_removed": {a: statistics.fmean(v) for a, v in ex.items()},
-        "claim4_hardest_removes_half_on_average": statistics.fmean(ex["hardest"]) >= 0.5,
+        "claim4_mean_excess_removed": {a: statistics.fmean(x for x in v if x is not None)
+                                       for a, v in ex.items()},
+        "claim4_hardest_removes_half_on_average":
+            statistics.fmean(x for x in ex["hardest"] if x is not None) >= 0.5,
         "claim4_hardest_beats_random_and_easiest_seeds": f"{beats}/{n}",
         "claim4_beats_in_4_of_5": beats >= (4 * n + 4) // 5,
-        "claim4_oracle_three_quarters_every_seed": all(v >= 0.75 for v in ex["hardest/oracle"]),
+        "claim4_oracle_three_quarters_every_seed": all(v is not None and v >= 0.75
+                                                       for v in ex["hardest/oracle"]),
         "claim4_mean_clean_accuracy_cost_hardest": statistics.fmean(acc_cost),
-        "shortcut_learned_every_seed": all(r["shortcut_learned"] for r in rows),
-        "shortcut_over_seeds_ci95": seed_interval([r["smr_baseline"] - r["smr_reference"]
-                                                   for r in rows])["ci95"],
-        "claim4_hardest_minus_random_smr_ci95": diff["random"]["ci95"],
-        "claim4_hardest_minus_easiest_smr_ci95": diff["easiest"]["ci95"],
-        "control_hardest_minus_sparing_smr_ci95": diff["hardest/sparing"]["ci95"],
+        "shortcut_learned_every_seed": all(r["learned"] for r in rows),
+        "shortcut_learned_over_seeds": bool(shortcut.learned),
+        "shortcut_text": shortcut.text(),
+        "claim4_hardest_minus_random_smr_ci95": list(diff["random"].ci95),
+        "claim4_hardest_minus_easiest_smr_ci95": list(diff["easiest"].ci95),
+        "control_hardest_minus_sparing_smr_ci95": list(diff["hardest/sparing"].ci95),
+        "differences_text": [d.text() for d in diff.values()],
         "claim4_hardest_below_random_and_easiest_over_seeds": (
-            diff["random"]["ci95"][1] < 0 and diff["easiest"]["ci95"][1] < 0),
-        "control_sparing_the_carriers_loses_the_effect": diff["hardest/sparing"]["ci95"][1] < 0,
+            diff["random"].ci95[1] < 0 and diff["easiest"].ci95[1] < 0),
+        "control_sparing_the_carriers_loses_the_effect": diff["hardest/sparing"].ci95[1] < 0,
     }
 
 
 def _row(r):
-    return (f"seed {r['seed']}: SMR ref {r['smr_reference']:.3f} base {r['smr_baseline']:.3f} "
-            f"(clean {r['smr_clean_baseline']:.3f}, acc {r['clean_accuracy_baseline']:.3f}) | "
-            f"excess removed: " + ", ".join(f"{a} {r[f'excess_removed_{a}']:+.0%}" for a in PAPER_ARMS)
-            + f" | SMR sparing control {r['smr_hardest/sparing']:.3f}"
+    def pct(x):
+        return "n/a" if x is None else f"{x:+.0%}"
+
+    return (f"seed {r['seed']}: SMR ref {r[key('smr', 'reference')]:.3f} base "
+            f"{r[key('smr', 'baseline')]:.3f} (clean {r[key('smr_clean', 'baseline')]:.3f}, acc "
+            f"{r[key('clean_accuracy', 'baseline')]:.3f}) | excess removed: "
+            + ", ".join(f"{a} {pct(r[key('excess_removed', a)])}" for a in PAPER_ARMS)
+            + f" | SMR sparing control {r[key('smr', 'hardest/sparing')]:.3f}"
             + f" | K hardest/easiest carriers SMR {r['smr_k_hardest_carriers']:.3f}/"
             f"{r['smr_k_easiest_carriers']:.3f} | regime {r['regime_percentile']:.0f} "
             f"| {r['seconds']:.0f} s")

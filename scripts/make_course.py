@@ -495,7 +495,7 @@ def spurlab_version():
     if spec is None or not spec.origin:
         return "not installed"
     m = re.search(r"^__version__\s*=\s*[\"']([^\"']+)[\"']",
-                  Path(spec.origin).read_text(encoding="utf-8"), re.M)
+                  (Path(spec.origin).parent / "_version.py").read_text(encoding="utf-8"), re.M)
     return m.group(1) if m else "unknown"
 
 

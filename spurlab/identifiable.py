@@ -258,7 +258,7 @@ def figure(doc, ax=None):
     """
     import matplotlib.pyplot as plt
 
-    from .plotting import OKABE_ITO, bars_with_spread
+    from .charts import OKABE_ITO, bars_with_spread
     summ = doc["summary"]
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.8))

@@ -24,7 +24,8 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
 from ._validate import check_bool
-from .plotting import OKABE_ITO
+from .charts import OKABE_ITO
+from .results import key
 from .sweeps import pivot
 
 SEQUENTIAL = LinearSegmentedColormap.from_list("okabe_seq", ["#FFFFFF", OKABE_ITO[1], OKABE_ITO[5]])
@@ -146,15 +147,15 @@ def phase_map(grid, *, live=None):
     from matplotlib.colors import TwoSlopeNorm
 
     rows = _rows(grid, "phase")
-    lv = _live(live, ("prune_ratio", "salience", "smr_hardest", "smr_random"))
-    sal, ratios, smr_h, _ = pivot(rows, "salience", "prune_ratio", "smr_hardest")
-    _, _, smr_base, _ = pivot(rows, "salience", "prune_ratio", "smr_baseline")
+    lv = _live(live, ("prune_ratio", "salience", key("smr", "hardest"), key("smr", "random")))
+    sal, ratios, smr_h, _ = pivot(rows, "salience", "prune_ratio", key("smr", "hardest"))
+    _, _, smr_base, _ = pivot(rows, "salience", "prune_ratio", key("smr", "baseline"))
     _, _, diff, _ = pivot(rows, "salience", "prune_ratio",
-                          lambda r: r["smr_hardest"] - r["smr_random"])
+                          lambda r: r[key("smr", "hardest")] - r[key("smr", "random")])
     grid_smr = np.column_stack([np.nanmean(smr_base, axis=1), smr_h])     # p = 0: the baseline
     seq, div = SEQUENTIAL, DIVERGING
-    live_smr = lv["smr_hardest"][0] if lv else np.nan
-    live_diff = live_smr - lv["smr_random"][0] if lv else np.nan
+    live_smr = lv[key("smr", "hardest")][0] if lv else np.nan
+    live_diff = live_smr - lv[key("smr", "random")][0] if lv else np.nan
     norm = plt.Normalize(0, np.nanmax(np.append(grid_smr, live_smr)))
     lim = np.nanmax(np.abs(np.append(diff, live_diff))) or 1.0
     dnorm = TwoSlopeNorm(0, -lim, lim)
@@ -174,7 +175,7 @@ def phase_map(grid, *, live=None):
         for ax, v, cm, nm in ((axes[0], live_smr, seq, norm), (axes[1], live_diff, div, dnorm)):
             ax.scatter([p], [sl_], c=[v], cmap=cm, norm=nm, marker="*", s=300,
                        edgecolors="black", zorder=3)
-            ax.annotate(f"live ({lv['smr_hardest'][1]} seeds)", (p, sl_), xytext=(10, 8),
+            ax.annotate(f"live ({lv[key('smr', 'hardest')][1]} seeds)", (p, sl_), xytext=(10, 8),
                         textcoords="offset points", fontsize=8)
     fig.suptitle("Phase diagram (embedded shapes): where pruning the hardest severs the shortcut")
     fig.tight_layout()
@@ -211,8 +212,8 @@ def regime_map(grid, *, live=None):
 
     Examples
     --------
-    >>> rows = [{"salience": s, "prevalence": q, "smr_hardest": h, "smr_random": 0.05,
-    ...          "carriers_pruned_hardest": c, "carriers": 40, "regime_percentile": 50.0}
+    >>> rows = [{"salience": s, "prevalence": q, key("smr", "hardest"): h, key("smr", "random"): 0.05,
+    ...          key("carriers_pruned", "hardest"): c, "carriers": 40, "regime_percentile": 50.0}
     ...         for s, h, c in ((0.5, 0.02, 14), (1.0, 0.09, 3)) for q in (0.3, 0.6)]
     >>> fig, takeaway = regime_map({"regime": {"rows": rows, "fixed": {"prune_ratio": 0.25}}})
     >>> takeaway.split(":")[1].strip()[:48]
@@ -228,9 +229,9 @@ def regime_map(grid, *, live=None):
         raise ValueError(f"grid['regime']['fixed'] must give the prune_ratio of the map; got "
                          f"{grid['regime'].get('fixed')!r}")
     sal, prev, rdiff, _ = pivot(rows, "salience", "prevalence",
-                                lambda r: r["smr_hardest"] - r["smr_random"])
+                                lambda r: r[key("smr", "hardest")] - r[key("smr", "random")])
     _, _, cut, _ = pivot(rows, "salience", "prevalence",
-                         lambda r: r["carriers_pruned_hardest"] / r["carriers"])
+                         lambda r: r[key("carriers_pruned", "hardest")] / r["carriers"])
     _, _, regime, _ = pivot(rows, "salience", "prevalence", "regime_percentile")
     text = np.array([[f"{d:+.2f}\ncut {c:.0%}\nr={g:.0f}" for d, c, g in zip(*t)]
                      for t in zip(rdiff, cut, regime)])

@@ -337,7 +337,7 @@ class Playground:
         from matplotlib.figure import Figure
 
         from .maps import DIVERGING
-        from .plotting import OKABE_ITO
+        from .charts import OKABE_ITO
 
         fig = Figure(figsize=(17, 3.8), dpi=72)
         axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1.3, 1, 1.05, 1.05],
@@ -378,7 +378,7 @@ class Playground:
         """Draw one point (and live rows) into a frame made by :meth:`_new_frame`."""
         from matplotlib.colors import TwoSlopeNorm
 
-        from .plotting import OKABE_ITO
+        from .charts import OKABE_ITO
 
         for artist in frame["dynamic"]:
             artist.remove()

@@ -392,7 +392,8 @@ def occupancy_bars(results, arms=None, *, labels=None, ax=None, title=None):
     lab = {a: a for a in arms} | (labels or {})
 
     def per_seed(a, field):
-        return [getattr(r.arms[a], field) for r in results]
+        return [math.nan if getattr(r.arms[a], field) is None else getattr(r.arms[a], field)
+                for r in results]
 
     share = {a: per_seed(a, "carrier_share_pruned") for a in arms}
     occ = {a: float(np.nanmean(per_seed(a, "occupancy"))) for a in arms}

@@ -184,7 +184,7 @@ def _figure(summary, headline, text, path):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .plotting import OKABE_ITO
+    from .charts import OKABE_ITO
 
     fig, ax = plt.subplots(figsize=(7, 4))
     base = [v for v in summary.values() if v["arm"] == "baseline"]

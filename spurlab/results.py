@@ -232,7 +232,8 @@ class ArmResult:
     carriers_pruned : int
         Carriers among ``pruned``.
     target_pruned, carrier_share_pruned, carrier_share_target, occupancy
-        Whom it took from the target class (:func:`spurlab.occupancy`; None/NaN for JTT).
+        Whom it took from the target class (:func:`spurlab.occupancy`); None where undefined
+        (JTT prunes nothing; no carrier or nothing pruned from the target class).
     upweighted, upweighted_carriers : int or None
         JTT's error set and the carriers in it (None for pruning arms).
     history, seconds, model
@@ -250,9 +251,9 @@ class ArmResult:
     pruned_by_group: tuple
     carriers_pruned: int
     target_pruned: int | None = None
-    carrier_share_pruned: float = float("nan")
-    carrier_share_target: float = float("nan")
-    occupancy: float = float("nan")
+    carrier_share_pruned: float | None = None
+    carrier_share_target: float | None = None
+    occupancy: float | None = None
     upweighted: int | None = None
     upweighted_carriers: int | None = None
     history: list = field(default_factory=list, compare=False, repr=False)
@@ -260,6 +261,13 @@ class ArmResult:
     model: object = field(default=None, compare=False, repr=False)
 
     RUN_FIELDS = ("history", "seconds", "model")
+
+    def __post_init__(self):
+        # undefined shares are None (JSON null), never NaN: records compare equal to themselves
+        for name in ("carrier_share_pruned", "carrier_share_target", "occupancy"):
+            v = getattr(self, name)
+            if v is not None and math.isnan(v):
+                object.__setattr__(self, name, None)
 
     def to_dict(self):
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -273,8 +281,6 @@ class ArmResult:
         d["metrics"] = ModelMetrics.from_dict(d["metrics"])
         d["pruned"] = tuple(d["pruned"])
         d["pruned_by_group"] = tuple(d["pruned_by_group"])
-        for k in ("carrier_share_pruned", "carrier_share_target", "occupancy"):
-            d[k] = _num(d.get(k))
         return cls(**d)
 
     def without_run(self):
@@ -387,7 +393,7 @@ class Result:
                 cut_s = f"{arm.carriers_pruned}/{self.carriers}"
                 ex = self.excess_removed(arm.name)
                 ex_s = "" if math.isnan(ex) else f"{ex:.0%}"
-                occ_s = "" if math.isnan(arm.occupancy) else f"{arm.occupancy:.2f}"
+                occ_s = "" if arm.occupancy is None else f"{arm.occupancy:.2f}"
             lines.append(f"{label:<28} {m.clean_accuracy:>9.3f} {m.smr:>7.3f} "
                          f"{m.smr_clean:>9.3f} {m.worst_group_accuracy:>9.3f} "
                          f"{cut_s:>12} {occ_s:>9} {ex_s:>10}")
@@ -438,13 +444,14 @@ class Result:
                 "it was written by spurlab 0.3.0 or earlier (no 'schema' field), whose results did "
                 "not record the scenario they ran on, so it cannot be read as a Result; run it "
                 f"again (same config and seed, same numbers): sl.run({cfg!r})")
-        if schema != SCHEMA:
-            raise ValueError(f"schema must be {SCHEMA!r}; got {schema!r}")
-        names = ("config", "scenario", "baseline", "arms", "reference", "shortcut",
+        names = ("schema", "config", "scenario", "baseline", "arms", "reference", "shortcut",
                  "regime_percentile", "scores", "score_model")
         missing = [n for n in names if n not in d]
         if missing:
             raise ValueError(f"not a spurlab Result: missing keys {missing}")
+        if schema != SCHEMA:
+            raise ValueError(f"schema must be {SCHEMA!r} (this spurlab's results); got "
+                             f"{schema!r}")
         return cls(
             config=Config(**d["config"]), scenario=ScenarioFacts.from_dict(d["scenario"]),
             baseline=ModelMetrics.from_dict(d["baseline"]),

@@ -36,3 +36,18 @@ def tiny_atlas(tmp_path_factory):
     build_atlas(path, config=TINY, grid=TINY_GRID, arms=("hardest", "random", "hardest/sparing"),
                 seeds=(0, 1), cache_dir=folder / "cache", command="test", progress=None)
     return path
+
+
+def patch_fit(monkeypatch, replacement):
+    """Replace the one recipe (``spurlab.recipe.fit``) wherever the engine calls it: the steps,
+    the scenario builder and the training dynamics."""
+    from spurlab import build, recipe, steps
+
+    for mod in (recipe, steps, build):
+        monkeypatch.setattr(mod, "fit", replacement)
+
+
+def real_fit():
+    from spurlab import recipe
+
+    return recipe.fit

@@ -8,14 +8,14 @@ import random
 import pytest
 
 import spurlab
-from spurlab import pipeline
 from spurlab.atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_PATH, AtlasError, build_atlas, load_atlas
 from spurlab.cache import clear_cache
 from spurlab.config import preset
 from spurlab.playground import prediction_range
-from spurlab.sweeps import summary_row
+from spurlab.results import key
+from spurlab.results import rows as summary_row
 
-from .conftest import TINY, TINY_GRID
+from .conftest import TINY, TINY_GRID, patch_fit
 
 
 def test_build_writes_every_point_and_skips_infeasible_sparing(tiny_atlas):
@@ -38,7 +38,7 @@ def test_build_resumes_from_its_cache(tiny_atlas, tmp_path, monkeypatch):
     def no_training(*a, **k):
         raise AssertionError("a cached atlas point was retrained")
 
-    monkeypatch.setattr(pipeline, "fit", no_training)
+    patch_fit(monkeypatch, no_training)
     clear_cache()                                   # only the disk copy remains
     out = tmp_path / "again.json.gz"
     build_atlas(out, config=TINY, grid=TINY_GRID, arms=("hardest", "random", "hardest/sparing"),
@@ -67,7 +67,7 @@ def test_rows_match_the_engine(tiny_atlas):
     ({"seeds": (0, 0)}, "repeat"),
 ])
 def test_build_refuses_bad_input_before_training(kw, match, tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: pytest.fail("trained"))
+    patch_fit(monkeypatch, lambda *a, **k: pytest.fail("trained"))
     args = dict(config=TINY, grid=TINY_GRID, seeds=(0,), progress=None)
     with pytest.raises((ValueError, TypeError), match=match):
         build_atlas(tmp_path / "a.json.gz", **{**args, **kw})
@@ -141,9 +141,13 @@ def test_differences_read_the_seed_level_intervals_of_a_point(shipped):
     text, d = shipped.differences(0.5, 0.3, 0.2)
     rows = shipped.rows(0.5, 0.3, 0.2)
     for arm in ("random", "easiest"):
-        expect = seed_difference([r["smr_hardest"] - r[f"smr_{arm}"] for r in rows])
-        assert d[arm]["ci95"] == pytest.approx(expect["ci95"]) and d[arm]["n"] == len(rows)
-        assert f"hardest minus {arm}, smr: {expect['mean']:+.3f}" in text
+        expect = seed_difference([r[key("smr", "hardest")] - r[key("smr", arm)] for r in rows])
+        assert d[arm].ci95 == pytest.approx(expect["ci95"]) and d[arm].n == len(rows)
+        assert f"hardest minus {arm}, SMR: {expect['mean']:+.3f}" in text
+        # the direction in words where the interval excludes 0
+        assert d[arm].differs == expect["differs"]
+        if d[arm].differs:
+            assert f"hardest leaves a {'lower' if expect['mean'] < 0 else 'higher'} SMR than {arm}" in text
     assert text.count("\n") == 1
     with pytest.raises(ValueError, match="others"):
         shipped.differences(0.5, 0.3, 0.2, others=("hardest",))
@@ -173,11 +177,11 @@ def test_shipped_atlas_cells_recompute_within_their_range(shipped):
             cfg = shipped.config.replace(salience=s, prevalence=p, prune_ratio=r, seed=seed)
             row = summary_row(spurlab.run(cfg, arms=[arm]), [arm])
             same = [x for x in point["rows"] if x["seed"] == seed][0]
-            for key in ("smr_baseline", f"smr_{arm}", "clean_accuracy_baseline"):
-                lo, hi = prediction_range([x[key] for x in point["rows"]])
-                assert abs(row[key] - same[key]) <= 0.02 or lo <= row[key] <= hi, (
-                    f"seed {pick}: {key} at salience {s}, prevalence {p}, p {r}, seed {seed} = "
-                    f"{row[key]:.3f}; the atlas has {same[key]:.3f} for that seed and predicts "
+            for k in (key("smr", "baseline"), key("smr", arm), key("clean_accuracy", "baseline")):
+                lo, hi = prediction_range([x[k] for x in point["rows"]])
+                assert abs(row[k] - same[k]) <= 0.02 or lo <= row[k] <= hi, (
+                    f"seed {pick}: {k} at salience {s}, prevalence {p}, p {r}, seed {seed} = "
+                    f"{row[k]:.3f}; the atlas has {same[k]:.3f} for that seed and predicts "
                     f"[{lo:.3f}, {hi:.3f}] for a seed")
     finally:
         torch.set_num_threads(before)

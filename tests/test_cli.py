@@ -48,7 +48,7 @@ def test_demo_over_seeds_prints_mean_and_spread(tmp_path, capsys):
     results = cli._report_seeds(cfg, ["hardest", "random", "easiest"], args)
     out = capsys.readouterr().out
     assert [r.config.seed for r in results] == [3, 4]
-    base = [r.baseline["smr"] for r in results]
+    base = [r.baseline.smr for r in results]
     mean, sd = sum(base) / 2, (abs(base[0] - base[1]) / 2 ** 0.5)
     assert f"{mean:.3f} ± {sd:.3f}" in out and "differ across CPUs" in out and "Takeaway" in out
     assert json.loads((tmp_path / "r.json").read_text())["seeds"] == [3, 4]

@@ -10,7 +10,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import spurlab as sl  # noqa: E402
-import spurlab.pipeline as pipeline  # noqa: E402
 from spurlab.cache import CACHE  # noqa: E402
 from spurlab.dynamics import (  # noqa: E402
     DataMap,
@@ -22,6 +21,7 @@ from spurlab.dynamics import (  # noqa: E402
     pooled_p,
 )
 from spurlab.exercises.nb03 import ks_reference  # noqa: E402
+from .conftest import patch_fit, real_fit  # noqa: E402
 from spurlab.plotting import carrier_ranking, data_map_plot, group_trajectories  # noqa: E402
 
 CFG = sl.preset("smoke", n_train=120, n_test=60)          # 3 epochs, scored after epoch 2
@@ -29,15 +29,15 @@ CFG = sl.preset("smoke", n_train=120, n_test=60)          # 3 epochs, scored aft
 
 @pytest.fixture
 def count_fits(monkeypatch):
-    """Count the trainings: spurlab.pipeline.fit, wrapped."""
+    """Count the trainings: spurlab.recipe.fit, wrapped wherever the engine calls it."""
     calls = []
-    real = pipeline.fit
+    real = real_fit()
 
     def counted(*args, **kwargs):
         calls.append(kwargs.get("desc"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "fit", counted)
+    patch_fit(monkeypatch, counted)
     return calls
 
 
@@ -78,8 +78,8 @@ def test_recording_has_one_row_per_epoch_and_is_read_only(fresh_memory):
 def test_el2n_at_the_score_epoch_is_the_baselines(fresh_memory):
     d = sl.training_dynamics(CFG)
     base = sl.baseline(CFG)
-    np.testing.assert_allclose(d.el2n[CFG.score_epoch - 1], base["scores"], atol=1e-5)
-    np.testing.assert_array_equal(~d.correct[CFG.score_epoch - 1], base["errors"])
+    np.testing.assert_allclose(d.el2n[CFG.score_epoch - 1], base.scores, atol=1e-5)
+    np.testing.assert_array_equal(~d.correct[CFG.score_epoch - 1], base.errors)
     np.testing.assert_array_equal(d.groups, sl.build_scenario(CFG).train_groups.numpy())
 
 

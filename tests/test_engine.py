@@ -1,4 +1,5 @@
-"""The engine (spurlab.pipeline): one recipe, composable steps, one cache, your own scenario."""
+"""The engine (spurlab.recipe, .build, .steps, .pipeline): one recipe, composable steps, one
+cache, your own scenario."""
 
 import json
 import os
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 import spurlab as sl
-from spurlab import pipeline
+from spurlab import build, steps
 
 HERE = pathlib.Path(__file__).parent
 TINY = sl.Config.from_string("n_train=600 n_test=120 epochs=2 score_epoch=1 prune_ratio=0.2")
@@ -24,8 +25,10 @@ def _fresh_cache(monkeypatch):
     sl.clear_cache()
 
 
-def _strip(arms):
-    return {a: {k: v for k, v in d.items() if k != "pruned"} for a, d in arms.items()}
+def _no_fit(monkeypatch, calls):
+    """Count (and refuse) every training: the recipe as the steps and the scenario builder see it."""
+    for mod in (steps, build):
+        monkeypatch.setattr(mod, "fit", lambda *a, **k: calls.append(1))
 
 
 def test_same_numbers_as_main_before_the_refactor():
@@ -44,8 +47,8 @@ def test_same_numbers_as_main_before_the_refactor():
     same_machine = (pinned["machine"]["torch"] == torch.__version__
                     and pinned["machine"]["cpu"] == platform.processor()
                     and _cpu_model() == pinned["machine"].get("cpu_model", _cpu_model()))
-    got = {"baseline": r.baseline, "reference": r.reference,
-           **{f"arm {a}": r.arms[a]["metrics"] for a in arms}}
+    got = {"baseline": r.baseline.to_dict(), "reference": r.reference.to_dict(),
+           **{f"arm {a}": r.arms[a].metrics.to_dict() for a in arms}}
     exp = {"baseline": want["baseline"], "reference": want["reference"],
            **{f"arm {a}": want["arms"][a]["metrics"] for a in arms}}
     if same_machine:
@@ -74,15 +77,15 @@ def test_steps_compose_into_run_and_are_cached():
     assert info["baseline"] == 1 and info["arm"] == 4 and info["reference"] == 1
     # each step alone gives what run composed, from the cache (0 s)
     base = sl.baseline(TINY)
-    assert base["metrics"] == r.baseline and base["scores"] == r.scores and base["seconds"] == 0
+    assert base.metrics == r.baseline and base.scores == r.scores and base.seconds == 0
     one = sl.arm(TINY, "hardest")
-    assert one["metrics"] == r.arms["hardest"]["metrics"] and one["seconds"] == 0
-    assert sl.reference(TINY)["metrics"] == r.reference
+    assert one == r.arms["hardest"] and one.seconds == 0
+    assert sl.reference(TINY).metrics == r.reference
     # another ratio: baseline and reference reused, only the arm retrained
     other = sl.run(TINY.replace(prune_ratio=0.4), arms=["hardest"], reference=True)
     assert other.timings["baseline"] == 0 and other.timings["reference"] == 0
     assert other.timings["retrain hardest"] > 0
-    assert other.arms["hardest"]["n_kept"] < r.arms["hardest"]["n_kept"]
+    assert other.arms["hardest"].n_kept < r.arms["hardest"].n_kept
     # another salience: a new baseline; the reference model is reused, evaluated anew
     strong = TINY.replace(salience=0.9)
     s = sl.run(strong, arms=[], reference=True)
@@ -98,7 +101,7 @@ def test_keep_models_returns_what_was_trained():
     r = sl.run(TINY, arms=["hardest"], reference=True, keep_models=True)
     assert set(r.models) == {"baseline", "hardest", "reference"}
     sc = sl.build_scenario(TINY)
-    assert sl.evaluate(r.models["hardest"], sc) == r.arms["hardest"]["metrics"]
+    assert sl.evaluate(r.models["hardest"], sc) == r.arms["hardest"].metrics
     assert sl.evaluate(r.models["reference"], sc) == r.reference
     assert "models" not in r.to_dict()
     # a later call without models reuses the cache; asking for models again returns them
@@ -112,7 +115,7 @@ def test_disk_cache_serves_a_new_session(tmp_path, monkeypatch):
     assert [f.split("-")[0] for f in files] == ["arm", "baseline", "reference"]
     sl.clear_cache()                        # a new session: only the disk copy is left
     calls = []
-    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: calls.append(1))
+    _no_fit(monkeypatch, calls)
     again = sl.run(TINY, arms=["hardest"], reference=True, cache_dir=tmp_path)
     assert calls == [] and again.arms == r.arms and again.baseline == r.baseline
     assert again.reference == r.reference
@@ -138,9 +141,10 @@ def test_bring_your_own_data_pattern_and_placement():
     assert set(sc.carrier_indices.tolist()) == set(c1[np.argsort(-my_scores[c1])[:40]].tolist())
     cfg = sl.preset("smoke", epochs=4, score_epoch=2, prune_ratio=0.25)
     r = sl.run(cfg, scenario=sc, arms=["hardest", "random", "hardest/oracle"], reference=True)
-    assert r.carriers == 40 and "corner square" in r.scenario
-    assert r.arms["hardest/oracle"]["carriers_pruned"] == 10          # 0.25 of the 40 carriers
-    assert r.arms["hardest/oracle"]["n_kept"] == len(train) - 10
+    assert r.carriers == 40 and "corner square" in r.scenario.description
+    assert r.scenario.custom and r.scenario.dataset == "my digits" and r.scenario.target_class == 3
+    assert r.arms["hardest/oracle"].carriers_pruned == 10          # 0.25 of the 40 carriers
+    assert r.arms["hardest/oracle"].n_kept == len(train) - 10
     assert len(r.scores) == len(train) and r.reference is not None
     # the reference trained on the unstamped images: same data, no feature
     assert torch.equal(sc.clean_train.images, train.images)
@@ -202,7 +206,7 @@ def test_imageset_subset_slices_per_sample_meta():
 def test_carrier_cut_applies_an_arm_without_retraining(monkeypatch):
     r = sl.run(TINY, arms=["hardest", "random"], reference=False)
     calls = []
-    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: calls.append(1))
+    _no_fit(monkeypatch, calls)
     for a in ("hardest", "random"):
-        assert sl.carrier_cut(r, a) == pytest.approx(r.arms[a]["carriers_pruned"] / r.carriers)
+        assert sl.carrier_cut(r, a) == pytest.approx(r.arms[a].carriers_pruned / r.carriers)
     assert sl.carrier_cut(r, "hardest/sparing") == 0.0 and calls == []

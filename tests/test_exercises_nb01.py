@@ -55,11 +55,12 @@ def test_references_agree_with_the_definitions():
 
 # --- Exercise 3: is it a shortcut? Judged on the atlas's verdict over seeds.
 
-def _rows(excess, n=5):
+def _rows(excess, half=0.04):
     """Atlas rows of one point: baseline SMR 0.25, SMR clean 0.02, the no-carrier model
-    0.25 - excess (one value per seed)."""
-    return [{"smr_baseline": 0.25, "smr_clean_baseline": 0.02, "smr_reference": 0.25 - e,
-             "clean_accuracy_baseline": 0.9} for e in excess[:n]]
+    0.25 - excess, each seed's excess with a 95% interval of +- ``half`` over its test images."""
+    return [{"seed": i, "carriers": 40, "smr_baseline": 0.25, "smr_clean_baseline": 0.02,
+             "smr_reference": 0.25 - e, "clean_accuracy_baseline": 0.9, "excess_smr": e,
+             "excess_lo": e - half, "excess_hi": e + half} for i, e in enumerate(excess)]
 
 
 class _Atlas:
@@ -67,25 +68,32 @@ class _Atlas:
     grid = {"prune_ratio": [0.1]}
 
     def __init__(self, excess):
-        from spurlab.stats import excess_over_seeds
+        from spurlab.atlas import Atlas
+
         self.rows = _rows(excess)
-        self.learned = excess_over_seeds(excess)["learned"]
+        self.verdict = Atlas.verdict_of(self.rows)
 
     def point(self, s, q, ratio):
-        return {"rows": self.rows, "verdict": {"learned": self.learned}}
+        return {"rows": self.rows, "verdict": self.verdict}
 
 
-NOISE = _Atlas([0.2, -0.05, 0.1, 0.0, 0.15])        # big SMR, but the excess interval includes 0
-REAL = _Atlas([0.1, 0.12, 0.08, 0.11, 0.09])
+# big SMR, but no seed's excess rises above its interval, and together they do not either
+NOISE = _Atlas([0.02, -0.03, 0.01, 0.0, -0.01])
+# each seed but one learned it, sizes differ (the t-interval of the mean over seeds includes 0)
+REAL = _Atlas([0.18, 0.08, 0.12, -0.03, 0.10])
 
 
 def test_evidence_is_read_from_the_atlas(capsys):
     e = nb01.evidence(NOISE)
-    assert e["smr"]["mean"] == pytest.approx(0.25) and e["minus_clean"]["mean"] == pytest.approx(0.23)
-    assert e["minus_clean"]["differs"] and not e["minus_reference"]["differs"] and not e["learned"]
+    assert e["smr"]["mean"] == pytest.approx(0.25) and e["minus_clean"].mean == pytest.approx(0.23)
+    assert e["minus_clean"].differs and not e["verdict"].learned
+    assert [v.learned for v in e["per_seed"]] == [False] * 5
+    real = nb01.evidence(REAL)
+    assert real["verdict"].learned and real["verdict"].learned_in == 4 and real["verdict"].ci95[0] < 0
     nb01.show_evidence(NOISE)
     out = capsys.readouterr().out
     assert "baseline SMR minus SMR clean, per seed" in out and "learned" not in out   # no verdict
+    assert "seed 4: SMR minus the no-carrier model's" in out and "[-0.050, +0.030]" in out
 
 
 def test_each_mistake_gets_its_hint_in_stages(capsys):
@@ -95,20 +103,26 @@ def test_each_mistake_gets_its_hint_in_stages(capsys):
     assert "a network that never saw a carrier can call" in first and nb01.NUDGE in first
     assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", True), atlas=NOISE) is False
     second = capsys.readouterr().out
-    assert "read its interval" in second and "includes 0" in second and nb01.IDEA in second
+    assert "read it seed by seed: 0 of 5 seeds" in second and "do not rise above noise" in second
+    assert nb01.IDEA in second
     assert nb01.check_is_it_a_shortcut(lambda: ("clean accuracy", False), atlas=NOISE) is False
     third = capsys.readouterr().out
     assert "cannot see the shortcut at all" in third and "the answer: ('no-carrier model', False)" in third
     assert nb01.check_is_it_a_shortcut(lambda: ("Reference", False), atlas=NOISE) is True
     out = capsys.readouterr().out
-    assert out.startswith("pass: the no-carrier model decides") and "12x SMR clean" in out
+    assert out.startswith("pass: the no-carrier model decides; no shortcut learned") and "'ring' too" in out
     assert nb01._TRIES["n"] == 0
 
 
-def test_the_verdict_comes_from_the_atlas(capsys):
+def test_the_verdict_comes_from_the_atlas_and_names_the_seeds(capsys):
+    # every seed but one learned it: not noise, although the interval of the mean reaches 0
     assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", False), atlas=REAL) is False
-    assert "the whole interval lies above 0" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "4 of 5 seeds' intervals over their test images lie above 0" in out
     assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", True), atlas=REAL) is True
+    out = capsys.readouterr().out
+    assert "shortcut learned in 4 of 5 seeds" in out and "not learned in seed 3" in out
+    assert "the carriers taught the excess, +0.090 on average" in out
 
 
 def test_bad_answers_are_named(capsys):
@@ -124,5 +138,7 @@ def test_bad_answers_are_named(capsys):
 
 
 def test_the_shipped_atlas_sets_up_the_lesson():
-    e = nb01.evidence()          # notebook 01's point: far above SMR clean, not above the no-carrier model
-    assert e["minus_clean"]["differs"] and not e["learned"]
+    # notebook 01's point: far above SMR clean, learned, but most of the SMR is there without carriers
+    e = nb01.evidence()
+    assert e["minus_clean"].differs and e["verdict"].learned
+    assert e["smr_reference"]["mean"] > (e["smr"]["mean"] - e["smr_reference"]["mean"])

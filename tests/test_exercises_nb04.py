@@ -1,5 +1,6 @@
 """Notebook 04's exercise checkers: wrong answers get a hint (the rest: test_exercises.py)."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -46,24 +47,22 @@ def fake_results(sparing_minus_hardest=(0.05, 0.06, 0.04), share=(0.5, 0.6, 0.55
     0.02, hardest 0.08, random 0.15, easiest 0.18, the carrier-sparing arm 0.08 plus the given
     difference; 300 c1 samples of which 90 carry the line (30%); the hardest arm prunes 75 of
     c1 (its carriers: ``share`` of them) and 300 samples of other classes."""
-    from spurlab import Config
-    from spurlab.results import Result
+    from .stand_in import arm as stand_in_arm
+    from .stand_in import result
 
     out = []
     for seed, (gap, sh) in enumerate(zip(sparing_minus_hardest, share)):
-        def arm(smr, carrier_share=0.3, n=375):
-            return {"metrics": {"smr": smr, "clean_accuracy": 0.9, "worst_group_accuracy": 0.5},
-                    "carriers_pruned": round(75 * carrier_share), "pruned": list(range(n)),
-                    "carrier_share_pruned": carrier_share, "carrier_share_target": 0.3,
-                    "occupancy": carrier_share / 0.3}
+        def arm(name, smr, carrier_share=0.3, n=375):
+            a = stand_in_arm(name, smr, carriers_pruned=round(75 * carrier_share),
+                             carrier_share_pruned=carrier_share, carrier_share_target=0.3,
+                             occupancy=carrier_share / 0.3)
+            return dataclasses.replace(a, pruned=tuple(range(n)))
 
-        out.append(Result(
-            config=Config(seed=seed, prune_ratio=0.25), carriers=90, scenario="", timings={},
-            environment={}, regime_percentile=50.0,
-            baseline={"smr": 0.2, "clean_accuracy": 0.9, "worst_group_accuracy": 0.4},
-            reference={"smr": 0.02, "clean_accuracy": 0.9, "worst_group_accuracy": 0.5},
-            arms={"hardest": arm(0.08, sh), "random": arm(0.15), "easiest": arm(0.18, 0.1),
-                  "hardest/sparing": arm(0.08 + gap, 0.0)}))
+        out.append(result(seed, 0.2, {"hardest": arm("hardest", 0.08, sh),
+                                      "random": arm("random", 0.15),
+                                      "easiest": arm("easiest", 0.18, 0.1),
+                                      "hardest/sparing": arm("hardest/sparing", 0.08 + gap, 0.0)},
+                          ref=0.02, carriers=90, n_per_class=300, regime=50.0))
     return out
 
 
@@ -156,14 +155,16 @@ def test_lead_vs_control_figure_and_takeaway():
     from spurlab import Config
     from spurlab.plotting import lead_vs_control
 
-    fig, take = lead_vs_control(CARRIERS, "hardest", "random", class_name="ring")
-    assert take.startswith(f"Takeaway (EL2N at epoch {Config().score_epoch}, c1 = ring, p = 0.25, "
-                           "3 seeds): SMR baseline 20.0%")
-    assert "hardest minus random -0.070" in take and "hardest is lower than random" in take
+    fig, take = lead_vs_control(CARRIERS, "hardest", "random")
+    assert take.startswith(f"Takeaway (EL2N at epoch {Config().score_epoch}, c1 = class 4 ('ring'), "
+                           "p = 0.25, 3 seeds): shortcut learned in 3 of 3 seeds")
+    assert "SMR baseline 20.0%" in take
+    assert "hardest minus random, SMR: -0.070" in take
+    assert take.endswith("excludes 0: hardest leaves a lower SMR than random (better).")
     assert len(fig.axes) == 2
     plt.close(fig)
     fig, take = lead_vs_control(SAMPLES, "hardest/sparing", "hardest")
-    assert "class 4" in take and "not shown to differ from hardest" in take
+    assert "class 4 ('ring')" in take and "includes 0, not shown to differ" in take
     plt.close(fig)
 
 
@@ -174,19 +175,23 @@ def test_knobs_panel_reaches_every_knob(monkeypatch):
     import spurlab.pipeline
     from spurlab import Config
 
+    from .stand_in import facts
+
     calls = []
+    names = ("disk", "square", "cross", "triangle", "ring", "star")
 
     def fake_run_seeds(cfg, seeds, arms):
         calls.append((cfg, list(seeds), list(arms)))
         out = fake_results()
         for r in out:
             r.config = cfg.replace(seed=r.config.seed)
+            r.scenario = facts(90, cfg.target_class, names, n_per_class=300)
             r.arms = {a: r.arms[a.split("/")[0]] for a in arms}
         return out
 
     monkeypatch.setattr(spurlab.pipeline, "run_seeds", fake_run_seeds)
     cfg = Config(epochs=6, score_epoch=2, target_class=4)
-    panel = nb04.knobs_panel(cfg, [0, 1, 2], ["disk", "square", "cross", "triangle", "ring", "star"])
+    panel = nb04.knobs_panel(cfg, [0, 1, 2], list(names))
     assert panel.values() == {"score": "el2n", "score_epoch": 2, "scope": "class", "target_class": 4}
     assert panel.controls["score_epoch"].max == 6
     results = panel.set(score="margin", score_epoch=5, scope="global", target_class=1).run()
@@ -195,6 +200,6 @@ def test_knobs_panel_reaches_every_knob(monkeypatch):
     assert (ran.score, ran.score_epoch, ran.target_class, seeds) == ("margin", 5, 1, [0, 1, 2])
     assert arms == ["hardest/global", "random/global"]
     shown = "".join(o.get("text", "") for o in panel.output.outputs)      # the panel's output area
-    assert "Takeaway (MARGIN at epoch 5, c1 = square" in shown
+    assert "Takeaway (MARGIN at epoch 5, c1 = class 1 ('square')" in shown
     panel.set(scope="class").run()
     assert calls[-1][2] == ["hardest", "random"]

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from spurlab import Config, Result, run
-from spurlab.pipeline import parse_arm
+from spurlab.arms import parse_arm
 from spurlab.results import atomic_write_text
 
 TINY = "n_train=600 n_test=120 epochs=3 score_epoch=1"
@@ -51,21 +51,21 @@ def tiny_result():
 
 def test_run_produces_all_metrics(tiny_result):
     r = tiny_result
-    for m in [r.baseline, r.reference] + [a["metrics"] for a in r.arms.values()]:
-        assert 0 <= m["clean_accuracy"] <= 1 and 0 <= m["smr"] <= 1
-        assert 0 <= m["worst_group_accuracy"] <= m["group_balanced_accuracy"] <= 1
-        assert len(m["group_accuracy"]) == 12
+    for m in [r.baseline, r.reference] + [a.metrics for a in r.arms.values()]:
+        assert 0 <= m.clean_accuracy <= 1 and 0 <= m.smr <= 1
+        assert 0 <= m.worst_group_accuracy <= m.group_balanced_accuracy <= 1
+        assert len(m.group_accuracy) == 12
     from spurlab import load_dataset
     counts = load_dataset("shapes", n_train=600, n_test=120)[0].class_counts()
     c1 = r.config.target_class
     assert r.carriers == round(0.3 * counts[c1]) and 0 <= r.regime_percentile <= 100
     # each arm removed 25 % of its pool
     n_cut = sum(round(0.25 * n) for n in counts)
-    assert r.arms["hardest"]["n_kept"] == 600 - n_cut
-    assert r.arms["hardest/target"]["n_kept"] == 600 - round(0.25 * counts[c1])
-    assert r.arms["hardest/oracle"]["n_kept"] == 600 - round(0.25 * r.carriers)
-    assert r.arms["hardest/oracle"]["carriers_pruned"] == round(0.25 * r.carriers)
-    assert sum(r.arms["hardest"]["pruned_by_group"]) == n_cut
+    assert r.arms["hardest"].n_kept == 600 - n_cut
+    assert r.arms["hardest/target"].n_kept == 600 - round(0.25 * counts[c1])
+    assert r.arms["hardest/oracle"].n_kept == 600 - round(0.25 * r.carriers)
+    assert r.arms["hardest/oracle"].carriers_pruned == round(0.25 * r.carriers)
+    assert sum(r.arms["hardest"].pruned_by_group) == n_cut
     assert len(r.scores) == 600
     assert "baseline (ERM)" in r.table() and "regime" in r.table()
 
@@ -74,8 +74,8 @@ def test_run_same_seed_identical(tiny_result):
     again = run(TINY, arms=["hardest", "random", "hardest/target", "hardest/oracle"])
     assert again.baseline == tiny_result.baseline
     assert again.scores == tiny_result.scores
-    assert again.arms["hardest"]["pruned"] == tiny_result.arms["hardest"]["pruned"]
-    assert again.arms["random"]["metrics"] == tiny_result.arms["random"]["metrics"]
+    assert again.arms["hardest"].pruned == tiny_result.arms["hardest"].pruned
+    assert again.arms["random"].metrics == tiny_result.arms["random"].metrics
 
 
 def test_result_json_round_trip(tiny_result, tmp_path):
@@ -120,10 +120,11 @@ def test_run_rejects_wrong_target_class():
 def test_jtt_arm_upweights_the_error_set():
     r = run(TINY, arms=["jtt", "random/oracle"], reference=False)
     jtt = r.arms["jtt"]
-    assert jtt["n_kept"] == 600 + 4 * jtt["upweighted"] and jtt["upweighted"] > 0
-    assert 0 <= jtt["upweighted_carriers"] <= r.carriers
+    assert jtt.n_kept == 600 + 4 * jtt.upweighted and jtt.upweighted > 0
+    assert 0 <= jtt.upweighted_carriers <= r.carriers and jtt.pruned == ()
+    assert jtt.occupancy is None and jtt.labels_used == "none"
     assert "upweight jtt x5" in r.table()
-    assert r.arms["random/oracle"]["carriers_pruned"] == round(0.25 * r.carriers)
+    assert r.arms["random/oracle"].carriers_pruned == round(0.25 * r.carriers)
 
 
 def test_upweight_indices():

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from spurlab import Config, Result, maps  # noqa: E402
+from spurlab import maps  # noqa: E402
 from spurlab.plotting import (  # noqa: E402
     arm_differences,
     compare_models,
@@ -23,6 +23,8 @@ from spurlab.plotting import (  # noqa: E402
     seeds_table,
     shortcut_summary,
 )
+
+from .stand_in import arm, result  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -147,16 +149,10 @@ def test_the_atlas_slices_draw_as_phase_and_regime_maps(tiny_atlas):
 
 # --------------------------------------------------------------------------- models over seeds
 
-def _metrics(smr, acc=0.9, wga=0.6):
-    return {"smr": smr, "smr_clean": 0.01, "clean_accuracy": acc, "worst_group_accuracy": wga,
-            "group_balanced_accuracy": 0.8, "group_accuracy": []}
-
-
 def _result(seed, base, hard, rand, ref=0.02, carriers=40):
-    arms = {"hardest": {"metrics": _metrics(hard, 0.85), "carriers_pruned": 10 + seed, "n_kept": 90},
-            "random": {"metrics": _metrics(rand), "carriers_pruned": 8, "n_kept": 90}}
-    return Result(Config(seed=seed, prune_ratio=0.25), _metrics(base), arms, _metrics(ref), 50.0 + seed,
-                  carriers, "", {}, {})
+    return result(seed, base, {"hardest": arm("hardest", hard, 0.85, carriers_pruned=10 + seed),
+                               "random": arm("random", rand, carriers_pruned=8)},
+                  ref=ref, carriers=carriers)
 
 
 RESULTS = [_result(0, 0.20, 0.04, 0.18), _result(1, 0.10, 0.02, 0.12)]
@@ -187,8 +183,7 @@ def test_compare_models_draws_means_labels_and_the_prune_ratio():
 
 
 def test_compare_models_into_given_axes_and_jtt_label():
-    res = _result(0, 0.2, 0.1, 0.1)
-    res.arms["jtt"] = {"metrics": _metrics(0.15), "carriers_pruned": 0, "n_kept": 120}
+    res = result(0, 0.2, {"jtt": arm("jtt", 0.15, carriers_pruned=0, n_kept=120)})
     fig, ax = plt.subplots()
     got, _ = compare_models([res], ["jtt"], metrics=["smr"], reference=False, axes=[ax])
     assert got is fig and fig._suptitle is None
@@ -213,50 +208,63 @@ def test_compare_models_names_bad_arguments():
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "prune\nhardest"
     with pytest.raises(ValueError, match="axes must hold one Axes per metric"):
         compare_models(RESULTS, axes=[plt.subplots()[1]])
-    no_ref = _result(0, 0.2, 0.1, 0.1)
-    no_ref.reference = None
+    no_ref = result(0, 0.2, {"hardest": 0.1}, reference=False)
     with pytest.raises(ValueError, match="reference=True needs results run with the no-carrier"):
         compare_models([no_ref])
     assert compare_models([no_ref], reference=False)[1]["baseline"]["smr"] == [0.2]
 
 
-def test_seeds_table_prints_the_means_and_spread_of_the_inputs():
-    # two seeds whose excess SMR (0.18, 0.08) has a 95% interval over seeds that includes 0:
-    # no shortcut learned, so no percentage of it is printed
+def test_seeds_table_prints_the_verdict_means_and_spread_of_the_inputs():
+    # two seeds, each far above its no-carrier model over 1,500 stamped images: learned in both,
+    # though the t-interval over two seeds of the mean excess (0.18, 0.08) includes 0
     table = seeds_table(RESULTS)
     lines = table.splitlines()
-    assert lines[0].startswith("no shortcut learned (excess SMR +0.130") and "over 2 seeds" in lines[0]
-    assert lines[1].split()[:2] == ["model", "SMR"] and len(lines) == 7
+    assert lines[0].startswith("shortcut learned in 2 of 2 seeds (combined z = ")
+    assert "mean excess SMR +0.130, 95% interval over 2 seeds [-" in lines[0]
+    assert lines[1].split()[:2] == ["model", "SMR"] and len(lines) == 8
     base = lines[3].split()
     assert base[:4] == ["baseline", "0.150", "±", "0.071"]       # mean and sd of 0.20 and 0.10
     hard = lines[4]
-    assert "n/a" in hard and "%" not in hard and "10/40" in hard   # carriers: mean of 10 and 11 -> 10
+    ex = [(b - h) / (b - 0.02) for b, h in ((0.20, 0.04), (0.10, 0.02))]
+    assert f"{np.mean(ex):6.1%}" in hard and "10/40" in hard    # carriers: mean of 10 and 11 -> 10
+    assert lines[-2] == "excess removed: mean ± sd over all 2 seeds"
     assert lines[-1].startswith("regime indicator") and "per seed: 50, 51" in lines[-1]
-    # three seeds with a consistent excess: learned, and the share removed is printed
-    three = [_result(0, 0.20, 0.04, 0.18), _result(1, 0.21, 0.02, 0.12), _result(2, 0.19, 0.03, 0.15)]
-    lines = seeds_table(three).splitlines()
-    assert lines[0].startswith("shortcut learned")
-    ex = [(b - h) / (b - 0.02) for b, h in ((0.20, 0.04), (0.21, 0.02), (0.19, 0.03))]
-    assert f"{np.mean(ex):6.1%}" in lines[4]
+    # no seed above its no-carrier model: no shortcut, and no percentage of it
+    noise = [_result(s, 0.02, 0.02, 0.03) for s in range(3)]
+    lines = seeds_table(noise).splitlines()
+    assert lines[0].startswith("no shortcut learned: learned in 0 of 3 seeds")
+    assert "n/a" in lines[4] and "%" not in lines[4] and not any("excess removed:" in x for x in lines)
+    # seeds that disagree: the mean is over the seeds that learned it, and the table says so
+    mixed = [_result(0, 0.20, 0.04, 0.18), _result(1, 0.02, 0.02, 0.03), _result(2, 0.19, 0.03, 0.15)]
+    lines = seeds_table(mixed).splitlines()
+    assert lines[0].startswith("shortcut learned in 2 of 3 seeds") and "not learned in seed 1" in lines[0]
+    assert lines[-2] == ("excess removed: mean ± sd over the 2 of 3 seeds that learned it on their own "
+                         "(seeds 0, 2)")
     # a long arm name widens the first column instead of breaking the alignment
-    long = [_result(s, 0.2 + s / 100, 0.04, 0.18) for s in range(3)]
-    for r in long:
-        r.arms["hardest/sparing"] = r.arms.pop("random")
+    long = [result(s, 0.2 + s / 100, {"hardest": 0.04, "hardest/sparing": 0.18}) for s in range(3)]
     lines = seeds_table(long).splitlines()
-    assert len({ln.index("±") for ln in lines[2:-1]}) == 1
+    assert len({ln.index("±") for ln in lines[2:-2]}) == 1
 
 
 def test_pruning_takeaway_reports_the_inputs_numbers():
     take = pruning_takeaway(RESULTS)
-    assert take.startswith("Takeaway: ERM sends 15.0% of stamped non-c1 test images to c1 "
-                           "(no-carrier model 2.0%). Pruning p = 0.25: hardest 3.0%, random 15.0% ")
-    assert "(hardest: lower than ERM in 2 of 2 seeds, than random in 2)" in take
+    assert take.startswith("Takeaway: shortcut learned in 2 of 2 seeds (")
+    assert ("ERM sends 15.0% of stamped test images of other classes to class 4 ('ring') "
+            "(no-carrier model 2.0%). Pruning p = 0.25: hardest 3.0%, random 15.0% ") in take
+    # 2 seeds: the interval over seeds of hardest minus ERM (-0.16, -0.08) includes 0
+    assert ("(hardest and baseline are not shown to differ on SMR, lower in 2 of 2 seeds; "
+            "hardest and random are not shown to differ on SMR, lower in 2 of 2 seeds)") in take
     assert "carriers pruned: hardest 26%, random 20%" in take              # (10 + 11) / 2 / 40
     assert "clean accuracy: ERM 0.900, hardest 0.850, random 0.900" in take
     assert "Regime indicator per seed: 50, 51 " in take
-    # the lead arm is the first one named; without the reference it is not mentioned
+    # three consistent seeds: the direction in words
+    three = RESULTS + [_result(2, 0.15, 0.03, 0.16)]
+    take = pruning_takeaway(three)
+    assert "hardest leaves a lower SMR than baseline (better), lower in 3 of 3 seeds" in take
+    # the lead arm is the first one named; without the reference there is no verdict
     take = pruning_takeaway(RESULTS, ["random"], reference=False)
-    assert "no-carrier" not in take and "(random: lower than ERM in 1 of 2 seeds)" in take
+    assert "no-carrier" not in take and "shortcut" not in take
+    assert "(random and baseline are not shown to differ on SMR, lower in 1 of 2 seeds)" in take
     with pytest.raises(ValueError, match="arms must name at least one arm"):
         pruning_takeaway(RESULTS, [])
 
@@ -286,11 +294,10 @@ def _occupancy_results():
     """Two seeds; carriers are 30% of c1. hardest prunes 40%/20% carriers, random 30%/30%."""
     out = []
     for seed, (h, r) in enumerate(((0.4, 0.3), (0.2, 0.3))):
-        res = _result(seed, 0.2, 0.04 + 0.01 * seed, 0.18 - 0.02 * seed)
-        for arm, share in (("hardest", h), ("random", r)):
-            res.arms[arm].update(target_pruned=100, carrier_share_pruned=share,
-                                 carrier_share_target=0.3, occupancy=share / 0.3)
-        out.append(res)
+        smr = {"hardest": 0.04 + 0.01 * seed, "random": 0.18 - 0.02 * seed}
+        out.append(result(seed, 0.2, {a: arm(a, smr[a], target_pruned=100, carrier_share_pruned=share,
+                                             carrier_share_target=0.3, occupancy=share / 0.3)
+                                      for a, share in (("hardest", h), ("random", r))}))
     return out
 
 
@@ -300,8 +307,8 @@ def test_occupancy_bars_draw_each_arms_share_against_the_class_share():
     np.testing.assert_allclose([b.get_height() for b in ax.patches], [0.3, 0.3])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["hardest", "at random"]
     assert any(np.allclose(line.get_ydata(), 0.3) for line in ax.get_lines())   # the class share
-    assert ax.get_title() == "Who was pruned from class 4 (2 seeds)" and ax.get_ylabel()
-    assert take.startswith("Takeaway: carriers are 30% of class 4; ")
+    assert ax.get_title() == "Who was pruned from class 'ring' (2 seeds)" and ax.get_ylabel()
+    assert take.startswith("Takeaway: carriers are 30% of class 'ring'; ")
     assert "hardest 30% (occupancy 1.00), random 30% (occupancy 1.00)" in take
 
 
@@ -311,8 +318,8 @@ def test_occupancy_bars_name_bad_arguments():
         occupancy_bars(res, ["easiest"])
     with pytest.raises(ValueError, match="labels must be a dict keyed by arm names"):
         occupancy_bars(res, labels={"ERM": "x"})
-    with pytest.raises(ValueError, match="has no occupancy fields"):
-        occupancy_bars(RESULTS)
+    with pytest.raises(ValueError, match="prunes nothing"):
+        occupancy_bars([result(0, 0.2, {"jtt": arm("jtt", 0.1, carriers_pruned=0)})], ["jtt"])
     with pytest.raises(ValueError, match="at least one pruning arm"):
         occupancy_bars(res, [])
 
@@ -321,14 +328,23 @@ def test_arm_differences_give_the_seed_interval_of_each_difference():
     res = _occupancy_results()          # hardest - random SMR: -0.14, -0.11
     text, comps = arm_differences(res, "hardest", ["random"])
     c = comps["random"]
-    np.testing.assert_allclose(c["mean"], -0.125)
+    np.testing.assert_allclose(c.mean, -0.125)
     half = 12.706 * np.std([-0.14, -0.11], ddof=1) / np.sqrt(2)
-    np.testing.assert_allclose(c["ci95"], [-0.125 - half, -0.125 + half])
-    assert text == (f"hardest minus random, smr: -0.125, 95% interval over 2 seeds "
+    np.testing.assert_allclose(c.ci95, [-0.125 - half, -0.125 + half])
+    assert text == (f"hardest minus random, SMR: -0.125, 95% interval over 2 seeds "
                     f"[{-0.125 - half:+.3f}, {-0.125 + half:+.3f}]: includes 0, not shown to differ")
     three = res + [_result(2, 0.2, 0.05, 0.18)]
     text, comps = arm_differences(three, "hardest", ["random"], metric="smr")
-    assert comps["random"]["differs"] and text.endswith("excludes 0")
+    assert comps["random"].differs and text.endswith(
+        "excludes 0: hardest leaves a lower SMR than random (better)")
+    # which way, in words, for an accuracy too: higher is better there
+    text, comps = arm_differences(RESULTS + [_result(2, 0.2, 0.05, 0.18)], "hardest", ["random"],
+                                  metric="clean_accuracy")
+    assert comps["random"].differs and comps["random"].better is False
+    assert text.endswith("excludes 0: hardest reaches a lower clean accuracy than random (worse)")
+    # one seed: no interval over seeds, so nothing is claimed
+    text, comps = arm_differences(res[:1], "hardest", ["random"])
+    assert not comps["random"].differs and "over 1 seed: no interval over seeds, so not tested" in text
     with pytest.raises(TypeError, match="others must be a list of arm names"):
         arm_differences(res, "hardest", "random")
 
@@ -337,13 +353,14 @@ def test_shortcut_summary_gives_the_verdict_first_and_no_percentage_without_a_sh
     learned = [_result(s, 0.20 + 0.01 * s, 0.04, 0.18) for s in range(3)]
     verdict, text = shortcut_summary(learned, "hardest")
     first, second = text.splitlines()
-    assert verdict["learned"] and first.startswith("shortcut learned (excess SMR +0.190")
+    assert verdict.learned and first.startswith("shortcut learned in 3 of 3 seeds")
+    assert "mean excess SMR +0.190" in first
     ex = [(0.20 + 0.01 * s - 0.04) / (0.18 + 0.01 * s) for s in range(3)]
-    assert second == (f"hardest: {np.mean(ex):.0%} of the excess SMR removed on average "
-                      f"(per seed: {', '.join(f'{e:+.0%}' for e in ex)})")
+    assert second == (f"hardest: {np.mean(ex):.0%} of the excess SMR removed (mean over all 3 seeds; "
+                      f"per seed: {', '.join(f'{e:+.0%}' for e in ex)})")
     noise = [_result(s, 0.02 + 0.01 * (s - 1), 0.02, 0.02) for s in range(3)]   # baseline = ref on average
     verdict, text = shortcut_summary(noise, "hardest")
-    assert not verdict["learned"] and text.startswith("no shortcut learned")
+    assert not verdict.learned and text.startswith("no shortcut learned")
     assert text.splitlines()[1] == "hardest: no share of the excess is given (none learned)"
     with pytest.raises(ValueError, match="arms must be arms of every result"):
         shortcut_summary(learned, "easiest")
@@ -357,12 +374,12 @@ def test_composition_bars_count_what_each_arm_pruned():
     rs = sl.run_seeds(cfg, [0, 1], arms=["hardest", "random", "hardest/sparing"], reference=False)
     fig, take = composition_bars(rs)
     axes = fig.axes
-    assert [a.get_title() for a in axes] == ["c1 carriers pruned", "c1 non-carriers pruned",
+    assert [a.get_title() for a in axes] == ["'ring' carriers pruned", "'ring' non-carriers pruned",
                                              "other classes pruned"]
     assert all(a.get_xlabel() == "pruning arm" and a.get_ylabel() == "samples pruned" for a in axes)
-    shares = [np.mean([r.arms[a]["carriers_pruned"] / r.carriers for r in rs])
+    shares = [np.mean([r.arms[a].carriers_pruned / r.carriers for r in rs])
               for a in ("hardest", "random", "hardest/sparing")]
     assert take.startswith("Takeaway: each arm removes about 25% of every class")
     assert f"hardest removes {shares[0]:.0%}" in take and "hardest/sparing removes 0%" in take
     heights = [p.get_height() for p in axes[0].patches]
-    assert heights[2] == 0 and heights[0] == np.mean([r.arms["hardest"]["carriers_pruned"] for r in rs])
+    assert heights[2] == 0 and heights[0] == np.mean([r.arms["hardest"].carriers_pruned for r in rs])

@@ -33,7 +33,9 @@ def test_the_verdict_comes_first_and_hides_noise(tiny_atlas, tmp_path):
     data = json.loads(gzip.decompress(tiny_atlas.read_bytes()))
     cols = data["columns"]
     for row in data["rows"]:                 # make every seed's excess ~0: no shortcut learned
-        row[cols.index("excess_smr")] = 0.001 if row[cols.index("seed")] == 0 else -0.001
+        ex = 0.001 if row[cols.index("seed")] == 0 else -0.001
+        row[cols.index("excess_smr")] = ex
+        row[cols.index("excess_lo")], row[cols.index("excess_hi")] = ex - 0.01, ex + 0.01
     noise = tmp_path / "noise.json.gz"
     noise.write_bytes(gzip.compress(json.dumps(data).encode()))
     pg = Playground(noise)

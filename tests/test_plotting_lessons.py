@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+import spurlab as sl  # noqa: E402
 
 from spurlab.plotting import (  # noqa: E402
     OKABE_ITO,
@@ -227,7 +228,7 @@ def _scenario(n_per_class=6, k=3, c1=2):
 def test_flip_gallery_counts_the_predictions_the_line_flips():
     sc = _scenario()
     model = _LineReader(2, 3)
-    fig, info = flip_gallery(model, sc, ["a", "b", "c"], n=4, title="T")
+    fig, info = flip_gallery(sc, sl.stamp_predictions(model, sc), ["a", "b", "c"], n=4, title="T")
     other = (sc.test.labels != 2).numpy()
     assert info["n_other"] == other.sum() == 12
     assert (info["clean_pred"] == sc.test.labels.numpy()[other]).all()     # the top-left pixel
@@ -241,12 +242,17 @@ def test_flip_gallery_counts_the_predictions_the_line_flips():
 
 def test_flip_gallery_refuses_bad_arguments_naming_them():
     sc = _scenario()
+    pred = sl.stamp_predictions(_LineReader(2, 3), sc)
     with pytest.raises(ValueError, match="class_names must hold exactly 3"):
-        flip_gallery(_LineReader(2, 3), sc, ["a", "b"])
+        flip_gallery(sc, pred, ["a", "b"])
     with pytest.raises(ValueError, match="n must be at most the 12"):
-        flip_gallery(_LineReader(2, 3), sc, ["a", "b", "c"], n=20)
+        flip_gallery(sc, pred, ["a", "b", "c"], n=20)
     with pytest.raises(ValueError, match="n must be an integer"):
-        flip_gallery(_LineReader(2, 3), sc, ["a", "b", "c"], n=1)
+        flip_gallery(sc, pred, ["a", "b", "c"], n=1)
+    with pytest.raises(TypeError, match="predictions must be the dict spurlab.stamp_predictions"):
+        flip_gallery(sc, [1, 2], ["a", "b", "c"])
+    with pytest.raises(ValueError, match="one prediction per test image"):
+        flip_gallery(sc, {k: v[:5] for k, v in pred.items()}, ["a", "b", "c"])
 
 
 # ----------------------------------------------------------------- overlaid_hist, separation_bars
@@ -304,29 +310,31 @@ def test_pruned_gallery_and_the_result_views_of_one_run():
     r = sl.run(TINY + " prevalence=0.5", arms=["hardest", "jtt"], reference=False)
     sc = sl.build_scenario(r.config)
     labels, carrier, c1 = sc.train.labels.numpy(), sc.carrier.numpy(), r.config.target_class
-    pruned = np.asarray(r.arms["hardest"]["pruned"])
+    pruned = np.asarray(r.arms["hardest"].pruned)
     target = pruned[labels[pruned] == c1]
-    fig, take = pruned_gallery(r, "hardest", n_target=6, n_other=4, class_names=sl.SHAPE_CLASSES)
+    fig, take = pruned_gallery(r, sc, "hardest", n_target=6, n_other=4)
     shown = [a for a in fig.axes if a.get_title()]
     assert len(shown) == min(6, len(target)) + min(4, len(pruned) - len(target))
-    assert sum(a.get_title().endswith("+feature") for a in shown) <= int(carrier[target].sum())
+    assert sum(a.get_title().endswith("+line") for a in shown) <= int(carrier[target].sum())
     assert (f"of the {len(target)} {sl.SHAPE_CLASSES[c1]!r} images pruned, "
-            f"{int(carrier[target].sum())} carried the feature") in take
+            f"{int(carrier[target].sum())} carried the line") in take
     plt.close(fig)
     with pytest.raises(ValueError, match="arms"):
-        pruned_gallery(r, "easiest")
+        pruned_gallery(r, sc, "easiest")
     with pytest.raises(ValueError, match="n_target"):
-        pruned_gallery(r, n_target=-1)
+        pruned_gallery(r, sc, n_target=-1)
+    with pytest.raises(ValueError, match="scenario must be the one the result ran on"):
+        pruned_gallery(r, sl.build_scenario(r.config.replace(prevalence=0.2)), "hardest")
 
-    acc = np.array(r.baseline["group_accuracy"], dtype=float)
+    acc = np.array([np.nan if a is None else a for a in r.baseline.group_accuracy])
     assert r.worst_group() == int(np.nanargmin(acc)) and acc[r.worst_group()] == np.nanmin(acc)
     assert r.carriers_left("baseline") == r.carriers == r.carriers_left("jtt")
-    assert r.carriers_left("hardest") == r.carriers - r.arms["hardest"]["carriers_pruned"]
+    assert r.carriers_left("hardest") == r.carriers - r.arms["hardest"].carriers_pruned
     assert r.carrier_weight("baseline") == pytest.approx(r.carriers / len(r.scores))
     jtt = r.arms["jtt"]
     assert r.carrier_weight("jtt") == pytest.approx(
-        (r.carriers + (r.config.jtt_upweight - 1) * jtt["upweighted_carriers"]) / jtt["n_kept"])
-    assert r.metrics("hardest") is r.arms["hardest"]["metrics"]
+        (r.carriers + (r.config.jtt_upweight - 1) * jtt.upweighted_carriers) / jtt.n_kept)
+    assert r.metrics("hardest") is r.arms["hardest"].metrics
     with pytest.raises(ValueError, match="model must be"):
         r.metrics("reference")                  # run without one
 
@@ -361,8 +369,9 @@ def test_group_accuracy_bars_and_band_curve_draw_what_they_are_given():
     from .conftest import TINY
 
     rs = sl.run_seeds(TINY, [0, 1], arms=[], reference=False)
-    acc = np.array([r.baseline["group_accuracy"] for r in rs], dtype=float)
-    fig, take = group_accuracy_bars(rs, sl.SHAPE_CLASSES)
+    acc = np.array([[np.nan if a is None else a for a in r.baseline.group_accuracy] for r in rs])
+    fig, take = group_accuracy_bars(rs)             # the class names: the results' own
+    assert fig.axes[0].get_xticklabels()[9].get_text() == "ring\n+ line"
     bars = [p.get_height() for p in fig.axes[0].patches][:12]
     assert np.allclose(bars, np.nanmean(acc, 0), equal_nan=True)
     worst = int(np.nanargmin(np.nanmean(acc, 0)))

@@ -11,9 +11,12 @@ import numpy as np
 import pytest
 
 import spurlab as sl
-from spurlab import pipeline, sweeps
+from spurlab import sweeps
 from spurlab.cache import ResultCache, fingerprint
-from spurlab.results import Result, atomic_write_text
+from spurlab.files import atomic_write_text
+from spurlab.results import Result
+
+from .conftest import patch_fit, real_fit
 
 TINY = sl.Config.from_string("n_train=300 n_test=120 epochs=2 score_epoch=1")
 
@@ -122,8 +125,8 @@ BAD = [
 def test_bad_engine_input_is_refused_before_any_work(call, exc, word, monkeypatch):
     sl.clear_cache()
     trained = []
-    real_fit = pipeline.fit
-    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: trained.append(1) or real_fit(*a, **k))
+    real = real_fit()
+    patch_fit(monkeypatch, lambda *a, **k: trained.append(1) or real(*a, **k))
     with pytest.raises(exc, match=word):
         call()
     # nothing trained, except where the error is about data only found after the baseline

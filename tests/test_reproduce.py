@@ -11,6 +11,7 @@ from spurlab.celeba import celeba_split, load_celeba
 from spurlab.cli import main
 
 from .test_real_datasets import no_network, write_cifar  # noqa: F401  (fixture + helper)
+from .conftest import patch_fit
 
 ATTRS = ["5_o_Clock_Shadow", "Eyeglasses", "Male", "Smiling"]
 
@@ -126,7 +127,6 @@ def _orig_resnet50(weights=None):
 
 
 def test_reproduce_cifar10s_quick_runs_and_resumes(tmp_path, monkeypatch, capsys):
-    import spurlab.pipeline as pipeline
     from spurlab import clear_cache
     from spurlab.config import PRESETS
 
@@ -147,7 +147,7 @@ def test_reproduce_cifar10s_quick_runs_and_resumes(tmp_path, monkeypatch, capsys
     # no run file
     clear_cache()
     calls = []
-    monkeypatch.setattr(pipeline, "fit", lambda *a, **k: calls.append(1))
+    patch_fit(monkeypatch, lambda *a, **k: calls.append(1))
     assert main(["reproduce", "cifar10s", "--quick", "--prune-ratios", "0.25", "--out",
                  str(out), "--root", str(tmp_path / "data"), "--quiet"]) == 0
     assert calls == []
@@ -205,9 +205,13 @@ def test_celeba_by_name_in_the_pipeline(tmp_path, monkeypatch):
     assert len(sc.stamped_test) == 8 and (sc.stamped_test.labels == 0).all()
     assert len(sc.group_test) == len(sc.test) == 20
     r = run(cfg, arms=["hardest", "hardest/oracle"], reference=True)
-    assert r.arms["hardest/oracle"]["carriers_pruned"] == 5       # 0.25 of the 20 carriers
-    for m in (r.baseline, r.reference, r.arms["hardest"]["metrics"]):
-        assert 0 <= m["smr"] <= 1 and len(m["group_accuracy"]) == 4
+    assert r.arms["hardest/oracle"].carriers_pruned == 5       # 0.25 of the 20 carriers
+    for m in (r.baseline, r.reference, r.arms["hardest"].metrics):
+        assert 0 <= m.smr <= 1 and len(m.group_accuracy) == 4
+    # the record carries the scenario that ran: CelebA's classes, its attribute and carriers
+    assert r.scenario.dataset == "celeba" and r.scenario.target_name == "male"
+    assert r.scenario.group_names == ("female", "female + Eyeglasses", "male", "male + Eyeglasses")
+    assert r.scenario.n_carriers == 20 and "class 1 ('male')" in r.table()
     with pytest.raises(ValueError, match="target_class must be 1"):
         build_scenario(cfg.replace(target_class=0))
     with pytest.raises(ValueError, match="placement"):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import spurlab as sl
-from spurlab import stats
-from spurlab.pipeline import occupancy
+from spurlab import stats, verdicts
+from spurlab.arms import occupancy
 
 QUICK = sl.preset("quick")
 # a line too faint and too rare to be learned: excess SMR ~0 (measured over 3 seeds: +0.000 to
@@ -21,36 +21,38 @@ NOT_LEARNED = sl.preset("quick", salience=0.1, prevalence=0.05)
 def test_the_default_quick_run_says_a_shortcut_was_learned():
     r = sl.run(QUICK, arms=["hardest", "random"])
     v = r.shortcut
-    assert v["learned"] and v["ci95"][0] > 0 and v["n_test"] == len(sl.build_scenario(QUICK).stamped_test)
-    assert v["excess_smr"] == pytest.approx(r.baseline["smr"] - r.reference["smr"])
+    assert v.learned and v.ci95[0] > 0 and v.over == "images"
+    assert v.n == len(sl.build_scenario(QUICK).stamped_test) == r.scenario.n_stamped_test
+    assert v.excess_smr == pytest.approx(r.baseline.smr - r.reference.smr)
     table = r.table()
     rows = [ln for ln in table.splitlines() if ln.startswith("prune ")]
     assert table.startswith("shortcut learned (excess SMR") and all(ln.endswith("%") for ln in rows)
-    assert not math.isnan(r.excess_removed("hardest")) and r.excess_removed_note() == ""
+    assert not math.isnan(r.excess_removed("hardest"))
 
 
 def test_a_feature_not_learned_prints_no_percentage():
     r = sl.run(NOT_LEARNED, arms=["hardest", "random"])
-    assert not r.shortcut["learned"] and r.shortcut["ci95"][0] <= 0
+    assert not r.shortcut.learned and r.shortcut.ci95[0] <= 0
     assert math.isnan(r.excess_removed("hardest")) and math.isnan(r.excess_removed("random"))
     table = r.table()
     assert table.startswith("no shortcut learned (excess SMR") and "pruning figures are noise" in table
     rows = [ln for ln in table.splitlines() if ln.startswith("prune ")]
     assert rows and not any(ln.rstrip().endswith("%") for ln in rows)
     d = r.to_dict()
-    assert d["excess_removed"]["hardest"] is None and "no shortcut learned" in d["excess_removed_note"]
+    assert d["excess_removed"]["hardest"] is None and "no shortcut learned" in d["verdict_text"]
     assert sl.Result.from_dict(d).shortcut == r.shortcut
 
 
 def test_the_carrier_sparing_control_removes_as_many_but_no_carrier():
     r = sl.run(QUICK, arms=["hardest", "hardest/sparing"], reference=False)
     hard, spare = r.arms["hardest"], r.arms["hardest/sparing"]
-    assert spare["carriers_pruned"] == 0 and hard["carriers_pruned"] > 0
-    assert spare["n_kept"] == hard["n_kept"]
-    per_class = np.add.reduceat(np.array(spare["pruned_by_group"]), np.arange(0, 12, 2))
-    assert per_class.tolist() == np.add.reduceat(np.array(hard["pruned_by_group"]),
+    assert spare.carriers_pruned == 0 and hard.carriers_pruned > 0
+    assert spare.n_kept == hard.n_kept
+    per_class = np.add.reduceat(np.array(spare.pruned_by_group), np.arange(0, 12, 2))
+    assert per_class.tolist() == np.add.reduceat(np.array(hard.pruned_by_group),
                                                  np.arange(0, 12, 2)).tolist()
-    assert spare["occupancy"] == 0.0
+    assert spare.occupancy == 0.0
+    assert spare.labels_used == "training" and hard.labels_used == "none"
 
 
 def test_occupancy_compares_shares():
@@ -79,12 +81,11 @@ def test_intervals_over_seeds():
     assert stats.seed_interval([0.5])["ci95"] == [-math.inf, math.inf]
     assert stats.excludes_zero([0.1, 0.2]) and not stats.excludes_zero([-0.1, 0.2])
     rs = sl.run_seeds(sl.preset("smoke"), [0, 1, 2], arms=["hardest", "random"])
-    c = stats.compare_arms(rs, "hardest", "random")
-    diffs = [r.arms["hardest"]["metrics"]["smr"] - r.arms["random"]["metrics"]["smr"] for r in rs]
-    assert c["mean"] == pytest.approx(np.mean(diffs)) and c["n"] == 3
-    assert c["differs"] == stats.excludes_zero(c["ci95"])
-    over = stats.shortcut_over_seeds(rs)
-    assert over["n_seeds"] == 3 and len(over["learned_per_seed"]) == 3
-    assert "over 3 seeds" in stats.verdict_text(over)
-    with pytest.raises(ValueError, match="reference"):
-        stats.shortcut_over_seeds(sl.run_seeds(sl.preset("smoke"), [0], arms=[], reference=False))
+    c = verdicts.difference(rs, "hardest", "random")
+    diffs = [r.arms["hardest"].metrics.smr - r.arms["random"].metrics.smr for r in rs]
+    assert c.mean == pytest.approx(np.mean(diffs)) and c.n == 3
+    assert c.differs == stats.excludes_zero(c.ci95)
+    over = verdicts.shortcut(rs)
+    assert over.n == 3 and over.over == "seeds" and len(over.per_seed) == 3
+    assert "over 3 seeds" in over.text()
+    assert verdicts.shortcut(sl.run_seeds(sl.preset("smoke"), [0], arms=[], reference=False)).learned is None

@@ -142,7 +142,7 @@ def test_plot_result_takeaway_uses_the_numbers():
     cfg = preset("quick", n_train=300, n_test=120, epochs=1, score_epoch=1)
     r = run(cfg, arms=["hardest"], reference=False)
     fig, take = plot_result(r)
-    assert f"{r.baseline['smr']:.1%}" in take and "hardest" in take
+    assert f"{r.baseline.smr:.1%}" in take and "hardest" in take
     assert all(a.get_ylabel() for a in fig.axes) and all(a.get_title() for a in fig.axes)
 
 

@@ -58,5 +58,5 @@ def learned_shortcut():
     atlas = load_atlas()
     ratio = atlas.grid["prune_ratio"][0]          # the baseline does not depend on it
     learned = [name for name, (s, q) in {"A": (0.1, 0.9), "B": (0.7, 0.1)}.items()
-               if atlas.point(s, q, ratio)["verdict"]["learned"]]
+               if atlas.point(s, q, ratio)["verdict"].learned]
     return {0: "neither", 2: "both"}.get(len(learned)) or learned[0]

@@ -31,16 +31,18 @@ def is_it_a_shortcut():
     """A bold line (salience 1.0) on 5% of the rings: which comparison decides whether the
     carriers taught the network a shortcut, and was one learned? The no-carrier model decides:
     SMR clean only shows that the line changes predictions, and a bold white row does that even
-    to a network that never saw a carrier. Whether the baseline's excess over that model has a
-    95% interval over seeds above 0 is read off the shipped atlas (it has not, there).
+    to a network that never saw a carrier. Whether the baseline's excess over that model is
+    beyond noise is the atlas's verdict over seeds (spurlab's rule combines each seed's test:
+    there the seeds together show it, so it was learned, though most of the SMR is not from the
+    carriers).
 
     Examples
     --------
     >>> is_it_a_shortcut()
-    ('no-carrier model', False)
+    ('no-carrier model', True)
     """
     from spurlab.atlas import load_atlas
 
     atlas = load_atlas()
     point = atlas.point(1.0, 0.05, atlas.grid["prune_ratio"][0])   # the baseline: any ratio
-    return "no-carrier model", bool(point["verdict"]["learned"])
+    return "no-carrier model", bool(point["verdict"].learned)

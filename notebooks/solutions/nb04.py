@@ -64,10 +64,10 @@ def carrier_shares(results):
     Examples
     --------
     >>> from types import SimpleNamespace as NS
-    >>> r = NS(arms={"hardest": {"carrier_share_pruned": 0.5, "carrier_share_target": 0.3}})
+    >>> r = NS(arms={"hardest": NS(carrier_share_pruned=0.5, carrier_share_target=0.3)})
     >>> carrier_shares([r])
     (0.5, 0.3)
     """
     arms = [r.arms["hardest"] for r in results]
-    return (float(np.mean([a["carrier_share_pruned"] for a in arms])),
-            float(np.mean([a["carrier_share_target"] for a in arms])))
+    return (float(np.mean([a.carrier_share_pruned for a in arms])),
+            float(np.mean([a.carrier_share_target for a in arms])))

@@ -156,17 +156,16 @@ def check_learned_shortcut(answer, *, atlas=None, scenarios=None):
     except (AtlasError, ValueError) as exc:
         print(f"cannot check without the atlas: {exc}")
         return False
-    learned = {n for n, p in points.items() if p["verdict"]["learned"]}
+    learned = {n for n, p in points.items() if p["verdict"].learned}
     truth = {0: "neither", 2: "both"}.get(len(learned)) or next(iter(learned))
     chosen = {"both": set(scenarios), "neither": set()}.get(pick, {pick})
 
     def said(n):
         s, q = scenarios[n]
-        p, (lo, hi) = points[n], points[n]["verdict"]["ci95"]
+        p = points[n]
         return (f"{n} (salience {s:g} on {q:.0%} of the rings): baseline SMR "
                 f"{p['baseline']['smr']['mean']:.1%}, no-carrier model "
-                f"{p['reference']['smr']['mean']:.1%}, excess 95% interval over seeds "
-                f"[{lo:+.3f}, {hi:+.3f}]: {'learned' if n in learned else 'not learned'}.")
+                f"{p['reference']['smr']['mean']:.1%}; {p['verdict'].text()}.")
 
     numbers = " ".join(said(n) for n in scenarios)
     if chosen == learned:

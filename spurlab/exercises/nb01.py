@@ -80,7 +80,9 @@ NUDGE = ("which of the printed differences would stay the same if the network ha
 IDEA = ("the question is whether the carriers taught the network 'line means ring'. A network "
         "trained on the same images with no carrier at all shows what the stamped line does by "
         "itself, as a corruption of the image; only the baseline's excess over that model is the "
-        "shortcut, and it counts as learned only when its 95% interval over seeds lies above 0.")
+        "shortcut. Read it seed by seed: each seed's excess has a 95% interval over its stamped "
+        "test images, and spurlab's rule (docs/verdicts.md) combines the seeds' evidence: several "
+        "seeds that each show it are not noise, even when their sizes differ.")
 MISTAKE = {
     "smr clean": "SMR clean is the same network on the same images without the line: the gap "
                  "says that the line changes the predictions, not why. A bold white row is also "
@@ -94,28 +96,31 @@ MISTAKE = {
 def evidence(atlas=None, point=POINT):
     """What the atlas says at ``point`` = (salience, prevalence) about the baseline, over its
     seeds: ``smr``, ``smr_clean``, ``smr_reference``, ``clean_accuracy`` (each
-    :func:`spurlab.stats.seed_interval`), ``minus_clean`` and ``minus_reference`` (the
-    baseline's SMR minus each baseline, :func:`spurlab.stats.seed_difference`), and
-    ``learned`` (the verdict over seeds)."""
+    :func:`spurlab.stats.seed_interval`), ``minus_clean`` (the baseline's SMR minus SMR clean,
+    :func:`spurlab.verdicts.difference_of`), ``per_seed`` (each seed's excess SMR over the
+    no-carrier model with its interval over test images, :func:`spurlab.results.row_verdict`)
+    and ``verdict`` (the shortcut verdict over the seeds, :class:`spurlab.verdicts.Shortcut`)."""
     from ..atlas import load_atlas
-    from ..stats import seed_difference, seed_interval
+    from ..results import key, row_verdict
+    from ..stats import seed_interval
+    from ..verdicts import difference_of
 
     atlas = atlas or load_atlas()
     s, q = point
     pt = atlas.point(s, q, atlas.grid["prune_ratio"][0])   # the baseline does not depend on it
     rows = pt["rows"]
 
-    def col(name):
-        return [r[name] for r in rows]
+    def col(metric, model):
+        return [r[key(metric, model)] for r in rows]
 
+    smr, clean = col("smr", "baseline"), col("smr_clean", "baseline")
     return {"point": (s, q), "n_seeds": len(rows),
-            **{k: seed_interval(col(c)) for k, c in (("smr", "smr_baseline"),
-                                                      ("smr_clean", "smr_clean_baseline"),
-                                                      ("smr_reference", "smr_reference"),
-                                                      ("clean_accuracy", "clean_accuracy_baseline"))},
-            "minus_clean": seed_difference([r["smr_baseline"] - r["smr_clean_baseline"] for r in rows]),
-            "minus_reference": seed_difference([r["smr_baseline"] - r["smr_reference"] for r in rows]),
-            "learned": bool(pt["verdict"]["learned"])}
+            "smr": seed_interval(smr), "smr_clean": seed_interval(clean),
+            "smr_reference": seed_interval(col("smr", "reference")),
+            "clean_accuracy": seed_interval(col("clean_accuracy", "baseline")),
+            "minus_clean": difference_of([a - b for a, b in zip(smr, clean)], "baseline, stamped",
+                                         "baseline, clean"),
+            "per_seed": [row_verdict(r) for r in rows], "verdict": pt["verdict"]}
 
 
 def _iv(d, pct=True):
@@ -125,27 +130,33 @@ def _iv(d, pct=True):
 
 
 def show_evidence(atlas=None, point=POINT):
-    """Print the numbers of :func:`evidence` (means with 95% intervals over the atlas's seeds),
-    without the verdict: what the learner reads to answer the exercise."""
+    """Print the numbers of :func:`evidence` (means with 95% intervals over the atlas's seeds,
+    and each seed's excess over the no-carrier model with its interval over the stamped test
+    images), without the verdict: what the learner reads to answer the exercise."""
     e = evidence(atlas, point)
     s, q = e["point"]
+    d = e["minus_clean"]
     lines = [("baseline SMR (stamped images of the other classes)", _iv(e["smr"])),
              ("SMR clean (the same images without the line)", _iv(e["smr_clean"])),
              ("SMR of the no-carrier model (stamped images)", _iv(e["smr_reference"])),
              ("baseline clean accuracy", _iv(e["clean_accuracy"])),
-             ("baseline SMR minus SMR clean, per seed", _iv(e["minus_clean"], False)),
-             ("baseline SMR minus the no-carrier model's, per seed", _iv(e["minus_reference"], False))]
+             ("baseline SMR minus SMR clean, per seed",
+              f"{d.mean:+.3f}, 95% interval [{d.ci95[0]:+.3f}, {d.ci95[1]:+.3f}]")]
+    lines += [(f"seed {v.seeds[0]}: SMR minus the no-carrier model's",
+               f"{v.excess_smr:+.3f}, 95% interval over {v.n or 'its'} stamped test images "
+               f"[{v.ci95[0]:+.3f}, {v.ci95[1]:+.3f}]") for v in e["per_seed"]]
     width = max(len(k) for k, _ in lines)
     print(f"A line at salience {s:.1f} on {q:.0%} of the rings (the atlas, {e['n_seeds']} seeds; "
-          "mean and 95% interval over the seeds):\n"
+          "mean and 95% interval over the seeds, then each seed):\n"
           + "\n".join(f"  {k:<{width}}  {v}" for k, v in lines))
 
 
 def check_is_it_a_shortcut(answer, *, atlas=None, point=POINT):
     """Check ``answer()``: a pair ``(comparison, learned)``: which comparison decides whether the
     line taught the network a shortcut (one of :data:`COMPARISONS`; the no-carrier model), and
-    whether one was learned at ``point`` (the atlas's verdict over seeds). Prints pass or a hint
-    aimed at the mistake (a nudge first, then the idea, then the answer); returns True on pass."""
+    whether one was learned at ``point`` (the atlas's verdict over seeds,
+    :func:`spurlab.verdicts.combine`). Prints pass or a hint aimed at the mistake (a nudge first,
+    then the idea, then the answer); returns True on pass."""
     from ..atlas import AtlasError
 
     got = call_answer(
@@ -173,30 +184,34 @@ def check_is_it_a_shortcut(answer, *, atlas=None, point=POINT):
     except (AtlasError, ValueError) as exc:
         print(f"cannot check without the atlas: {exc}")
         return False
-    verdict = "learned" if e["learned"] else "not learned"
-    reading = (f"baseline SMR minus the no-carrier model's is {_iv(e['minus_reference'], False)} "
-               f"over {e['n_seeds']} seeds")
-    if comparison == "no-carrier model" and learned == e["learned"]:
+    v = e["verdict"]
+    truth = bool(v.learned)
+    k, n = v.learned_in, v.n
+    if comparison == "no-carrier model" and learned == truth:
         _TRIES["n"] = 0
-        extra = (f" The SMR ({e['smr']['mean']:.0%}) is {e['smr']['mean'] / e['smr_clean']['mean']:.0f}x "
-                 f"SMR clean ({e['smr_clean']['mean']:.1%}), yet a model that "
+        extra = (f" Most of the baseline's SMR ({e['smr']['mean']:.0%}) is there without any "
+                 f"carrier (the no-carrier model: {e['smr_reference']['mean']:.0%}): the carriers "
+                 f"taught the excess, {v.excess_smr:+.3f} on average, not the whole SMR."
+                 if truth else
+                 f" The SMR ({e['smr']['mean']:.0%}) is far above SMR clean, yet a model that "
                  f"never saw a carrier calls {e['smr_reference']['mean']:.0%} of the stamped images "
-                 "'ring' too: the seeds cannot tell the rest from noise, so this SMR does not show "
-                 "a lesson from the carriers." if not e["learned"] else "")
-        print(f"pass: the no-carrier model decides; {reading}: {verdict}.{extra}")
+                 "'ring' too: this SMR does not show a lesson from the carriers.")
+        print(f"pass: the no-carrier model decides; {v.text()}.{extra}")
         return True
     _TRIES["n"] += 1
     if comparison != "no-carrier model":
         mistake = MISTAKE[comparison]
-    elif learned:
-        where = "lies below 0" if e["minus_reference"]["ci95"][1] < 0 else "includes 0"
-        mistake = (f"the right comparison, but read its interval: {reading}, and it {where}, so "
-                   "the seeds do not show that the carriers taught the network anything.")
+    elif truth:
+        mistake = (f"the right comparison, but read it seed by seed: {k} of {n} seeds' intervals "
+                   "over their test images lie above 0, and together the seeds are far beyond "
+                   "noise. The interval of the mean over seeds can still reach 0 when the seeds "
+                   "differ in size; that says how big the shortcut is, not whether it is there.")
     else:
-        mistake = (f"the right comparison, but read its interval: {reading}, and the whole "
-                   "interval lies above 0: the carriers did teach the network something.")
+        mistake = (f"the right comparison, but read it seed by seed: {k} of {n} seeds' intervals "
+                   "over their test images lie above 0, and together the seeds do not rise "
+                   "above noise: the carriers did not show that they taught anything.")
     staged = staged_hint(_TRIES["n"], NUDGE, IDEA,
-                         f"the answer: ('no-carrier model', {e['learned']}): {reading}.")
+                         f"the answer: ('no-carrier model', {truth}): {v.text()}.")
     print(f"hint: {mistake} {staged}")
     return False
 

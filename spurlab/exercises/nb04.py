@@ -126,11 +126,11 @@ def control_reading(results, lead="hardest", control="hardest/sparing"):
     """What the run says: ``'hard carriers'`` when ``control`` (the carrier-sparing arm) leaves a
     higher SMR than ``lead`` with a 95% interval over seeds above 0, else ``'hard samples'``
     (sparing the carriers did not keep the shortcut: the run cannot credit them); with the
-    interval (:func:`spurlab.stats.compare_arms`, ``control`` minus ``lead``)."""
-    from ..stats import compare_arms
+    interval (:func:`spurlab.verdicts.difference`, ``control`` minus ``lead``)."""
+    from ..verdicts import difference
 
-    d = compare_arms(results, control, lead)
-    return ("hard carriers" if d["differs"] and d["mean"] > 0 else "hard samples"), d
+    d = difference(results, control, lead)
+    return ("hard carriers" if d.differs and d.mean > 0 else "hard samples"), d
 
 
 def check_which_control(answer, results=None, *, arms=ARMS):
@@ -164,9 +164,7 @@ def check_which_control(answer, results=None, *, arms=ARMS):
     explanation = _EXPLAIN[_words(explanation)]
     sparing = next((a for a in arms if a.endswith("/sparing")), "hardest/sparing")
     reading, d = ("hard carriers", None) if results is None else control_reading(results, control=sparing)
-    said = "" if d is None else (
-        f"SMR({sparing}) minus SMR(hardest) is {d['mean']:+.3f}, 95% interval "
-        f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] over {d['n']} seeds")
+    said = "" if d is None else d.text()
     if arm == sparing and explanation == reading:
         _TRIES["control"] = 0
         if d is None:
@@ -214,13 +212,14 @@ def ring_shares(results, arm="hardest"):
     their share of the target class, and, for the hints, the share of the carriers that were
     pruned, the carriers' share of everything pruned and the prune ratio."""
     def mean(fn):
-        return float(np.nanmean([fn(r) for r in results]))
+        values = [fn(r) for r in results]
+        return float(np.nanmean([np.nan if v is None else v for v in values]))
 
-    return {"among_pruned": mean(lambda r: r.arms[arm]["carrier_share_pruned"]),
-            "of_class": mean(lambda r: r.arms[arm]["carrier_share_target"]),
-            "carriers_cut": mean(lambda r: r.arms[arm]["carriers_pruned"] / r.carriers),
-            "of_all_pruned": mean(lambda r: r.arms[arm]["carriers_pruned"]
-                                  / max(len(r.arms[arm]["pruned"]), 1)),
+    return {"among_pruned": mean(lambda r: r.arms[arm].carrier_share_pruned),
+            "of_class": mean(lambda r: r.arms[arm].carrier_share_target),
+            "carriers_cut": mean(lambda r: r.arms[arm].carriers_pruned / r.carriers),
+            "of_all_pruned": mean(lambda r: r.arms[arm].carriers_pruned
+                                  / max(len(r.arms[arm].pruned), 1)),
             "prune_ratio": mean(lambda r: r.config.prune_ratio)}
 
 
@@ -304,7 +303,8 @@ def knobs_panel(config, seeds, class_names, *, budget_s=None):
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
-    from ..pipeline import arm_name, run_seeds
+    from ..arms import arm_name
+    from ..pipeline import run_seeds
     from ..plotting import lead_vs_control
     from ..scores import SCORES
     from ..widgets import Panel
@@ -313,7 +313,7 @@ def knobs_panel(config, seeds, class_names, *, budget_s=None):
         arms = [arm_name(a, scope) for a in ("hardest", "random")]
         cfg = config.replace(score=score, score_epoch=score_epoch, target_class=target_class)
         results = run_seeds(cfg, seeds, arms=arms)
-        _, take = lead_vs_control(results, *arms, class_name=class_names[target_class])
+        _, take = lead_vs_control(results, *arms)
         plt.show()
         print(take)
         return results

@@ -26,7 +26,8 @@ NUDGE = ("look at the right-hand map (salience x prevalence at this ratio): verm
          "where pruning the hardest raised the SMR.")
 IDEA = ("a cell counts only if a shortcut was learned there (no x) and pruning the hardest left a "
         "higher SMR than random pruning in a way the seeds agree on; the playground's line under "
-        "the figure prints 'SMR(hardest) - SMR(random) ... differs' for the current point.")
+        "the figure prints 'hardest minus random, SMR ... excludes 0: hardest leaves a higher SMR "
+        "than random (worse)' for such a point.")
 
 
 def check_backfire_pick(answer, *, atlas=None, prune_ratio=0.2):
