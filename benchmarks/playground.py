@@ -25,7 +25,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import spurlab as sl  # noqa: E402
-from spurlab.atlas import ATLAS_ARMS, ATLAS_PATH, build_atlas  # noqa: E402
+from spurlab.atlas import ATLAS_ARMS, ATLAS_PATH  # noqa: E402
+from spurlab.builds import build_atlas  # noqa: E402
 from spurlab.cache import clear_cache  # noqa: E402
 from spurlab.playground import Playground  # noqa: E402
 

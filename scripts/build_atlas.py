@@ -16,7 +16,8 @@ import sys
 import time
 
 import spurlab as sl
-from spurlab.atlas import ATLAS_PATH, build_atlas
+from spurlab.atlas import ATLAS_PATH
+from spurlab.builds import build_atlas
 
 
 def main(argv=None):

@@ -22,8 +22,8 @@ import numpy as np
 from spurlab import Config, run
 from spurlab.config import PAPER_ARMS
 from spurlab.files import atomic_write_text, environment
-from spurlab.results import key, row_verdict
-from spurlab.results import rows as result_rows
+from spurlab.flatten import key, row_verdict
+from spurlab.flatten import rows as result_rows
 from spurlab.verdicts import combine, difference_of
 
 # the paper's four arms and the control that prunes as many hardest samples, sparing carriers

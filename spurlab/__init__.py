@@ -53,6 +53,7 @@ from .dynamics import (  # noqa: E402
                        training_dynamics,
 )
 from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
+from .flatten import rows  # noqa: E402
 from .lesson import STRONG_SIGNAL  # noqa: E402
 from .lesson import setup as setup_notebook  # noqa: E402
 from .metrics import (  # noqa: E402
@@ -67,7 +68,7 @@ from .models import MODELS, ResNet18, TinyCNN, make_model  # noqa: E402
 from .pipeline import carrier_cut, run, run_seeds  # noqa: E402
 from .prune import STRATEGIES, prune  # noqa: E402
 from .recipe import fit  # noqa: E402
-from .results import ArmResult, ModelMetrics, Result, ScenarioFacts, rows  # noqa: E402
+from .results import ArmResult, ModelMetrics, Result, ScenarioFacts  # noqa: E402
 from .reweight import upweight_indices  # noqa: E402
 from .scenario import PLACEMENTS, Scenario, make_scenario  # noqa: E402
 from .scores import SCORES, ForgettingTracker, difficulty, el2n, grand, loss_scores, margin_scores  # noqa: E402

@@ -17,6 +17,7 @@ import numpy as np
 
 from ._validate import check_choice
 from .config import SCOPES
+from .defaults import DEFAULTS
 from .prune import STRATEGIES
 from .scores import percentile_within
 
@@ -67,7 +68,7 @@ def check_arms(arms):
     return arms
 
 
-def prune_arm(name, scores, labels, ratio, *, carrier=None, target_class=None, seed=0):
+def prune_arm(name, scores, labels, ratio, *, carrier=None, target_class=None, seed=DEFAULTS["seed"]):
     """Indices to keep for pruning arm ``name`` (``strategy`` or ``strategy/scope``).
 
     Scopes: ``class`` (the top ``ratio`` of every class, label-free), ``global`` (of the

@@ -1,11 +1,11 @@
 """The atlas: every point the playground's sliders can reach, precomputed over seeds.
 
 A Distill-style explorable answers a slider move at once because every reachable point was
-computed beforehand by the same code. :func:`build_atlas` runs the protocol through the
-engine (:func:`spurlab.sweeps.grid`, so local workers or a Dask cluster can share the work
-and the disk cache makes it resumable) over a salience x prevalence x prune-ratio grid, five
-arms and several seeds, and writes one compact gzipped JSON file. The shipped file
-(``spurlab/data/atlas.json.gz``, built by ``scripts/build_atlas.py``) covers the grid in
+computed beforehand by the same code: :func:`spurlab.builds.build_atlas` runs the protocol
+through the engine over a salience x prevalence x prune-ratio grid, five arms and several
+seeds, and writes one compact gzipped JSON file. The shipped file
+(``spurlab/data/atlas.json.gz``, built by ``scripts/build_atlas.py`` through
+:func:`spurlab.builds.build_atlas`) covers the grid in
 :data:`ATLAS_GRID` at the ``'playground'`` preset's scale; :func:`load_atlas` reads it and
 :class:`Atlas` answers questions about it: the summary over seeds of one point, the phase map
 and the regime map, and whether the file was built by this version of the code.
@@ -19,20 +19,16 @@ Examples
 
 from __future__ import annotations
 
-import datetime
 import gzip
 import json
 import math
-import os
-import platform
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ._validate import check_choice
-from .config import PRESETS, Config, as_config, preset
-from .results import key, row_verdict
+from .config import Config, preset
+from .flatten import key, row_verdict
 from .stats import seed_interval
 from .verdicts import NO_REFERENCE, combine, difference_of, effect
 
@@ -51,146 +47,9 @@ ATLAS_GRID = {
 }
 ATLAS_ARMS = ("hardest", "random", "easiest", "hardest/oracle", "hardest/sparing")
 ATLAS_SEEDS = (0, 1, 2, 3, 4)
-# what the playground shows for each arm (row keys: spurlab.results.key(metric, arm))
+# what the playground shows for each arm (row keys: spurlab.flatten.key(metric, arm))
 ARM_METRICS = ("smr", "clean_accuracy", "worst_group", "carriers_pruned", "occupancy",
                "carrier_share_pruned", "excess_removed")
-
-
-def sparing_feasible(config, prune_ratio):
-    """Can the carrier-sparing arm remove as many target-class samples as ``'hardest'`` at
-    ``prune_ratio`` without touching a carrier? Only when the target class has that many
-    non-carriers (at prevalence 0.9 and ratio 0.2 it has not)."""
-    from .build import build_scenario
-
-    sc = build_scenario(config)
-    labels = sc.train.labels.numpy()
-    c1 = labels == sc.target_class
-    non_carriers = int((c1 & ~sc.carrier.numpy()).sum())
-    return non_carriers >= int(round(prune_ratio * c1.sum()))
-
-
-def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=ATLAS_SEEDS,
-                workers=1, executor=None, cache_dir=None, command=None, progress=print):
-    """Run the protocol over ``grid`` for every seed and write the atlas file to ``path``.
-
-    Parameters
-    ----------
-    path : str or Path
-        Where to write the gzipped JSON (written atomically: a partial file never replaces a
-        good one).
-    config : Config, str or preset name
-        The scale every point runs at (default: the ``'playground'`` preset).
-    grid : dict, optional
-        ``{"salience": [...], "prevalence": [...], "prune_ratio": [...]}`` (default
-        :data:`ATLAS_GRID`).
-    arms, seeds
-        As in :func:`spurlab.sweeps.grid`. The sparing arm runs only where it is feasible
-        (:func:`sparing_feasible`); elsewhere its values are None.
-    workers, executor
-        Local worker processes or a Dask client (see :func:`spurlab.sweeps.grid`).
-    cache_dir : str, optional
-        The engine's disk cache: an interrupted build resumes from it. Local workers inherit
-        it; the workers of an ``executor`` must see the same folder through their own
-        ``SPURLAB_CACHE_DIR`` (``scripts/build_atlas.py --dask`` sets it before starting its
-        local cluster).
-    command : str, optional
-        Recorded in the provenance.
-    progress : callable or None
-        Called with one line per finished group.
-
-    Returns
-    -------
-    dict
-        The atlas as written.
-    """
-    if isinstance(config, str) and config in PRESETS:
-        config = preset(config)
-    config = as_config(config)
-    grid = {k: tuple(v) for k, v in (grid or ATLAS_GRID).items()}
-    if set(grid) != set(ATLAS_GRID):
-        raise ValueError(f"grid must have exactly the axes {sorted(ATLAS_GRID)}; got "
-                         f"{sorted(grid)}")
-    from ._validate import check_seeds
-    from .arms import check_arms
-
-    arms = tuple(check_arms(arms))
-    seeds = tuple(check_seeds(seeds))
-    for axis, values in grid.items():
-        if not values:
-            raise ValueError(f"grid[{axis!r}] must hold at least one value")
-        for v in values:                                # a bad value fails before any training
-            config.replace(**{axis: v})
-    before = os.environ.get("SPURLAB_CACHE_DIR")
-    if cache_dir is not None:
-        os.environ["SPURLAB_CACHE_DIR"] = str(cache_dir)   # worker processes inherit it
-    try:
-        return _build(path, config, grid, arms, seeds, workers, executor, command, progress)
-    finally:
-        if cache_dir is not None:
-            if before is None:
-                os.environ.pop("SPURLAB_CACHE_DIR", None)
-            else:
-                os.environ["SPURLAB_CACHE_DIR"] = before
-
-
-def _build(path, config, grid, arms, seeds, workers, executor, command, progress):
-    from ._version import __version__
-    from .device import get_device, usable_cpus
-    from .files import atomic_write_bytes, environment
-    from .sweeps import grid as run_grid
-
-    t0 = time.perf_counter()
-    rows = []
-    for prevalence in grid["prevalence"]:
-        at = config.replace(prevalence=prevalence)
-        sparing = "hardest/sparing" in arms
-        ok = [r for r in grid["prune_ratio"] if not sparing or sparing_feasible(at, r)]
-        groups = [(ok, arms), ([r for r in grid["prune_ratio"] if r not in ok],
-                               tuple(a for a in arms if a != "hardest/sparing"))]
-        for ratios, group_arms in groups:
-            if not ratios:
-                continue
-            t = time.perf_counter()
-            got = run_grid(at, {"salience": list(grid["salience"]), "prune_ratio": ratios},
-                           seeds, group_arms, workers=workers, executor=executor)
-            rows += [{**r, "prevalence": prevalence} for r in got]
-            if progress:
-                progress(f"prevalence={prevalence:g} ratios={list(ratios)} arms={len(group_arms)}"
-                         f": {time.perf_counter() - t:.0f} s (total "
-                         f"{time.perf_counter() - t0:.0f} s)")
-    columns = ["salience", "prevalence", "prune_ratio", "seed"]
-    columns += sorted({k for r in rows for k in r} - set(columns))
-    env = environment(get_device())
-    atlas = {
-        "format": FORMAT,
-        "config": config.to_string(),
-        "config_full": config.to_dict(),
-        "version": __version__,
-        "grid": {k: list(v) for k, v in grid.items()},
-        "arms": list(arms),
-        "seeds": list(seeds),
-        "provenance": {"command": command, "date": datetime.datetime.now(
-                           datetime.timezone.utc).isoformat(timespec="seconds"),
-                       "wall_s": round(time.perf_counter() - t0, 1), "workers": workers,
-                       "threads_per_worker": (1 if executor is not None else
-                                              max(1, usable_cpus() // workers) if workers > 1
-                                              else None),
-                       "executor": None if executor is None else type(executor).__name__,
-                       "cpus": usable_cpus(), "machine": platform.machine(),
-                       "processor": platform.processor() or platform.machine(), **env},
-        "columns": columns,
-        "rows": [[_compact(r.get(c)) for c in columns] for r in sorted(
-            rows, key=lambda r: (r["salience"], r["prevalence"], r["prune_ratio"], r["seed"]))],
-    }
-    payload = gzip.compress(json.dumps(atlas, separators=(",", ":")).encode(), mtime=0)
-    atomic_write_bytes(path, payload)
-    return atlas
-
-
-def _compact(v):
-    if isinstance(v, float):
-        return None if math.isnan(v) else round(v, 5)
-    return v
 
 
 class AtlasError(ValueError):
@@ -231,8 +90,8 @@ def load_atlas(path=None):
 
 class Atlas:
     """The precomputed grid: per (salience, prevalence, prune_ratio) and seed, one row of
-    :func:`spurlab.sweeps.summary_row`. Read it with :meth:`point`, :meth:`map` and
-    :meth:`current`; build it with :func:`build_atlas`."""
+    :func:`spurlab.flatten.rows`. Read it with :meth:`point`, :meth:`map` and
+    :meth:`current`; build it with :func:`spurlab.builds.build_atlas`."""
 
     def __init__(self, data, path=None):
         self.data = data
@@ -497,5 +356,5 @@ class Atlas:
                 f"{p.get('cpus')} CPUs ({p.get('processor')}), {p.get('workers')} workers")
 
 
-__all__ = ["ATLAS_ARMS", "ATLAS_GRID", "ATLAS_PATH", "Atlas", "AtlasError", "build_atlas",
-           "load_atlas", "sparing_feasible"]
+__all__ = ["ATLAS_ARMS", "ATLAS_GRID", "ATLAS_PATH", "ATLAS_SEEDS", "FORMAT", "Atlas", "AtlasError",
+           "load_atlas"]

@@ -211,7 +211,7 @@ def load_dataset(name=DEFAULTS["dataset"], *, n_train=DEFAULTS["n_train"],
     return train_test_split(load_digits(size), 0.25, seed=seed)
 
 
-def attribute_scenario(name, *, n_train, n_test, size, seed=0, root=None, download=False):
+def attribute_scenario(name, *, n_train, n_test, size, seed=DEFAULTS["seed"], root=None, download=False):
     """The scenario of an attribute dataset (:data:`ATTRIBUTE_DATASETS`): its images already
     carry the spurious attribute, so nothing is stamped (see :class:`DatasetInfo`)."""
     check_choice("dataset", name, ATTRIBUTE_DATASETS)

@@ -19,6 +19,7 @@ import torch
 
 from ._validate import check_choice, check_int, check_seed
 from .datasets import ImageSet, as_float, default_root
+from .defaults import DEFAULTS
 
 PAPER_COUNTS = (2500, 2500, 5000)  # males w/o glasses, males with glasses, females w/o glasses
 GROUP_NAMES = ("female", "female+glasses", "male", "male+glasses")
@@ -32,7 +33,7 @@ MANUAL_STEPS = (
 )
 
 
-def celeba_split(male, glasses, partition, *, counts=PAPER_COUNTS, seed=0):
+def celeba_split(male, glasses, partition, *, counts=PAPER_COUNTS, seed=DEFAULTS["seed"]):
     """Indices of the paper's train / val / test sets.
 
     Parameters
@@ -134,7 +135,7 @@ def _load_images(folder, files, size):
 
 
 def load_celeba(root=None, *, download=False, size=64, counts=PAPER_COUNTS, max_eval=None,
-                seed=0, dtype="float32", val=True):
+                seed=DEFAULTS["seed"], dtype="float32", val=True):
     """The paper's CelebA Male/Female sets with Eyeglasses as the spurious attribute.
 
     Parameters
@@ -200,7 +201,7 @@ def load_celeba(root=None, *, download=False, size=64, counts=PAPER_COUNTS, max_
     return tuple(sets)
 
 
-def celeba_scenario(root=None, *, n_train, n_test, size, seed=0, download=False):
+def celeba_scenario(root=None, *, n_train, n_test, size, seed=DEFAULTS["seed"], download=False):
     """The paper's Male vs Female scenario with the natural attribute Eyeglasses, scaled to
     ``n_train`` training images in the paper's proportions (1/4 males without glasses, 1/4
     with, 1/2 females without) and up to ``n_test // 4`` test images per group, kept as uint8

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ._validate import check_fraction, check_int, check_seed
+from .defaults import DEFAULTS
 
 SHAPE_CLASSES = ("disk", "square", "triangle", "cross", "ring", "diamond")
 
@@ -134,7 +135,7 @@ def _render(kind, cx, cy, scale, angle, size):
     return out
 
 
-def make_shapes(n=10000, *, size=16, seed=0, hard_fraction=0.3):
+def make_shapes(n=10000, *, size=DEFAULTS["image_size"], seed=DEFAULTS["seed"], hard_fraction=0.3):
     """Generate the embedded *shapes* dataset: six shape classes with graded latent difficulty.
 
     Each sample draws a latent difficulty ``d`` uniformly in ``[0, 1]``. Easy samples are large,
@@ -233,7 +234,7 @@ def make_shapes(n=10000, *, size=16, seed=0, hard_fraction=0.3):
 
 # --------------------------------------------------------------------------- digits
 
-def load_digits(size=16):
+def load_digits(size=DEFAULTS["image_size"]):
     """scikit-learn's bundled handwritten digits (1,797 images, 10 classes), upsampled.
 
     The 8x8 images (values 0-16) are scaled to ``[0, 1]`` and resized bilinearly to
@@ -352,7 +353,7 @@ def from_tensors(images, labels, *, classes=None, difficulty=None, name="custom"
     return ImageSet(x, y, classes, diff, name)
 
 
-def train_test_split(ds, test_fraction=0.25, *, seed=0):
+def train_test_split(ds, test_fraction=0.25, *, seed=DEFAULTS["seed"]):
     """Split an :class:`ImageSet` into stratified train and test sets (same seed, same split).
 
     Examples

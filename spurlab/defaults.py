@@ -46,4 +46,8 @@ DEFAULTS = {
     "seed": 0,                  # seeds data, placement, initialisation, batch order and pruning
 }
 
-__all__ = ["DEFAULTS"]
+# What the default data's images are (the embedded shapes: one channel, six classes), for the
+# functions that build a model before any data is given (spurlab.make_model, TinyCNN).
+DATA_SHAPE = {"in_channels": 1, "num_classes": 6}
+
+__all__ = ["DATA_SHAPE", "DEFAULTS"]

@@ -36,6 +36,7 @@ from ._validate import check_choice, check_int
 from ._version import __version__
 from .cache import CACHE, fingerprint
 from .config import Config, as_config
+from .defaults import DEFAULTS
 from .device import get_device
 from .scenario import Scenario
 from .train import predict_logits
@@ -437,7 +438,7 @@ def _ks(a, b):
                                - np.searchsorted(b, grid, side="right") / len(b))))
 
 
-def carrier_separation(scores, carrier, *, permutations=200, seed=0):
+def carrier_separation(scores, carrier, *, permutations=200, seed=DEFAULTS["seed"]):
     """Can a score tell the carriers from the other samples of their class? The two-sample
     Kolmogorov-Smirnov (KS) statistic of the carriers' scores against the others', and a
     permutation test: the KS of ``permutations`` random splits of the same scores into groups of

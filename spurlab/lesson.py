@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ._validate import check_choice
 from .catalog import DATASETS, class_names, fetch
 from .config import Config, preset
+from .defaults import DEFAULTS
 
 MODES = ("quick", "full", "smoke")
 
@@ -55,7 +56,7 @@ class Lesson:
         return self.names[self.target_class]
 
 
-def setup(dataset="shapes", *, mode="quick", seeds=(0, 1, 2), stamped=True, verbose=True):
+def setup(dataset=DEFAULTS["dataset"], *, mode="quick", seeds=(0, 1, 2), stamped=True, verbose=True):
     """Mode, data, seeds and config for a notebook; fetches real data once.
 
     Parameters

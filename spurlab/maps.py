@@ -25,8 +25,7 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from ._validate import check_bool
 from .charts import OKABE_ITO
-from .results import key
-from .sweeps import pivot
+from .flatten import key, pivot
 
 SEQUENTIAL = LinearSegmentedColormap.from_list("okabe_seq", ["#FFFFFF", OKABE_ITO[1], OKABE_ITO[5]])
 DIVERGING = LinearSegmentedColormap.from_list("okabe_div", [OKABE_ITO[0], "#FFFFFF", OKABE_ITO[5]])

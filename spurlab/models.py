@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ._validate import check_choice, check_int, check_seed
+from .defaults import DATA_SHAPE, DEFAULTS
 
 MODELS = ("tiny", "resnet18", "resnet50")
 
@@ -24,7 +25,8 @@ class TinyCNN(nn.Module):
     2-core CPU.
     """
 
-    def __init__(self, in_channels=1, num_classes=6, image_size=16, widths=(16, 32, 64)):
+    def __init__(self, in_channels=DATA_SHAPE["in_channels"], num_classes=DATA_SHAPE["num_classes"],
+                 image_size=DEFAULTS["image_size"], widths=(16, 32, 64)):
         super().__init__()
         layers, c = [], in_channels
         for w in widths:
@@ -102,8 +104,9 @@ def _resnet50(num_classes, pretrained, allow_random_init):
     return model
 
 
-def make_model(name="tiny", *, in_channels=1, num_classes=6, image_size=16, seed=0,
-               pretrained=False, allow_random_init=False):
+def make_model(name=DEFAULTS["model"], *, in_channels=DATA_SHAPE["in_channels"],
+               num_classes=DATA_SHAPE["num_classes"], image_size=DEFAULTS["image_size"],
+               seed=DEFAULTS["seed"], pretrained=DEFAULTS["pretrained"], allow_random_init=False):
     """Build a freshly initialised model by name; the same seed gives the same weights.
 
     ``'resnet50'`` is torchvision's ImageNet ResNet-50 (3 input channels) with a new head;

@@ -29,6 +29,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ._validate import check_choice, check_fraction, check_int, check_seeds
+from .defaults import DEFAULTS
 from .device import get_device
 from .models import MODELS, TinyCNN, make_model
 from .train import TrainingDiverged, _check_data, _check_images, as_float, predict_logits
@@ -136,9 +137,11 @@ def _pack_inputs(x, idx, fmt):
     return xb.reshape(B, S * x.shape[1], *x.shape[2:]).contiguous(memory_format=fmt)
 
 
-def train_seeds(images, labels, seeds, *, model="tiny", num_classes=None, epochs=15, batch_size=128,
-                lr=0.05, momentum=0.9, weight_decay=5e-4, schedule="cosine", device=None,
-                callback=None, stop_epoch=None, progress=True, desc="train seeds", dtype=torch.float32):
+def train_seeds(images, labels, seeds, *, model=DEFAULTS["model"], num_classes=None,
+                epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"], lr=DEFAULTS["lr"],
+                momentum=DEFAULTS["momentum"], weight_decay=DEFAULTS["weight_decay"],
+                schedule=DEFAULTS["schedule"], device=None, callback=None, stop_epoch=None,
+                progress=True, desc="train seeds", dtype=torch.float32):
     """Train one model per seed, all seeds in one vectorised pass; same results as sequential runs.
 
     For every seed ``s`` this gives, up to floating-point rounding, what

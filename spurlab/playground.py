@@ -29,7 +29,7 @@ from IPython.display import display
 
 from ._validate import check_choice, check_seeds
 from .atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_SEEDS, AtlasError, load_atlas
-from .results import key
+from .flatten import key
 from .stats import seed_interval, t95
 
 # what a typed (off-grid) value may be: the config's own bounds
@@ -89,7 +89,7 @@ class Playground:
     point : dict or None
         The atlas's summary of the current point (:meth:`spurlab.atlas.Atlas.point`).
     live : list of dict
-        Rows of the last live verification (:func:`spurlab.sweeps.summary_row` plus ``flag``).
+        Rows of the last live verification (:func:`spurlab.flatten.rows` plus ``flag``).
     notice : str
         Why the panel runs live, when it has no atlas ("" otherwise).
     """
@@ -235,8 +235,8 @@ class Playground:
         no-carrier reference train for each seed.
         """
         from .config import preset
+        from .flatten import rows
         from .pipeline import run
-        from .results import rows
         from .steps import arm as arm_step
         from .steps import baseline
 
@@ -336,8 +336,8 @@ class Playground:
         from matplotlib.colors import TwoSlopeNorm
         from matplotlib.figure import Figure
 
-        from .maps import DIVERGING
         from .charts import OKABE_ITO
+        from .maps import DIVERGING
 
         fig = Figure(figsize=(17, 3.8), dpi=72)
         axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1.3, 1, 1.05, 1.05],

@@ -24,6 +24,7 @@ from .charts import (
     rows_gallery,
     stacked_bars,
 )
+from .defaults import DEFAULTS
 from .report import (
     METRIC_LABELS,
     _check_results,
@@ -205,7 +206,7 @@ def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "wor
     return fig, values
 
 
-def flip_gallery(scenario, predictions, class_names, *, n=10, seed=0, title=None):
+def flip_gallery(scenario, predictions, class_names, *, n=10, seed=DEFAULTS["seed"], title=None):
     """What the spurious feature does to one network's predictions, image by image.
 
     The test images of the classes other than ``c1 = scenario.target_class``, clean and with the
@@ -908,7 +909,7 @@ def carrier_counts(scenario, class_names, *, ax=None, title=None):
     return ax.figure, take
 
 
-def pruned_gallery(result, scenario, arm="hardest", *, n_target=20, n_other=10, seed=0):
+def pruned_gallery(result, scenario, arm="hardest", *, n_target=20, n_other=10, seed=DEFAULTS["seed"]):
     """What an arm pruned, seen: ``n_target`` pruned images of the target class (vermillion frame:
     carries the feature, blue: does not) and ``n_other`` pruned images of the other classes
     (black frame), drawn at random (``seed``).

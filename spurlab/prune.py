@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_score_array, check_choice, check_fraction, check_seed
+from .defaults import DEFAULTS
 
 STRATEGIES = ("hardest", "easiest", "random")
 
 
-def prune(scores, labels, ratio, *, strategy="hardest", per_class=True, classes=None,
-          within=None, exclude=None, seed=0):
+def prune(scores, labels, ratio, *, strategy=DEFAULTS["strategy"], per_class=True, classes=None,
+          within=None, exclude=None, seed=DEFAULTS["seed"]):
     """Return the sorted indices of the samples to **keep**.
 
     Parameters

@@ -19,6 +19,7 @@ import torch
 
 from ._validate import check_choice, check_int, check_seed
 from .datasets import ImageSet, default_root
+from .defaults import DEFAULTS
 
 REAL_DATASETS = {
     # name: (torchvision class, folder under root, download host)
@@ -62,7 +63,7 @@ def _to_imageset(ds, name, n, seed):
     return ImageSet(x, y, classes, None, name)
 
 
-def load_real(name, *, root=None, download=False, n_train=None, n_test=None, size=None, seed=0,
+def load_real(name, *, root=None, download=False, n_train=None, n_test=None, size=None, seed=DEFAULTS["seed"],
               timeout=5.0):
     """Load a torchvision dataset as ``(train, test)`` :class:`ImageSet` objects.
 

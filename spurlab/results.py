@@ -11,14 +11,13 @@ ran on, and the one function that flattens it into rows.
   its model's metrics.
 - :class:`Result`: all of one run, with the shortcut verdict of :mod:`spurlab.verdicts`;
   ``save``/``load`` write versioned JSON (never pickle).
-- :func:`rows`: the one place where flat row keys (``smr_hardest``) are built; sweeps, the atlas,
-  the playground and the scripts read rows through :func:`key`.
+Flat rows for sweeps and the atlas come from :func:`spurlab.flatten.rows`.
 
 Examples
 --------
 >>> m = ModelMetrics(0.9, 0.2, 0.01, 0.5, 0.8, (0.9, 0.5, None, 0.95))
->>> m.worst_group, key("smr", "hardest")
-(1, 'smr_hardest')
+>>> m.worst_group
+1
 """
 
 from __future__ import annotations
@@ -33,25 +32,13 @@ import numpy as np
 
 from .config import Config
 from .files import atomic_write_text, jsonable
-from .verdicts import Shortcut, seed_verdict, share_removed
+from .verdicts import Shortcut, share_removed
 from .verdicts import shortcut as shortcut_of
 
 SCHEMA = "spurlab-result/2"
 # which labels a method used beyond the class labels: none, group labels on a validation split,
 # or group (carrier) labels in training (the identifiable setting)
 LABELS_USED = ("none", "validation", "training")
-
-
-def key(metric, model):
-    """The flat row key of ``metric`` for ``model`` (``'baseline'``, ``'reference'`` or an arm):
-    the one place spurlab builds such keys.
-
-    Examples
-    --------
-    >>> key("worst_group", "hardest/oracle")
-    'worst_group_hardest/oracle'
-    """
-    return f"{metric}_{model}"
 
 
 # --------------------------------------------------------------------------- one model
@@ -110,30 +97,14 @@ def _num(x):
 class ScenarioFacts:
     """The facts of the scenario a run used (not what its config asked for).
 
-    Attributes
-    ----------
-    dataset : str
-        The dataset's name (``'shapes'``, ``'digits'``, ``'custom'`` ...).
-    target_class : int
-        The class ``c1`` whose training samples carry the feature.
-    class_names : tuple of str
-    feature : str
-        The feature's short name (``'line'``, ``'corner triangle'``, ``'Eyeglasses'``).
-    description : str
-        One line (:meth:`spurlab.Scenario.describe`).
-    placement : str
-    carrier_indices : tuple of int
-        The training samples that carry the feature.
-    group_sizes : tuple of int
-        Training samples per group ``2 * class + carrier``.
-    test_group_sizes : tuple of int
-        Test samples per group of the group-labelled test set.
-    n_stamped_test : int
-        Stamped test images of the other classes (the SMR's denominator).
-    scale : str
-        The preset the run's scale matches (``'quick'``, ``'playground'`` ...) or ``'custom'``.
-    custom : bool
-        The run was given its own scenario (``run(scenario=...)``).
+    ``dataset`` (its name: ``'shapes'``, ``'digits'``, ``'custom'`` ...), ``target_class`` (the
+    class ``c1`` whose training samples carry the feature), ``class_names``, ``feature`` (its
+    short name: ``'line'``, ``'corner triangle'``, ``'Eyeglasses'``), ``description`` (one line,
+    :meth:`spurlab.Scenario.describe`), ``placement``, ``carrier_indices`` (the training samples
+    that carry the feature), ``group_sizes`` (training samples per group ``2 * class +
+    carrier``), ``test_group_sizes`` (the group-labelled test set's), ``n_stamped_test`` (the
+    SMR's denominator), ``scale`` (the preset the run's scale matches, or ``'custom'``) and
+    ``custom`` (the run was given its own scenario, ``run(scenario=...)``).
     """
 
     dataset: str
@@ -480,67 +451,4 @@ class Result:
                              f"{exc}") from None
 
 
-# --------------------------------------------------------------------------- rows
-
-def rows(result, arms=None):
-    """The headline numbers of one :class:`Result` as one flat JSON-able row: the one function
-    sweeps, the atlas and the scripts build rows with.
-
-    Keys: ``seed``, ``target_class``, ``regime_percentile``, ``carriers``, ``n_test`` (stamped
-    test images), the shortcut verdict over those images (``learned``, ``excess_smr``,
-    ``excess_lo``, ``excess_hi``; None without a reference), ``score_accuracy`` (the scoring
-    model's eval accuracy), and through :func:`key`: ``smr``, ``smr_clean``,
-    ``clean_accuracy`` and ``worst_group`` (worst-group accuracy) of ``baseline``,
-    ``reference`` (SMR only) and each arm; per arm also ``carriers_pruned``,
-    ``excess_removed`` (None when undefined), ``occupancy`` and ``carrier_share_pruned``.
-    With both ``'hardest'`` and ``'hardest/oracle'``: ``overlap_hardest_oracle``, the share of
-    the carriers oracle pruning removed that label-free pruning removed too.
-
-    Examples
-    --------
-    >>> # rows(sl.run("n_train=600 n_test=120 epochs=2 score_epoch=1"))["smr_hardest"]
-    """
-    def num(x):
-        return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-    def metrics_of(name, m, fields):
-        return {key(f, name): num(getattr(m, attr)) for f, attr in fields}
-
-    full = (("smr", "smr"), ("smr_clean", "smr_clean"), ("clean_accuracy", "clean_accuracy"),
-            ("worst_group", "worst_group_accuracy"))
-    v = result.shortcut
-    row = {"seed": result.config.seed, "target_class": result.scenario.target_class,
-           "regime_percentile": num(result.regime_percentile), "carriers": result.carriers,
-           "n_test": result.scenario.n_stamped_test,
-           "learned": None if v is None else bool(v.learned),
-           "excess_smr": None if v is None else num(v.excess_smr),
-           "excess_lo": None if v is None else num(v.ci95[0]),
-           "excess_hi": None if v is None else num(v.ci95[1]),
-           "score_accuracy": None if result.score_model is None
-           else num(result.score_model["eval_accuracy"]),
-           **metrics_of("baseline", result.baseline, full),
-           key("smr", "reference"): None if result.reference is None else num(result.reference.smr)}
-    for a in (result.arms if arms is None else arms):
-        arm = result.arms[a]
-        row.update(metrics_of(a, arm.metrics, full[:1] + full[2:]))
-        row.update({key("carriers_pruned", a): arm.carriers_pruned,
-                    key("excess_removed", a): num(result.excess_removed(a)),
-                    key("occupancy", a): num(arm.occupancy),
-                    key("carrier_share_pruned", a): num(arm.carrier_share_pruned)})
-    if "hardest" in result.arms and "hardest/oracle" in result.arms:
-        oracle = set(result.arms["hardest/oracle"].pruned)     # oracle prunes carriers only
-        both = oracle & set(result.arms["hardest"].pruned)
-        row["overlap_hardest_oracle"] = num(len(both) / len(oracle) if oracle else None)
-    return row
-
-
-def row_verdict(row):
-    """One row's shortcut verdict over its stamped test images (None without a reference)."""
-    if row.get("excess_smr") is None:
-        return None
-    return seed_verdict(row["excess_smr"], (row["excess_lo"], row["excess_hi"]),
-                        row.get("n_test"), seed=row.get("seed"), n_carriers=row.get("carriers"))
-
-
-__all__ = ["LABELS_USED", "SCHEMA", "ArmResult", "ModelMetrics", "Result", "ScenarioFacts", "key",
-           "row_verdict", "rows"]
+__all__ = ["LABELS_USED", "SCHEMA", "ArmResult", "ModelMetrics", "Result", "ScenarioFacts"]

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-
 from ._validate import check_seeds
 from .arms import check_arms
 from .config import PRUNE_KNOBS, Config, as_config
+from .flatten import pivot
+from .flatten import rows as result_rows
 from .pipeline import run
-from .results import rows as result_rows
-from .stats import summarize
 
 
 def _check_axes(config, axes):
@@ -129,7 +127,7 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
     Returns
     -------
     list of dict
-        :func:`spurlab.results.rows` plus one key per axis; seed-major, and within a seed the axes that
+        :func:`spurlab.flatten.rows` plus one key per axis; seed-major, and within a seed the axes that
         change the baseline vary slowest. The order does not depend on where tasks run.
 
     Examples
@@ -207,43 +205,4 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
             own.shutdown(wait=True, cancel_futures=True)
 
 
-def pivot(rows, row_key, col_key, value):
-    """Mean and standard deviation over seeds of ``value`` on a ``row_key`` x ``col_key`` grid.
-
-    Parameters
-    ----------
-    rows : list of dict
-        As returned by :func:`grid` (or read back from its JSON).
-    row_key, col_key : str
-        Two axis names.
-    value : str or callable
-        A row key (``'excess_removed_hardest'``) or ``fn(row) -> float``.
-
-    Returns
-    -------
-    row_values, col_values, mean, sd
-        Sorted axis values and two ``(len(row_values), len(col_values))`` arrays (NaN where no
-        value was defined).
-
-    Examples
-    --------
-    >>> rows = [{"a": 1, "b": 2, "v": 0.5}, {"a": 1, "b": 2, "v": 0.7}]
-    >>> pivot(rows, "a", "b", "v")[2]
-    array([[0.6]])
-    """
-    fn = value if callable(value) else (lambda r: r[value])
-    rv = sorted({r[row_key] for r in rows})
-    cv = sorted({r[col_key] for r in rows})
-    cells = {}
-    for r in rows:
-        cells.setdefault((r[row_key], r[col_key]), []).append(fn(r))
-    mean = np.full((len(rv), len(cv)), np.nan)
-    sd = np.full((len(rv), len(cv)), np.nan)
-    for i, a in enumerate(rv):
-        for j, b in enumerate(cv):
-            s = summarize(cells.get((a, b), []))          # NaN and None dropped
-            mean[i, j], sd[i, j] = s["mean"], s["sd"]
-    return rv, cv, mean, sd
-
-
-__all__ = ["grid", "pivot"]
+__all__ = ["grid", "pivot"]  # pivot: spurlab.flatten's, here for the sweeps it reads

@@ -1,42 +1,22 @@
-"""Every sentence spurlab says about a result, from one rule.
+"""Every sentence spurlab says about a result, from one rule (``docs/verdicts.md`` explains it
+with a worked example). Tables, takeaways, figure titles, the playground and the atlas all ask
+this module, so one run never gets two verdicts.
 
-Whether a shortcut was learned, how two models compare, what share of the excess SMR an arm
-removed, and whether pruning helps or backfires: tables, takeaways, figure titles, the
-playground and the atlas all ask this module, so one run never gets two verdicts.
-
-The rule
---------
-**Was a shortcut learned?** The evidence is the *excess SMR*: the baseline's spurious
-misclassification rate minus that of the no-carrier reference model (same recipe, same seed,
-trained without the feature), on the same stamped test images.
-
-- *One seed*: the excess with a conservative 95% interval over the stamped test images
-  (:func:`spurlab.stats.difference_interval`). Learned when the interval lies above 0, that is
-  when ``z = excess / se > 1.96``.
-- *Many seeds*: each seed's z is computed as above and the seeds' evidence is combined
-  (Stouffer: ``Z = sum(z) / sqrt(n)``); learned when ``Z > 1.96``. With one seed this *is* the
-  one-seed rule, so a seed never gets another verdict alone than in company, and seeds that
-  each learned the shortcut are never called noise together, however much their sizes differ.
-  The verdict is reported as "learned in k of n seeds" (k counts the seeds whose own interval
-  lies above 0), the seeds that disagree are named, and the *size* is given beside it: the mean
-  excess with its 95% t-interval over seeds, which describes how large the shortcut is (it may
-  include 0 when the seeds differ a lot) and is not the gate.
-- *No carriers*: nothing could be learned; the verdict says so rather than testing noise.
-- *No reference model*: no verdict (there is nothing to compare with).
-
-**How two models compare** (arms, the baseline, the reference): per seed, the difference of a
-metric (``a - b``) on the same seed's data; its mean with a 95% t-interval over seeds. The
-difference is shown when the interval excludes 0, and the sentence says which way in words
-("hardest leaves a lower SMR than random (better)"). One seed has no interval over seeds: the
-difference is then not tested.
-
-**Share of the excess removed** by an arm, ``(SMR(baseline) - SMR(arm)) / excess``: given only
-when a shortcut was learned over the seeds, per seed only for the seeds that learned it on their
-own, and its mean says over which seeds it was taken.
-
-**Pruning helps or backfires** (an arm against a control, usually random pruning): ``'no
-shortcut'`` when none was learned, else ``'helps'`` (the arm's SMR is lower and the interval
-excludes 0), ``'backfires'`` (higher, excludes 0) or ``'no difference'``.
+- **Was a shortcut learned?** The evidence is the *excess SMR*, the baseline's SMR minus that of
+  the no-carrier reference model on the same stamped test images. One seed: learned when its
+  95% interval over those images lies above 0 (``z = excess / se > 1.96``). Many seeds: the
+  seeds' z are combined (Stouffer, ``Z = sum(z) / sqrt(n)``); learned when ``Z > 1.96``. With one
+  seed this is the one-seed rule, so seeds that each learned it are never called noise together.
+  It is said as "learned in k of n seeds", naming the seeds that disagree, beside the mean excess
+  with its 95% t-interval over seeds (the size, not the gate). No carriers: nothing to learn.
+  No reference model: no verdict.
+- **How two models compare**: the per-seed difference ``a - b`` of a metric with its 95%
+  t-interval over seeds; shown to differ only when it excludes 0, and then said which way in
+  words. One seed has no interval over seeds: not tested.
+- **Share of the excess removed** by an arm: only when a shortcut was learned, per seed only for
+  the seeds that learned it on their own, and the mean says over which seeds.
+- **Pruning helps or backfires** against a control: ``'no shortcut'``, ``'helps'``,
+  ``'backfires'`` or ``'no difference'`` (:func:`effect`).
 
 Examples
 --------
@@ -77,26 +57,12 @@ def _seeds_text(seeds):
 class Shortcut:
     """The verdict on whether a shortcut was learned, with its evidence and its size.
 
-    Attributes
-    ----------
-    learned : bool or None
-        The verdict; ``None`` when there is nothing to compare with (no reference model).
-    excess_smr : float
-        The excess SMR (one seed) or its mean over seeds.
-    ci95 : tuple of float
-        95% interval of ``excess_smr``: over the stamped test images (one seed) or over seeds.
-    over : {'images', 'seeds'}
-        What ``ci95`` is over.
-    n : int
-        Stamped test images (one seed) or seeds.
-    z : float
-        The evidence: the seed's z, or the seeds' combined z (learned when above 1.96).
-    seeds : tuple of int
-        The seeds, in order (empty when unknown).
-    per_seed : tuple of Shortcut
-        Each seed's own verdict (many seeds only).
-    reason : str
-        ``'no carriers'`` or ``'no reference'`` when no test was made, else ``''``.
+    ``learned`` is the verdict (None: no reference model to compare with); ``excess_smr`` the
+    excess SMR (one seed) or its mean over seeds, with ``ci95`` over the stamped test images
+    (``over='images'``, ``n`` images) or over seeds (``over='seeds'``, ``n`` seeds); ``z`` the
+    evidence (the seed's z, or the seeds' combined z; learned above 1.96); ``seeds`` the seeds in
+    order; ``per_seed`` each seed's own verdict (many seeds); ``reason`` ``'no carriers'`` or
+    ``'no reference'`` when no test was made.
     """
 
     learned: bool | None

@@ -48,6 +48,7 @@ import torch
 
 from ._validate import check_choice, check_int, check_seed
 from .datasets import ImageSet, as_float, default_root
+from .defaults import DEFAULTS
 from .scenario import Scenario, attribute_scenario
 
 CLASSES = ("landbird", "waterbird")
@@ -243,7 +244,8 @@ def _load_images(folder, files, size):
     return out
 
 
-def load_waterbirds(root=None, *, size=64, split_sizes=None, seed=0, dtype="float32", val=True):
+def load_waterbirds(root=None, *, size=64, split_sizes=None, seed=DEFAULTS["seed"], dtype="float32",
+                    val=True):
     """Waterbirds' official train / val / test splits, with the groups bird x background.
 
     Reads the files placed by hand (see the module's *Waterbirds* section; there is no
@@ -332,7 +334,7 @@ class AlignedScenario(Scenario):
                   f"({GROUP_NAMES[0]}, {GROUP_NAMES[3]})")
 
 
-def waterbirds_scenario(train, test, *, seed=0):
+def waterbirds_scenario(train, test, *, seed=DEFAULTS["seed"]):
     """The identifiable protocol's scenario on Waterbirds train and test sets.
 
     The natural attribute is the water background, which goes with class 1 (waterbird).
@@ -371,7 +373,7 @@ def waterbirds_scenario(train, test, *, seed=0):
     return AlignedScenario(**kw)
 
 
-def waterbirds_protocol_scenario(root=None, *, n_train, n_test, size, seed=0, download=False):
+def waterbirds_protocol_scenario(root=None, *, n_train, n_test, size, seed=DEFAULTS["seed"], download=False):
     """:func:`waterbirds_scenario` on at most ``n_train`` / ``n_test`` images of the official
     train and test splits, every group keeping its share, kept as uint8. The files are placed
     by hand: ``download`` has nothing to fetch."""

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from spurlab import load_dataset
-from spurlab.atlas import build_atlas
+from spurlab.builds import build_atlas
 
 
 @pytest.fixture(scope="session")

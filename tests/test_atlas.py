@@ -8,12 +8,12 @@ import random
 import pytest
 
 import spurlab
-from spurlab.atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_PATH, AtlasError, build_atlas, load_atlas
+from spurlab.atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_PATH, AtlasError, load_atlas
+from spurlab.builds import build_atlas
 from spurlab.cache import clear_cache
 from spurlab.config import preset
+from spurlab.flatten import key, rows
 from spurlab.playground import prediction_range
-from spurlab.results import key
-from spurlab.results import rows as summary_row
 
 from .conftest import TINY, TINY_GRID, patch_fit
 
@@ -52,7 +52,7 @@ def test_rows_match_the_engine(tiny_atlas):
     """An atlas row is the engine's summary row of that point (same process, same threads)."""
     atlas = load_atlas(tiny_atlas)
     cfg = atlas.config.replace(salience=1.0, prevalence=0.3, prune_ratio=0.1, seed=1)
-    live = summary_row(spurlab.run(cfg, arms=["hardest", "random"], cache=False),
+    live = rows(spurlab.run(cfg, arms=["hardest", "random"], cache=False),
                        ["hardest", "random"])
     row = [x for x in atlas.rows(1.0, 0.3, 0.1) if x["seed"] == 1][0]
     for k in ("smr_baseline", "smr_hardest", "smr_random", "carriers_pruned_hardest"):
@@ -175,7 +175,7 @@ def test_shipped_atlas_cells_recompute_within_their_range(shipped):
             arm = rng.choice([a for a in shipped.arms if point["arms"][a] is not None])
             seed = rng.choice(shipped.seeds)
             cfg = shipped.config.replace(salience=s, prevalence=p, prune_ratio=r, seed=seed)
-            row = summary_row(spurlab.run(cfg, arms=[arm]), [arm])
+            row = rows(spurlab.run(cfg, arms=[arm]), [arm])
             same = [x for x in point["rows"] if x["seed"] == seed][0]
             for k in (key("smr", "baseline"), key("smr", arm), key("clean_accuracy", "baseline")):
                 lo, hi = prediction_range([x[k] for x in point["rows"]])

@@ -21,8 +21,9 @@ from spurlab.dynamics import (  # noqa: E402
     pooled_p,
 )
 from spurlab.exercises.nb03 import ks_reference  # noqa: E402
-from .conftest import patch_fit, real_fit  # noqa: E402
 from spurlab.plotting import carrier_ranking, data_map_plot, group_trajectories  # noqa: E402
+
+from .conftest import patch_fit, real_fit  # noqa: E402
 
 CFG = sl.preset("smoke", n_train=120, n_test=60)          # 3 epochs, scored after epoch 2
 

@@ -63,7 +63,8 @@ def test_summary_differences_are_per_seed():
     d = summ["differences"]["oracle-jtt"]
     assert d["mean"] == pytest.approx(np.mean([0.2, 0.1, 0.2])) and d["differs"]
     assert "oracle pruning" in idf.table_text(summ)
-    assert "oracle pruning reaches a higher worst-group accuracy than JTT (tuned) (better)" in idf.takeaway(summ)
+    take = idf.takeaway(summ)
+    assert "oracle pruning reaches a higher worst-group accuracy than JTT (tuned) (better)" in take
 
 
 def test_compare_runs_every_setting_and_scores_validation_and_test(monkeypatch):

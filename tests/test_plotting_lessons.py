@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-import spurlab as sl  # noqa: E402
 
+import spurlab as sl  # noqa: E402
 from spurlab.plotting import (  # noqa: E402
     OKABE_ITO,
     bars_with_spread,

@@ -10,8 +10,8 @@ from spurlab import celeba, make_model, reproduce
 from spurlab.celeba import celeba_split, load_celeba
 from spurlab.cli import main
 
-from .test_real_datasets import no_network, write_cifar  # noqa: F401  (fixture + helper)
 from .conftest import patch_fit
+from .test_real_datasets import no_network, write_cifar  # noqa: F401  (fixture + helper)
 
 ATTRS = ["5_o_Clock_Shadow", "Eyeglasses", "Male", "Smiling"]
 

@@ -16,7 +16,6 @@ from spurlab.waterbirds import (
     ARCHIVE,
     COLUMNS,
     FOLDER_NAMES,
-    GROUP_NAMES,
     find_waterbirds,
     load_waterbirds,
     read_metadata,

@@ -101,7 +101,7 @@ def evidence(atlas=None, point=POINT):
     no-carrier model with its interval over test images, :func:`spurlab.results.row_verdict`)
     and ``verdict`` (the shortcut verdict over the seeds, :class:`spurlab.verdicts.Shortcut`)."""
     from ..atlas import load_atlas
-    from ..results import key, row_verdict
+    from ..flatten import key, row_verdict
     from ..stats import seed_interval
     from ..verdicts import difference_of
 

@@ -1,0 +1,133 @@
+"""Results as flat rows: the one function that flattens a :class:`~spurlab.results.Result`
+(:func:`rows`), the one builder of row keys (:func:`key`), a row's own shortcut verdict
+(:func:`row_verdict`) and a pivot of rows over two axes (:func:`pivot`). Sweeps, the atlas, the
+playground, the maps and the scripts read and write rows through these.
+
+Examples
+--------
+>>> key("smr", "hardest"), key("worst_group", "baseline")
+('smr_hardest', 'worst_group_baseline')
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .stats import summarize
+from .verdicts import seed_verdict
+
+
+def key(metric, model):
+    """The flat row key of ``metric`` for ``model`` (``'baseline'``, ``'reference'`` or an arm):
+    the one place spurlab builds such keys.
+
+    Examples
+    --------
+    >>> key("worst_group", "hardest/oracle")
+    'worst_group_hardest/oracle'
+    """
+    return f"{metric}_{model}"
+
+
+def rows(result, arms=None):
+    """The headline numbers of one :class:`Result` as one flat JSON-able row: the one function
+    sweeps, the atlas and the scripts build rows with.
+
+    Keys: ``seed``, ``target_class``, ``regime_percentile``, ``carriers``, ``n_test`` (stamped
+    test images), the shortcut verdict over those images (``learned``, ``excess_smr``,
+    ``excess_lo``, ``excess_hi``; None without a reference), ``score_accuracy`` (the scoring
+    model's eval accuracy), and through :func:`key`: ``smr``, ``smr_clean``,
+    ``clean_accuracy`` and ``worst_group`` (worst-group accuracy) of ``baseline``,
+    ``reference`` (SMR only) and each arm; per arm also ``carriers_pruned``,
+    ``excess_removed`` (None when undefined), ``occupancy`` and ``carrier_share_pruned``.
+    With both ``'hardest'`` and ``'hardest/oracle'``: ``overlap_hardest_oracle``, the share of
+    the carriers oracle pruning removed that label-free pruning removed too.
+
+    Examples
+    --------
+    >>> # rows(sl.run("n_train=600 n_test=120 epochs=2 score_epoch=1"))["smr_hardest"]
+    """
+    def num(x):
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+    def metrics_of(name, m, fields):
+        return {key(f, name): num(getattr(m, attr)) for f, attr in fields}
+
+    full = (("smr", "smr"), ("smr_clean", "smr_clean"), ("clean_accuracy", "clean_accuracy"),
+            ("worst_group", "worst_group_accuracy"))
+    v = result.shortcut
+    row = {"seed": result.config.seed, "target_class": result.scenario.target_class,
+           "regime_percentile": num(result.regime_percentile), "carriers": result.carriers,
+           "n_test": result.scenario.n_stamped_test,
+           "learned": None if v is None else bool(v.learned),
+           "excess_smr": None if v is None else num(v.excess_smr),
+           "excess_lo": None if v is None else num(v.ci95[0]),
+           "excess_hi": None if v is None else num(v.ci95[1]),
+           "score_accuracy": None if result.score_model is None
+           else num(result.score_model["eval_accuracy"]),
+           **metrics_of("baseline", result.baseline, full),
+           key("smr", "reference"): None if result.reference is None else num(result.reference.smr)}
+    for a in (result.arms if arms is None else arms):
+        arm = result.arms[a]
+        row.update(metrics_of(a, arm.metrics, full[:1] + full[2:]))
+        row.update({key("carriers_pruned", a): arm.carriers_pruned,
+                    key("excess_removed", a): num(result.excess_removed(a)),
+                    key("occupancy", a): num(arm.occupancy),
+                    key("carrier_share_pruned", a): num(arm.carrier_share_pruned)})
+    if "hardest" in result.arms and "hardest/oracle" in result.arms:
+        oracle = set(result.arms["hardest/oracle"].pruned)     # oracle prunes carriers only
+        both = oracle & set(result.arms["hardest"].pruned)
+        row["overlap_hardest_oracle"] = num(len(both) / len(oracle) if oracle else None)
+    return row
+
+
+def row_verdict(row):
+    """One row's shortcut verdict over its stamped test images (None without a reference)."""
+    if row.get("excess_smr") is None:
+        return None
+    return seed_verdict(row["excess_smr"], (row["excess_lo"], row["excess_hi"]),
+                        row.get("n_test"), seed=row.get("seed"), n_carriers=row.get("carriers"))
+
+
+def pivot(rows, row_key, col_key, value):
+    """Mean and standard deviation over seeds of ``value`` on a ``row_key`` x ``col_key`` grid.
+
+    Parameters
+    ----------
+    rows : list of dict
+        As returned by :func:`grid` (or read back from its JSON).
+    row_key, col_key : str
+        Two axis names.
+    value : str or callable
+        A row key (``'excess_removed_hardest'``) or ``fn(row) -> float``.
+
+    Returns
+    -------
+    row_values, col_values, mean, sd
+        Sorted axis values and two ``(len(row_values), len(col_values))`` arrays (NaN where no
+        value was defined).
+
+    Examples
+    --------
+    >>> rows = [{"a": 1, "b": 2, "v": 0.5}, {"a": 1, "b": 2, "v": 0.7}]
+    >>> pivot(rows, "a", "b", "v")[2]
+    array([[0.6]])
+    """
+    fn = value if callable(value) else (lambda r: r[value])
+    rv = sorted({r[row_key] for r in rows})
+    cv = sorted({r[col_key] for r in rows})
+    cells = {}
+    for r in rows:
+        cells.setdefault((r[row_key], r[col_key]), []).append(fn(r))
+    mean = np.full((len(rv), len(cv)), np.nan)
+    sd = np.full((len(rv), len(cv)), np.nan)
+    for i, a in enumerate(rv):
+        for j, b in enumerate(cv):
+            s = summarize(cells.get((a, b), []))          # NaN and None dropped
+            mean[i, j], sd[i, j] = s["mean"], s["sd"]
+    return rv, cv, mean, sd
+
+
+__all__ = ["key", "pivot", "row_verdict", "rows"]
