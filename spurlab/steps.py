@@ -169,6 +169,18 @@ def _entry(metrics, **fields):
     return {"metrics": metrics.to_dict(), **fields}
 
 
+def _cached(kind, key, compute, *, cache, cache_dir, need=()):
+    """The cache entry ``kind``/``key``, computed by ``compute()`` and stored on a miss, and the
+    seconds it took (0 when it came from the cache)."""
+    hit = CACHE.get(kind, key, cache_dir, need=need) if cache else None
+    if hit is not None:
+        return hit, 0.0
+    hit = compute()
+    if cache:
+        CACHE.put(kind, key, hit, cache_dir)
+    return hit, hit["seconds"]
+
+
 # --------------------------------------------------------------------------- the baseline
 
 def baseline(config=None, scenario=None, *, device=None, progress=False, on_epoch=None,
@@ -198,24 +210,21 @@ def baseline(config=None, scenario=None, *, device=None, progress=False, on_epoc
     dev = get_device(device)
     config, sc, skey = resolve(config, scenario, dev, progress)
     key = _baseline_key(config, skey, dev)
-    need = ("_model",) if keep_model else ()
-    hit = CACHE.get("baseline", key, cache_dir, need=need) if cache else None
-    if hit is None:
+
+    def compute():
         t = time.perf_counter()
         model, scores, hist, errors = _early_scores(config, sc, dev, progress, on_epoch)
         s_np = scores.numpy().astype(np.float64)
         metrics, hits = _evaluate(model, sc, dev)
-        hit = _entry(metrics, stamped_hits=hits, scores=s_np.tolist(), errors=errors.tolist(),
-                     score_model=_score_model(config, errors, sc.train.num_classes),
-                     regime_percentile=regime_percentile(s_np, sc.carrier.numpy(),
-                                                         sc.train.labels.numpy(), sc.target_class),
-                     history=hist, seconds=time.perf_counter() - t, _model=model,
-                     config=config.to_dict())     # provenance of the disk file
-        if cache:
-            CACHE.put("baseline", key, hit, cache_dir)
-        seconds = hit["seconds"]
-    else:
-        seconds = 0.0
+        return _entry(metrics, stamped_hits=hits, scores=s_np.tolist(), errors=errors.tolist(),
+                      score_model=_score_model(config, errors, sc.train.num_classes),
+                      regime_percentile=regime_percentile(s_np, sc.carrier.numpy(),
+                                                          sc.train.labels.numpy(), sc.target_class),
+                      history=hist, seconds=time.perf_counter() - t, _model=model,
+                      config=config.to_dict())     # provenance of the disk file
+
+    hit, seconds = _cached("baseline", key, compute, cache=cache, cache_dir=cache_dir,
+                           need=("_model",) if keep_model else ())
     h = _stored(hit)
     return Baseline(h["metrics"], h["scores"], h["errors"], h["score_model"],
                     h["regime_percentile"], h["stamped_hits"], h["history"], seconds,
@@ -315,18 +324,15 @@ def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
                              "spurlab.baseline(config, scenario) or leave base out")
     key = fingerprint(base_key, name, config.prune_ratio if strategy != "jtt"
                       else config.jtt_upweight)
-    need = ("_model",) if keep_model else ()
-    hit = CACHE.get("arm", key, cache_dir, need=need) if cache else None
-    if hit is None:
-        if base is None:
-            base = baseline(config, scenario, device=dev, progress=progress, cache=cache,
-                            cache_dir=cache_dir)
-        hit = _run_arm(config, name, strategy, sc, base, dev, progress)
-        if cache:
-            CACHE.put("arm", key, hit, cache_dir)
-        seconds = hit["seconds"]
-    else:
-        seconds = 0.0
+
+    def compute():
+        b = base if base is not None else baseline(config, scenario, device=dev,
+                                                    progress=progress, cache=cache,
+                                                    cache_dir=cache_dir)
+        return _run_arm(config, name, strategy, sc, b, dev, progress)
+
+    hit, seconds = _cached("arm", key, compute, cache=cache, cache_dir=cache_dir,
+                           need=("_model",) if keep_model else ())
     record = {k: v for k, v in hit.items() if not k.startswith("_")
               and k not in ("config", "history", "seconds")}
     out = ArmResult.from_dict({"name": name, "strategy": strategy, "scope": scope,
@@ -389,9 +395,8 @@ def reference(config, scenario=None, *, device=None, progress=False, keep_model=
                  fingerprint("ref-data", clean.images, clean.labels, knobs(config, "recipe"),
                              dev.type, __version__))
     eval_key = fingerprint(model_key, skey)
-    need = ("_model",) if keep_model else ()
-    hit = CACHE.get("reference", eval_key, cache_dir, need=need) if cache else None
-    if hit is None:
+
+    def compute():
         t = time.perf_counter()
         trained = CACHE.get("reference-model", model_key, need=("_model",)) if cache else None
         if trained is None:
@@ -401,14 +406,12 @@ def reference(config, scenario=None, *, device=None, progress=False, keep_model=
             if cache:
                 CACHE.put("reference-model", model_key, trained, memory_only=True)
         metrics, hits = _evaluate(trained["_model"], sc, dev)
-        hit = _entry(metrics, stamped_hits=hits, history=trained["history"],
-                     seconds=time.perf_counter() - t, _model=trained["_model"],
-                     config=config.to_dict())
-        if cache:
-            CACHE.put("reference", eval_key, hit, cache_dir)
-        seconds = hit["seconds"]
-    else:
-        seconds = 0.0
+        return _entry(metrics, stamped_hits=hits, history=trained["history"],
+                      seconds=time.perf_counter() - t, _model=trained["_model"],
+                      config=config.to_dict())
+
+    hit, seconds = _cached("reference", eval_key, compute, cache=cache, cache_dir=cache_dir,
+                           need=("_model",) if keep_model else ())
     h = _stored(hit)
     return Reference(h["metrics"], h["stamped_hits"], h["history"], seconds,
                      h.get("_model") if keep_model else None)

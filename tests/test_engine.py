@@ -97,6 +97,18 @@ def test_steps_compose_into_run_and_are_cached():
     assert fresh.timings["baseline"] > 0
 
 
+def test_an_arm_refuses_the_baseline_of_another_seed_before_training(monkeypatch):
+    """Pruning seed 1 by seed 0's scores would cache the arm under seed 1's key."""
+    base0 = sl.baseline(TINY)
+    calls = []
+    _no_fit(monkeypatch, calls)
+    with pytest.raises(ValueError, match="base must be the baseline of this config and scenario"):
+        sl.arm(TINY.replace(seed=1), "hardest", base=base0)
+    with pytest.raises(TypeError, match="base must be the Baseline"):
+        sl.arm(TINY, "hardest", base={"scores": base0.scores})
+    assert calls == [] and sl.cache_info().get("arm", 0) == 0
+
+
 def test_keep_models_returns_what_was_trained():
     r = sl.run(TINY, arms=["hardest"], reference=True, keep_models=True)
     assert set(r.models) == {"baseline", "hardest", "reference"}

@@ -45,6 +45,11 @@ def test_the_verdict_comes_first_and_hides_noise(tiny_atlas, tmp_path):
     assert all(a is None or a["excess_removed"] is None for a in pg.point["arms"].values())
 
 
+def test_repeated_seeds_are_refused(tiny_atlas):
+    with pytest.raises(ValueError, match="seeds must be distinct"):
+        Playground(tiny_atlas, seeds=[0, 0, 0])
+
+
 @pytest.mark.parametrize("settings, error, match", [
     ({"salience": 0.4}, ValueError, r"salience=0\.4 is not on the atlas grid; allowed: \[1\.0\]"),
     ({"prune_ratio": "0.1"}, ValueError, "prune_ratio='0.1' is not on the atlas grid"),

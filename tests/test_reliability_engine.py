@@ -104,6 +104,11 @@ BAD = [
     (lambda: sweeps.grid(TINY, {"prune_ratio": []}, seeds=[0]), ValueError, "axes"),
     (lambda: sweeps.grid(TINY, {"prune_ratio": "0.1"}, seeds=[0]), ValueError, "axes"),
     (lambda: sweeps.grid(TINY, [("prune_ratio", [0.1])], seeds=[0]), ValueError, "axes"),
+    # the arms say which samples are pruned: a strategy or scope axis would be ignored
+    (lambda: sweeps.grid(TINY, {"strategy": ["hardest", "random"]}, seeds=[0]), ValueError,
+     "axes must not hold 'strategy'.*arms="),
+    (lambda: sweeps.grid(TINY, {"scope": ["class", "global"]}, seeds=[0]), ValueError,
+     "axes must not hold 'scope'"),
     (lambda: sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[0], workers=0), ValueError, "workers"),
     (lambda: sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[0], threads=0), ValueError, "threads"),
     (lambda: sweeps.grid(TINY, {"prune_ratio": [0.1]}, seeds=[0], executor=3), TypeError, "executor"),
