@@ -77,7 +77,7 @@ class Config:
     n_carriers: int | None = DEFAULTS["n_carriers"]
 
     def __post_init__(self):
-        check_choice("dataset", self.dataset, DATASETS + ("celeba", "waterbirds"))
+        check_choice("dataset", self.dataset, DATASETS)
         check_int("n_train", self.n_train, low=8)
         check_int("n_test", self.n_test, low=8)
         check_int("image_size", self.image_size, low=8, high=256)

@@ -34,10 +34,12 @@ import torch
 
 from ._validate import check_choice, check_int
 from ._version import __version__
+from .build import build_scenario
 from .cache import CACHE, fingerprint
 from .config import Config, as_config
 from .defaults import DEFAULTS
 from .device import get_device
+from .recipe import fit
 from .scenario import Scenario
 from .train import predict_logits
 
@@ -220,9 +222,6 @@ def training_dynamics(config=None, *, scenario=None, epochs=None, device=None, p
     ...
     ValueError: epochs must be an integer in [1, 3], got 9
     """
-    from .build import build_scenario  # the engine
-    from .recipe import fit
-
     config = as_config(config)
     if scenario is not None and not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a spurlab Scenario (see spurlab.make_scenario); got "

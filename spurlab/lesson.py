@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 
 from ._validate import check_choice
-from .catalog import DATASETS, class_names, fetch
+from .catalog import STAMPED_DATASETS, class_names, fetch
 from .config import Config, preset
 from .defaults import DEFAULTS
 
@@ -79,7 +79,7 @@ def setup(dataset=DEFAULTS["dataset"], *, mode="quick", seeds=(0, 1, 2), stamped
     dataset = os.environ.get("SPURLAB_DATASET", dataset)
     mode = os.environ.get("SPURLAB_MODE", mode)
     check_choice("mode (or $SPURLAB_MODE)", mode, MODES)
-    allowed = DATASETS if stamped else DATASETS + ("celeba",)
+    allowed = STAMPED_DATASETS if stamped else STAMPED_DATASETS + ("celeba",)
     if dataset not in allowed:
         raise ValueError(f"DATASET (or $SPURLAB_DATASET) must be one of {allowed} in this "
                          f"notebook; got {dataset!r}"

@@ -127,7 +127,7 @@ def seeds_table(results, arms=None, *, reference=True):
         cut = (f"{np.mean([r.arms[mo].carriers_pruned for r in results]):.0f}/"
                f"{np.mean([r.carriers for r in results]):.0f}") if mo in arms else ""
         lines.append(f"{names[mo]:<{w}}{fmt(v['smr']):>16}{fmt(v['clean_accuracy']):>16}"
-                     f"{fmt(v['worst_group_accuracy']):>16}{ex:>18}{cut:>16}")
+                     f"{fmt(v['worst_group_accuracy']):>16}{ex:>18}{cut:>16}".rstrip())
     used = next((s for s in shares.values() if s.mean is not None), None)
     if used is not None:
         lines.append(f"excess removed: mean ± sd over {used.over()}")

@@ -367,7 +367,7 @@ class Result:
                 occ_s = "" if arm.occupancy is None else f"{arm.occupancy:.2f}"
             lines.append(f"{label:<28} {m.clean_accuracy:>9.3f} {m.smr:>7.3f} "
                          f"{m.smr_clean:>9.3f} {m.worst_group_accuracy:>9.3f} "
-                         f"{cut_s:>12} {occ_s:>9} {ex_s:>10}")
+                         f"{cut_s:>12} {occ_s:>9} {ex_s:>10}".rstrip())
         if verdict.learned is False:
             lines.append("excess cut: not given, no shortcut was learned")
         sc = self.scenario

@@ -41,9 +41,9 @@ def tiny_atlas(tmp_path_factory):
 def patch_fit(monkeypatch, replacement):
     """Replace the one recipe (``spurlab.recipe.fit``) wherever the engine calls it: the steps,
     the scenario builder and the training dynamics."""
-    from spurlab import build, recipe, steps
+    from spurlab import build, dynamics, recipe, steps
 
-    for mod in (recipe, steps, build):
+    for mod in (recipe, steps, build, dynamics):
         monkeypatch.setattr(mod, "fit", replacement)
 
 
