@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import re
 import tempfile
 
 import numpy as np
@@ -92,12 +93,50 @@ def save_figure(fig, path, *, dpi=120):
     return _atomic(path, "." + fmt, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
 
 
-def environment(device):
-    """Versions, device and threads of this process, as a dict (recorded with every result)."""
+# CPU features that change which kernels torch and oneDNN pick, and so the floats
+_KERNEL_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+
+
+def _cpuinfo():
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+    except OSError:
+        return platform.processor() or platform.machine(), []
+    model = next((ln.split(":", 1)[1].strip() for ln in text.splitlines()
+                  if ln.startswith("model name")), platform.processor() or platform.machine())
+    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines()
+                  if ln.startswith("flags")), [])
+    return re.sub(r"\s*@\s*[\d.]+\s*GHz$", "", model), flags
+
+
+def machine():
+    """What decides this process's floats on a CPU: the torch version, the CPU's model and kernel
+    features, the kernels torch and oneDNN were told to use (``ATEN_CPU_CAPABILITY``,
+    ``ONEDNN_MAX_CPU_ISA``) and the thread count. Two processes with the same ``machine()`` get
+    the same numbers from the same seed; others sum floats in another order.
+
+    Examples
+    --------
+    >>> sorted(machine())
+    ['cpu_capability', 'cpu_flags', 'cpu_model', 'onednn_max_cpu_isa', 'threads', 'torch']
+    """
     import torch
 
-    return {"spurlab": __version__, "torch": torch.__version__, "python": platform.python_version(),
-            "device": str(device), "threads": torch.get_num_threads()}
+    model, flags = _cpuinfo()
+    return {"torch": torch.__version__, "cpu_model": model,
+            "cpu_flags": [f for f in _KERNEL_FLAGS if f in flags],
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", ""),
+            "threads": torch.get_num_threads()}
 
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "environment", "jsonable", "save_figure"]
+def environment(device):
+    """Versions, device, threads and the CPU's kernels of this process, as a dict (recorded with
+    every result; see :func:`machine`)."""
+    return {"spurlab": __version__, "python": platform.python_version(), "device": str(device),
+            **machine()}
+
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "environment", "jsonable", "machine",
+           "save_figure"]

@@ -184,11 +184,12 @@ def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "wor
         if len(axes) != len(metrics):
             raise ValueError(f"axes must hold one Axes per metric ({len(metrics)}); got {len(axes)}")
     p = results[0].config.prune_ratio
+    c1 = repr(results[0].scenario.target_name)        # the class the run's carriers are in
     for ax, k in zip(axes, metrics):
         ms = [m for m in models if k in values[m]]
         bars_with_spread(ax, [lab[m] for m in ms], [values[m][k] for m in ms],
-                         ylabel=METRIC_LABELS[k][0], title=METRIC_LABELS[k][1],
-                         colors=[col[m] for m in ms])
+                         ylabel=METRIC_LABELS[k][0].replace("c1", c1),
+                         title=METRIC_LABELS[k][1].replace("c1", c1), colors=[col[m] for m in ms])
         ax.set_xlabel("pruning arm" if k == "carriers_cut" else "model (each trained from scratch)")
         ax.tick_params(axis="x", labelsize=8)
         if k.endswith("accuracy"):

@@ -132,7 +132,8 @@ def seeds_table(results, arms=None, *, reference=True):
     if used is not None:
         lines.append(f"excess removed: mean ± sd over {used.over()}")
     score = results[0].config.score.upper()
-    lines.append(f"regime indicator (carriers' mean early-{score} percentile in c1) per seed: "
+    lines.append(f"regime indicator (carriers' mean early-{score} percentile in "
+                 f"{results[0].scenario.target}) per seed: "
                  + ", ".join(f"{r.regime_percentile:.0f}" for r in results)
                  + "  (~50: spread evenly, weak signal; low: among the easiest, strong signal)")
     return "\n".join(lines)
