@@ -245,7 +245,7 @@ def _score_model(config, errors, num_classes):
                       f"eval-mode accuracy is {acc:.2f} (chance + 10 points = {floor:.2f}), so its "
                       f"{config.score.upper()} ranks carry little signal; score later or train "
                       "with more steps per epoch (smaller batch_size)", RuntimeWarning,
-                      stacklevel=4)
+                      stacklevel=5)        # the caller of baseline (run, or the user)
     return {"epoch": config.score_epoch, "eval_accuracy": acc, "chance_plus_10": floor,
             "degenerate": bool(degenerate)}
 

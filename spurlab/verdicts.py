@@ -110,6 +110,9 @@ class Shortcut:
                    else f"; learned on its own in {_seeds_text(odd)}")
         size = (f"mean excess SMR {self.excess_smr:+.3f}, 95% interval over {n} seeds "
                 f"[{lo:+.3f}, {hi:+.3f}]")
+        if self.learned and k == 0:          # no seed alone, but their evidence together
+            return (f"shortcut learned over {n} seeds together, in none alone (combined z = "
+                    f"{self.z:+.1f} > {Z95}; {size})")
         if self.learned:
             return (f"shortcut learned in {k} of {n} seeds (combined z = {self.z:+.1f} > {Z95}"
                     f"{who}; {size})")
@@ -204,8 +207,8 @@ def combine(verdicts):
     --------
     >>> vs = [seed_verdict(0.03, (-0.01, 0.07), 900, seed=s) for s in range(4)]
     >>> v = combine(vs)                   # no seed alone, but four together: learned
-    >>> v.learned, v.learned_in, v.disagreeing
-    (True, 0, (0, 1, 2, 3))
+    >>> v.learned, v.learned_in, v.text()[:53]
+    (True, 0, 'shortcut learned over 4 seeds together, in none alone')
     """
     verdicts = list(verdicts)
     if not verdicts:

@@ -102,6 +102,13 @@ def test_seeds_that_disagree_are_named_and_the_mean_says_over_which():
     assert verdicts.share_removed(quiet, "hardest").mean is None
 
 
+def test_seeds_that_only_together_show_it_are_said_so():
+    together = [verdicts.seed_verdict(0.03, (-0.01, 0.07), 900, seed=s) for s in range(4)]
+    v = verdicts.combine(together)
+    assert v.learned and v.learned_in == 0 and v.z == pytest.approx(2 * 0.03 / (0.04 / 1.96))
+    assert v.text().startswith("shortcut learned over 4 seeds together, in none alone (combined z")
+
+
 def test_no_carriers_means_nothing_to_learn():
     r = result(0, 0.05, {"hardest": 0.02}, carriers=0)
     assert r.shortcut.learned is False and r.shortcut.reason == "no carriers"
