@@ -87,6 +87,11 @@ class SpuriousFeature:
         """One-line human description."""
         return repr(self)
 
+    def short_name(self):
+        """What texts call the feature: its ``name`` (a pattern's, an attribute's), else its kind
+        (``'line'``, ``'patch'``, ``'tint'``)."""
+        return getattr(self, "name", None) or type(self).__name__.lower()
+
 
 @dataclass
 class Attribute(SpuriousFeature):

@@ -789,11 +789,6 @@ def carrier_share_bars(ax, shares, *, prune_ratio, title="Which samples pruning 
     return [float(m) for m in means]
 
 
-def _feature_name(scenario):
-    """What to call a scenario's feature in text: its ``name``, else its kind ('line', 'patch')."""
-    return getattr(scenario.feature, "name", None) or type(scenario.feature).__name__.lower()
-
-
 def group_accuracy_bars(results, class_names=None, *, model="baseline", ax=None, title=None):
     """Accuracy in every group (class x clean or with the feature) of the test set, one bar per
     group: the mean over seeds with one dot per seed.
@@ -865,7 +860,7 @@ def carrier_gallery(scenario, class_names, *, n=6):
     import numpy as np
 
     n = check_int("n", n, low=1)
-    c1, feature = scenario.target_class, _feature_name(scenario)
+    c1, feature = scenario.target_class, scenario.feature.short_name()
     names = _check_labels("class_names", class_names, scenario.train.num_classes)
     labels, carrier = scenario.train.labels.numpy(), scenario.carrier.numpy()
     target = np.flatnonzero(labels == c1)
@@ -897,7 +892,7 @@ def carrier_counts(scenario, class_names, *, ax=None, title=None):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    k, feature = scenario.train.num_classes, _feature_name(scenario)
+    k, feature = scenario.train.num_classes, scenario.feature.short_name()
     names = _check_labels("class_names", class_names, k)
     counts = np.bincount(scenario.train_groups.numpy(), minlength=2 * k).reshape(k, 2)
     if ax is None:

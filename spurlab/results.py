@@ -158,11 +158,10 @@ class ScenarioFacts:
     def of(cls, scenario, *, dataset, scale, custom=False):
         """The facts of a :class:`spurlab.Scenario`."""
         K = scenario.train.num_classes
-        feat = scenario.feature
         return cls(
             dataset=str(dataset), target_class=int(scenario.target_class),
             class_names=tuple(str(c) for c in scenario.train.classes),
-            feature=str(getattr(feat, "name", None) or type(feat).__name__.lower()),
+            feature=scenario.feature.short_name(),
             description=scenario.describe(), placement=str(scenario.placement),
             carrier_indices=tuple(int(i) for i in scenario.carrier_indices.tolist()),
             group_sizes=tuple(np.bincount(scenario.train_groups.numpy(), minlength=2 * K).tolist()),
