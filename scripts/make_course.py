@@ -76,6 +76,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from datetime import datetime, timezone
@@ -330,6 +331,14 @@ def _strip_ansi(text):
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
+_INTERRUPTED = {"flag": False}
+
+
+def _on_interrupt(signum, frame):
+    _INTERRUPTED["flag"] = True
+    raise KeyboardInterrupt
+
+
 def execute_notebook(path, *, workdir, env, timeout):
     """Run a notebook with nbclient (default transport) and save it with its outputs.
 
@@ -351,6 +360,8 @@ def execute_notebook(path, *, workdir, env, timeout):
     try:
         client.execute(env=env)
     except Exception as exc:  # a cell's error, a timeout, a dead kernel, a kernel that never started
+        if _INTERRUPTED["flag"]:           # Ctrl-C, whatever the client turned it into
+            raise KeyboardInterrupt from exc
         error = _describe_failure(nb, current["index"], exc, timeout)
     seconds = time.perf_counter() - start
     _write(nb, path)
@@ -519,17 +530,40 @@ def _kernel_env(mode, cache_dir):
     return env
 
 
-def _check_out(out, force):
+MADE_BY = "scripts/make_course.py"      # the manifest's mark: a folder this script built
+
+
+def _built_here(out):
+    """Did this script build ``out``? Its ``course.json`` says so."""
+    try:
+        manifest = json.loads((out / "course.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("made_by") == MADE_BY
+
+
+def _check_out(out, force, source=None):
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise CourseError(f"--out {out} exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise CourseError(f"--out {out} exists and is not empty; pass --force to replace it "
-                          f"(once the new course is built) or choose another --out")
+    if source is not None:
+        src = Path(source).resolve()
+        if out.resolve() == src or out.resolve() in src.parents:
+            raise CourseError(f"--out {out} is or holds the notebooks folder {source}: replacing it "
+                              "would delete the notebooks; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise CourseError(f"--out {out} exists and is not empty; pass --force to replace it "
+                              f"(once the new course is built) or choose another --out")
+        if not _built_here(out):
+            raise CourseError(f"--out {out} is not a course this script built (no course.json "
+                              f"made by {MADE_BY}), so --force will not replace it; choose another "
+                              "--out or empty it yourself")
 
 
-def _install(tmp, out, force):
-    """Move the finished build ``tmp`` to ``out`` (replacing an empty or, with force, any folder)."""
-    _check_out(out, force)
+def _install(tmp, out, force, source=None):
+    """Move the finished build ``tmp`` to ``out`` (replacing an empty folder or, with force, a
+    course this script built)."""
+    _check_out(out, force, source)
     old = None
     if out.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
@@ -552,7 +586,7 @@ def build(args, command):
     notebooks = [p for p in notebook_files(source)
                  if args.only is None or notebook_number(p) in args.only]
     out = Path(args.out).absolute()
-    _check_out(out, args.force)
+    _check_out(out, args.force, source)
     if args.execute:
         try:
             import nbclient  # noqa: F401
@@ -609,6 +643,7 @@ def build(args, command):
                                   + "\n  ".join(failures))
 
         manifest = {
+            "made_by": MADE_BY,
             "spurlab_version": spurlab_version(),
             "mode": args.mode,
             "executed": args.execute,
@@ -630,7 +665,7 @@ def build(args, command):
             write_index(html_dir, manifest, titles)
             print(f"html/: {len(entries)} pages and index.html")
         (tmp / "course.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        _install(tmp, out, args.force)
+        _install(tmp, out, args.force, source)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -690,11 +725,21 @@ def main(argv=None):
         except ValueError as exc:
             p.error(str(exc))
     command = shlex.join(["python3", "scripts/make_course.py", *argv])
+    _INTERRUPTED["flag"] = False
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         manifest = build(args, command)
     except CourseError as exc:
         print(f"make_course: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("make_course: interrupted (Ctrl-C): no course was written, the partial build was "
+              "removed", file=sys.stderr)
+        return 130
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"course written to {Path(args.out)}"
           + (f" (notebooks ran {_duration(manifest['total_seconds'])} in total)"
              if args.execute else ""))

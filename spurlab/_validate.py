@@ -216,31 +216,78 @@ def as_class_array(name, values):
 
 
 def check_output_path(name, path, *, folder=False):
-    """Check, before any work, that ``path`` can be written: a file path (or, with ``folder``,
-    a folder) that is not the wrong kind of thing, in a folder that exists or can be created,
-    with write permission. Returns ``path``."""
+    """Check, before any work, that ``path`` can be written, and return it with ``~`` expanded.
+
+    A file path must not be a folder, a link, a device, a FIFO or anything but a regular file it
+    would replace; a folder path must be a folder. Its folder must exist or be creatable, and
+    writing there is proven by creating and removing a small probe file (a full disk, a name too
+    long for the file system or a read-only mount fail here, not after training). Nothing is
+    left behind: a folder made for the probe is removed again.
+    """
+    import errno
     import os
+    import tempfile
 
     if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
         raise ValueError(f"{name} must be a non-empty path; got {path!r}")
-    p = os.path.abspath(os.fspath(path))
+    path = os.path.expanduser(os.fspath(path))
+    p = os.path.abspath(path)
+    if os.path.islink(p):
+        raise ValueError(f"{name} must not be a link (writing would replace the link, not what it "
+                         f"points to); got {path!r}")
     if folder:
         if os.path.exists(p) and not os.path.isdir(p):
             raise ValueError(f"{name} must be a folder; {path!r} is an existing file")
+        target = p
+    else:
         if os.path.isdir(p):
-            if not os.access(p, os.W_OK | os.X_OK):
-                raise ValueError(f"{name} must be a writable folder; {path!r} is read-only")
-            return path
-    elif os.path.isdir(p):
-        raise ValueError(f"{name} must be a file path; {path!r} is a folder (add a file name)")
-    elif os.path.exists(p) and not os.access(p, os.W_OK):
-        raise ValueError(f"{name} must be writable; {path!r} is a read-only file")
-    parent = os.path.dirname(p)
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        raise ValueError(f"{name} cannot be created: {parent!r} in its path is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"{name} cannot be written: the folder {parent!r} is read-only (choose "
+            raise ValueError(f"{name} must be a file path; {path!r} is a folder (add a file name)")
+        if os.path.exists(p) and not os.path.isfile(p):
+            raise ValueError(f"{name} must be a regular file; {path!r} is a device, FIFO or socket, "
+                             "which writing would replace")
+        if os.path.exists(p) and not os.access(p, os.W_OK):
+            raise ValueError(f"{name} must be writable; {path!r} is a read-only file")
+        target = os.path.dirname(p)
+    existing = target
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(f"{name} cannot be created: {existing!r} in its path is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{name} cannot be written: the folder {existing!r} is read-only (choose "
                          "a writable folder)")
+    made = []
+    try:
+        d = target
+        missing = []
+        while not os.path.exists(d):
+            missing.append(d)
+            d = os.path.dirname(d)
+        for d in reversed(missing):
+            os.mkdir(d)
+            made.append(d)
+        if folder or os.path.exists(p):        # a probe of its own beside what is there
+            fd, probe = tempfile.mkstemp(dir=target, prefix=".spurlab-probe-")
+            f = os.fdopen(fd, "wb")
+        else:                                  # the very name: too long fails here
+            probe = p
+            f = open(probe, "xb")
+        try:
+            with f:
+                f.write(b"\0" * 65536)
+                f.flush()
+                os.fsync(f.fileno())
+        finally:
+            os.remove(probe)
+    except OSError as exc:
+        why = {errno.ENOSPC: "the disk is full", errno.ENAMETOOLONG: "the name is too long",
+               errno.EROFS: "the file system is read-only",
+               errno.EACCES: "permission denied"}.get(exc.errno, exc.strerror or str(exc))
+        raise ValueError(f"{name} cannot be written at {path!r}: {why}") from None
+    finally:
+        for d in reversed(made):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
     return path

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .cache import CACHE, fingerprint
-from .catalog import REGISTRY, attribute_scenario, load_dataset
+from .catalog import REGISTRY, attribute_scenario, data_fingerprint, load_dataset
 from .config import PRUNE_KNOBS, as_config, knobs
 from .features import make_feature
 from .recipe import fit
@@ -51,7 +51,8 @@ def build_scenario(config, *, device=None, progress=False, root=None, download=F
     (4, True)
     """
     config = as_config(config)
-    key = fingerprint("scenario", scenario_knobs(config), root, __version__)
+    key = fingerprint("scenario", scenario_knobs(config), data_fingerprint(config.dataset, root),
+                      __version__)
     hit = CACHE.get("scenario", key, need=("_scenario",))
     if hit is not None:
         return hit["_scenario"]

@@ -74,7 +74,7 @@ class ResultCache:
     def __init__(self, folder):
         if not isinstance(folder, (str, os.PathLike)):
             raise TypeError(f"folder must be a path; got {type(folder).__name__}")
-        self.folder = os.fspath(folder)
+        self.folder = os.path.expanduser(os.fspath(folder))      # '~/cache' is the home's
         if os.path.exists(self.folder) and not os.path.isdir(self.folder):
             raise ValueError(f"cache folder {self.folder!r} exists and is not a folder")
 

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
@@ -24,7 +25,12 @@ from .celeba import celeba_scenario, load_celeba
 from .datasets import SHAPE_CLASSES, default_root, load_digits, make_shapes, train_test_split
 from .defaults import DEFAULTS
 from .real_datasets import load_real
-from .waterbirds import load_waterbirds, waterbirds_folder, waterbirds_protocol_scenario
+from .waterbirds import (
+    find_waterbirds,
+    load_waterbirds,
+    waterbirds_folder,
+    waterbirds_protocol_scenario,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class DatasetInfo:
     scenario : callable or None
         Builds an attribute dataset's scenario from ``root``, ``n_train``, ``n_test``,
         ``size``, ``seed`` and ``download``.
+    folder : callable or None
+        ``folder(root)``: where its files lie under the data folder (datasets with files).
     """
 
     name: str
@@ -60,6 +68,7 @@ class DatasetInfo:
     why: str = ""
     carriers: str = ""
     scenario: object = None
+    folder: object = None
 
     @property
     def needs_files(self):
@@ -71,22 +80,81 @@ REGISTRY = {d.name: d for d in (
     DatasetInfo("digits", tuple(str(k) for k in range(10)), "scikit-learn"),
     # torchvision's MNIST names ("0 - zero") become "zero"
     DatasetInfo("mnist", ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                          "nine"), "torchvision"),
+                          "nine"), "torchvision", folder=lambda root: _real_folder("mnist", root)),
     DatasetInfo("fashion_mnist", ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
-                                  "Shirt", "Sneaker", "Bag", "Ankle boot"), "torchvision"),
+                                  "Shirt", "Sneaker", "Bag", "Ankle boot"), "torchvision",
+                folder=lambda root: _real_folder("fashion_mnist", root)),
     DatasetInfo("cifar10", ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-                            "horse", "ship", "truck"), "torchvision"),
+                            "horse", "ship", "truck"), "torchvision",
+                folder=lambda root: _real_folder("cifar10", root)),
     DatasetInfo("celeba", ("female", "male"), "google drive", attribute="Eyeglasses",
                 target_class=1, why="1 (male) for dataset 'celeba': eyeglasses occur only among "
                 "the training males", carriers="the males with eyeglasses",
-                scenario=celeba_scenario),
+                scenario=celeba_scenario, folder=lambda root: os.path.join(root, "celeba")),
     DatasetInfo("waterbirds", ("landbird", "waterbird"), "placed by hand",
                 attribute="water background", target_class=1,
                 why="1 (waterbird) for dataset 'waterbirds': water backgrounds go with waterbirds "
                 "in training", carriers="the spurious-aligned images, landbirds on land and "
-                "waterbirds on water", scenario=waterbirds_protocol_scenario),
+                "waterbirds on water", scenario=waterbirds_protocol_scenario,
+                folder=lambda root: _waterbirds_folder(root)),
 )}
 DATASETS = tuple(REGISTRY)
+
+
+def _real_folder(name, root):
+    from .real_datasets import REAL_DATASETS
+
+    return os.path.join(root, REAL_DATASETS[name][1])
+
+
+def _waterbirds_folder(root):
+    try:
+        return find_waterbirds(root)
+    except FileNotFoundError:
+        return root
+
+
+def _listing(folder, *, depth=2, many=200):
+    """(path, size, modification time) of the files under ``folder`` up to ``depth`` levels; a
+    folder of more than ``many`` entries (CelebA's images) counts by its entry count and time."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return [(folder, "unreadable or missing")]
+    if len(entries) > many and depth < 2:
+        st = os.stat(folder)
+        return [(folder, len(entries), st.st_mtime_ns)]
+    out = []
+    for e in entries:
+        try:
+            if e.is_file():
+                st = e.stat()
+                out.append((e.path, st.st_size, st.st_mtime_ns))
+            elif e.is_dir() and depth > 1:
+                out.extend(_listing(e.path, depth=depth - 1, many=many))
+        except OSError:
+            out.append((e.path, "unreadable"))
+    return out
+
+
+def data_fingerprint(name, root=None):
+    """What a named dataset's files are on disk, for the engine's cache keys: ``None`` for data
+    that needs no files; else the dataset's folder (resolved) and the path, size and
+    modification time of its files, so that switching the data folder, or changing a file in
+    it, never serves the numbers of other data.
+
+    Examples
+    --------
+    >>> data_fingerprint("shapes") is None
+    True
+    """
+    check_choice("dataset", name, DATASETS)
+    info = REGISTRY[name]
+    if not info.needs_files:
+        return None
+    root = os.path.expanduser(os.fspath(root or default_root()))
+    folder = os.path.realpath(info.folder(root))
+    return {"folder": folder, "files": _listing(folder)}
 # the datasets a feature is stamped on (every notebook); the others carry an attribute
 STAMPED_DATASETS = tuple(n for n, d in REGISTRY.items() if d.attribute is None)
 ATTRIBUTE_DATASETS = tuple(n for n, d in REGISTRY.items() if d.attribute is not None)
@@ -136,7 +204,7 @@ def fetch(name, *, root=None):
     check_choice("dataset", name, DATASETS)
     if not REGISTRY[name].needs_files:
         return None
-    root = root or default_root()
+    root = os.path.expanduser(os.fspath(root or default_root()))
     if name == "waterbirds":
         waterbirds_folder(root)              # never downloads: checks the hand-placed files
     elif name == "celeba":
@@ -220,4 +288,5 @@ def attribute_scenario(name, *, n_train, n_test, size, seed=DEFAULTS["seed"], ro
 
 
 __all__ = ["ATTRIBUTE_DATASETS", "CLASS_NAMES", "DATASETS", "REGISTRY", "STAMPED_DATASETS",
-           "DatasetInfo", "attribute_scenario", "class_names", "fetch", "load_dataset"]
+           "DatasetInfo", "attribute_scenario", "class_names", "data_fingerprint", "fetch",
+           "load_dataset"]

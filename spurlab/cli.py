@@ -84,12 +84,12 @@ def _check_outputs(args):
     if args.command == "playground":
         return
     if args.command == "reproduce":
-        check_output_path("--out", args.out, folder=True)
+        args.out = check_output_path("--out", args.out, folder=True)
         return
     if args.json:
-        check_output_path("--json", args.json)
+        args.json = check_output_path("--json", args.json)
     if args.figure:
-        check_output_path("--figure", args.figure)
+        args.figure = check_output_path("--figure", args.figure)
         from matplotlib.backend_bases import FigureCanvasBase
 
         ext = os.path.splitext(args.figure)[1][1:].lower()

@@ -85,7 +85,7 @@ def as_float(images):
 
 def default_root():
     """Folder of the downloaded datasets: ``$SPURLAB_DATA`` if set, else ``~/.spurlab/data``."""
-    return os.environ.get("SPURLAB_DATA", os.path.join(os.path.expanduser("~"), ".spurlab", "data"))
+    return os.path.expanduser(os.environ.get("SPURLAB_DATA", os.path.join("~", ".spurlab", "data")))
 
 
 # --------------------------------------------------------------------------- shapes

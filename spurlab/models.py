@@ -4,6 +4,9 @@ CIFAR-style ResNet-18 commonly used for CIFAR-10, for GPU use).
 
 from __future__ import annotations
 
+import math
+import threading
+
 import torch
 from torch import nn
 
@@ -11,6 +14,7 @@ from ._validate import check_choice, check_int, check_seed
 from .defaults import DATA_SHAPE, DEFAULTS
 
 MODELS = ("tiny", "resnet18", "resnet50")
+_GLOBAL_RNG = threading.Lock()       # the global generator, for the one model that must use it
 
 
 def _conv_bn(cin, cout):
@@ -123,12 +127,34 @@ def make_model(name=DEFAULTS["model"], *, in_channels=DATA_SHAPE["in_channels"],
     in_channels = check_int("in_channels", in_channels, low=1)
     num_classes = check_int("num_classes", num_classes, low=2)
     image_size = check_int("image_size", image_size, low=8)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(check_seed(seed))
-        if name == "tiny":
-            return TinyCNN(in_channels, num_classes, image_size)
-        if name == "resnet50":
-            if in_channels != 3:
-                raise ValueError(f"in_channels must be 3 for resnet50; got {in_channels}")
+    seed = check_seed(seed)
+    if name == "resnet50":
+        if in_channels != 3:
+            raise ValueError(f"in_channels must be 3 for resnet50; got {in_channels}")
+        # torchvision's model draws from the global generator: seeded, one build at a time
+        with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
             return _resnet50(num_classes, pretrained, allow_random_init)
-        return ResNet18(in_channels, num_classes)
+    # built without drawing (on the meta device), then initialised from a generator of its own:
+    # the same weights torch's default initialisation gives after manual_seed(seed), drawn in
+    # the same order, but never from the global generator, so threads cannot interleave draws
+    with torch.device("meta"):
+        model = (TinyCNN(in_channels, num_classes, image_size) if name == "tiny"
+                 else ResNet18(in_channels, num_classes))
+    model.to_empty(device="cpu")
+    return _initialise(model, torch.Generator().manual_seed(seed))
+
+
+def _initialise(model, generator):
+    """torch's default initialisation of every layer, in registration (= construction) order,
+    drawn from ``generator``."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+            if m.bias is not None:
+                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.reset_parameters()
+    return model

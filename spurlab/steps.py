@@ -28,7 +28,7 @@ from ._version import __version__
 from .arms import labels_used, occupancy, parse_arm, prune_arm, regime_percentile
 from .build import build_scenario, scenario_knobs
 from .cache import CACHE, fingerprint
-from .catalog import REGISTRY
+from .catalog import REGISTRY, data_fingerprint
 from .config import as_config, knobs
 from .device import get_device
 from .metrics import (
@@ -100,7 +100,8 @@ def scenario_key(config, scenario):
     """Fingerprint of the data a step sees: the config's scenario knobs, or a custom scenario's
     content (images, labels, carriers, test sets)."""
     if scenario is None:
-        return fingerprint("cfg", scenario_knobs(config), __version__)
+        return fingerprint("cfg", scenario_knobs(config), data_fingerprint(config.dataset),
+                           __version__)
     return fingerprint("custom", scenario.train.images, scenario.train.labels, scenario.carrier,
                        scenario.test.images, scenario.test.labels, scenario.stamped_test.images,
                        scenario.group_test.images, scenario.group_test_groups,
@@ -390,7 +391,8 @@ def reference(config, scenario=None, *, device=None, progress=False, keep_model=
     config, sc, skey = resolve(config, scenario, dev, progress)
     clean = sc.reference_train()
     by_config = scenario is None and REGISTRY[config.dataset].attribute is None
-    model_key = (fingerprint("ref-cfg", knobs(config, "data", "recipe"), dev.type, __version__)
+    model_key = (fingerprint("ref-cfg", knobs(config, "data", "recipe"),
+                             data_fingerprint(config.dataset), dev.type, __version__)
                  if by_config else
                  fingerprint("ref-data", clean.images, clean.labels, knobs(config, "recipe"),
                              dev.type, __version__))

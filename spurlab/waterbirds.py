@@ -143,6 +143,14 @@ def read_metadata(folder):
         raise ValueError(f"{path} has a header but no rows; it should list Waterbirds' 11,788 "
                          "images")
     out = {"files": [(r["img_filename"] or "").strip() for r in rows]}
+    # every image must lie inside the folder: an absolute path or a '..' would read (and train
+    # on) files from anywhere on the machine
+    outside = [i for i, f in enumerate(out["files"]) if f and not _inside(folder, f)]
+    if outside:
+        i = outside[0]
+        raise ValueError(f"{path}: column img_filename must name images inside {folder!r} "
+                         f"(relative paths, no '..'); {len(outside)} row(s) do not, the first on "
+                         f"line {i + 2} ({out['files'][i]!r})")
     for col, allowed in (("y", (0, 1)), ("place", (0, 1)), ("split", (0, 1, 2))):
         vals = np.full(len(rows), -1, dtype=np.int64)
         bad = []
@@ -159,6 +167,15 @@ def read_metadata(folder):
                              f"(value {rows[bad[0]][col]!r})")
         out[col] = vals
     return out
+
+
+def _inside(folder, name):
+    """Is ``name`` a relative path that stays inside ``folder`` once resolved (links too)?"""
+    if os.path.isabs(name) or os.path.splitdrive(name)[0]:
+        return False
+    root = os.path.realpath(folder)
+    full = os.path.realpath(os.path.join(root, name))
+    return os.path.commonpath([root, full]) == root and full != root
 
 
 def check_images(folder, files):

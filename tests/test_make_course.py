@@ -155,11 +155,48 @@ def test_a_non_empty_out_folder_is_refused_unless_force(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--out" in err and "not empty" in err and "--force" in err
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
-    assert mc.main(["--no-execute", "--only", "00", "--out", str(out), "--force"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["course.json", "instructor", "student"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["course"]      # nothing left beside it
+    # --force replaces only a course this script built: not a folder of someone's files
+    assert mc.main(["--no-execute", "--only", "00", "--out", str(out), "--force"]) == 1
+    assert "not a course this script built" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    built = tmp_path / "built"
+    assert mc.main(["--no-execute", "--only", "00", "--out", str(built)]) == 0
+    assert mc.main(["--no-execute", "--only", "00", "--out", str(built), "--force"]) == 0
+    assert sorted(p.name for p in built.iterdir()) == ["course.json", "instructor", "student"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["built", "course"]   # nothing beside
     (tmp_path / "empty").mkdir()                                           # an empty folder is fine
     assert mc.main(["--no-execute", "--only", "00", "--out", str(tmp_path / "empty")]) == 0
+
+
+def test_the_notebooks_folder_is_never_an_out_folder(tmp_path, capsys):
+    """--out X --force on the notebooks' own folder (or a folder holding it) would delete them."""
+    src = _source_folder(tmp_path / "nbs", {"00_a.ipynb": [_stub("triple")]}, {"nb00.py": SOLUTION})
+    before = sorted(p.name for p in src.iterdir())
+    for out in (src, tmp_path):
+        assert mc.main(["--no-execute", "--force", "--notebooks", str(src), "--out", str(out)]) == 1
+        assert "is or holds the notebooks folder" in capsys.readouterr().err
+    assert sorted(p.name for p in src.iterdir()) == before
+
+
+def test_an_interrupt_is_reported_as_an_interrupt(tmp_path, capsys, monkeypatch):
+    """Ctrl-C while a notebook runs: whatever the notebook client turned it into, the build says
+    it was interrupted, exits 130 and leaves no course and no partial folder."""
+    src = _source_folder(tmp_path / "nbs", {"00_a.ipynb": [_stub("triple")]}, {"nb00.py": SOLUTION})
+
+    class Client:
+        def __init__(self, *a, **k):
+            pass
+
+        def execute(self, env=None):
+            mc._INTERRUPTED["flag"] = True          # what the SIGINT handler records
+            raise AssertionError("the client's own state check, tripped by the interrupt")
+
+    monkeypatch.setattr(importlib.import_module("nbclient"), "NotebookClient", Client)
+    out = tmp_path / "out"
+    assert mc.main(["--notebooks", str(src), "--out", str(out), "--mode", "smoke"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted (Ctrl-C)" in err and "AssertionError" not in err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["nbs"]
 
 
 @pytest.mark.parametrize("args,expected", [
@@ -255,9 +292,11 @@ def test_a_failure_mid_build_leaves_no_course_and_keeps_the_old_one(tmp_path, ca
     assert not out.exists() and not list(out.parent.iterdir())
     out.mkdir()
     (out / "old.txt").write_text("the previous course")
+    (out / "course.json").write_text(json.dumps({"made_by": mc.MADE_BY}))     # built by this script
     assert mc.main(["--no-execute", "--force", "--notebooks", str(src), "--out", str(out)]) == 1
+    assert "'mystery'" in capsys.readouterr().err                     # the build failed, not --out
     assert [p.name for p in out.parent.iterdir()] == ["course"]
-    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["course.json", "old.txt"]
 
 
 # ----------------------------------------------------------------------------- execution

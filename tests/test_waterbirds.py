@@ -169,6 +169,27 @@ def test_bad_split_value(tmp_path):
         load_waterbirds(str(tmp_path))
 
 
+@pytest.mark.parametrize("where", ["../../outside.jpg", "{abs}", "species/../../x.jpg", "link/x.jpg"])
+def test_images_outside_the_folder_are_refused(tmp_path, where):
+    """A row naming a file outside the dataset folder (absolute, '..', or through a link) is
+    refused before any image is read, so nothing from elsewhere is trained on."""
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(b"not an image of the dataset")
+    data = tmp_path / "data"
+
+    def point_outside(rows):
+        rows[1]["img_filename"] = where.format(abs=str(outside))
+        return rows
+
+    base = write_waterbirds(data, counts={0: (1, 1, 1, 1)}, edit=point_outside)
+    os.symlink(tmp_path, os.path.join(base, "link"))
+    with pytest.raises(ValueError, match=r"img_filename must name images inside .*1 row\(s\) do "
+                                         r"not, the first on line 3"):
+        load_waterbirds(str(data))
+    with pytest.raises(ValueError, match="inside"):
+        spurlab.fetch("waterbirds", root=str(data))
+
+
 def test_missing_image_named_with_the_count(tmp_path):
     base = write_waterbirds(tmp_path, counts={0: (2, 1, 1, 2), 1: (1, 1, 1, 1), 2: (1, 1, 1, 1)})
     meta = read_metadata(base)
@@ -235,6 +256,36 @@ def test_scenario_carriers_are_the_spurious_aligned_groups(wb_root):
         build_scenario(cfg.replace(target_class=0), root=wb_root)
     with pytest.raises(ValueError, match="placement must be 'random' for dataset 'waterbirds'"):
         build_scenario(cfg.replace(placement="hardest"), root=wb_root)
+
+
+def test_another_data_folder_is_another_cache_key(tmp_path, monkeypatch):
+    """Two Waterbirds folders under one config: the second is trained on, never answered with the
+    first folder's numbers (in memory or from a shared disk cache)."""
+    from spurlab import baseline, clear_cache, preset
+    from spurlab.catalog import data_fingerprint
+
+    cfg = preset("smoke", dataset="waterbirds", n_test=16, image_size=8, epochs=1, score_epoch=1)
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_waterbirds(a)
+
+    def swap_labels(rows):              # other images' roles: other data, same layout
+        for r in rows:
+            r["place"] = 1 - int(r["place"])
+        return rows
+
+    write_waterbirds(b, edit=swap_labels)
+    assert data_fingerprint("waterbirds", str(a)) != data_fingerprint("waterbirds", str(b))
+    cache = tmp_path / "cache"
+    clear_cache()
+    monkeypatch.setenv("SPURLAB_DATA", str(a))
+    first = baseline(cfg, cache_dir=cache)
+    assert first.seconds > 0 and baseline(cfg, cache_dir=cache).seconds == 0
+    monkeypatch.setenv("SPURLAB_DATA", str(b))
+    second = baseline(cfg, cache_dir=cache)
+    assert second.seconds > 0, "the second folder was answered from the first one's cache"
+    clear_cache()                                       # a new session: only the disk copy
+    monkeypatch.setenv("SPURLAB_DATA", str(a))
+    assert baseline(cfg, cache_dir=cache).metrics == first.metrics
 
 
 def test_presets():
