@@ -20,13 +20,14 @@ Examples
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from ._validate import check_choice
+from ._validate import check_choice, check_seeds
 from .config import Config, preset
 from .flatten import key, row_verdict
 from .stats import seed_interval
@@ -85,7 +86,77 @@ def load_atlas(path=None):
                            "provenance") if k not in data]
     if missing:
         raise AtlasError(f"atlas file {path} is incomplete: missing {missing}")
+    if "checksum" in data and data["checksum"] != checksum(data):
+        raise AtlasError(f"atlas file {path} fails its checksum: its rows were changed after it "
+                         "was built; rebuild it with `python scripts/build_atlas.py`")
+    check_atlas(data, path)
     return Atlas(data, path)
+
+
+def checksum(data):
+    """SHA-256 of an atlas's columns and rows (written by the build, checked at load)."""
+    text = json.dumps([data["columns"], data["rows"]], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# what every row holds, whatever the arms
+ROW_COLUMNS = ("salience", "prevalence", "prune_ratio", "seed", "carriers", "learned",
+               "excess_smr", "excess_lo", "excess_hi")
+
+
+def check_atlas(data, path=None):
+    """Refuse, with what is wrong, an atlas whose grid, arms, seeds, columns or rows do not hold
+    together: every grid point must have one row per seed, every row every column, every rate
+    and accuracy a number in [0, 1] (or missing where an arm could not run)."""
+    from .arms import check_arms
+
+    where = f"atlas file {path}" if path else "atlas"
+
+    def bad(what):
+        raise AtlasError(f"{where} is malformed: {what}; rebuild it with "
+                         "`python scripts/build_atlas.py`")
+
+    grid = data["grid"]
+    if not isinstance(grid, dict) or sorted(grid) != sorted(ATLAS_GRID):
+        bad(f"grid must have the axes {sorted(ATLAS_GRID)}; got {grid!r:.80}")
+    for axis, values in grid.items():
+        if (not isinstance(values, list) or not values
+                or not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in values)):
+            bad(f"grid[{axis!r}] must be a non-empty list of numbers in [0, 1]; got {values!r:.80}")
+    try:
+        arms = check_arms(data["arms"])
+        seeds = check_seeds(data["seeds"])
+        Config.from_string(data["config"])
+    except (TypeError, ValueError) as exc:
+        bad(str(exc))
+    cols = data["columns"]
+    need = list(ROW_COLUMNS) + [key(m, "baseline") for m in ("smr", "clean_accuracy")] + [
+        key("smr", a) for a in arms]
+    if not isinstance(cols, list) or any(c not in cols for c in need):
+        bad(f"columns must include {need}; missing "
+            f"{[c for c in need if not isinstance(cols, list) or c not in cols]}")
+    rates = [i for i, c in enumerate(cols)
+             if c.startswith(("smr_", "clean_accuracy_", "worst_group_", "carrier_share_"))]
+    cells = {}
+    for n, row in enumerate(data["rows"]):
+        if not isinstance(row, list) or len(row) != len(cols):
+            bad(f"row {n} must hold {len(cols)} values, one per column")
+        r = dict(zip(cols, row))
+        point = tuple(r[a] for a in ("salience", "prevalence", "prune_ratio"))
+        if any(p not in grid[a] for p, a in zip(point, ("salience", "prevalence", "prune_ratio"))):
+            bad(f"row {n} is at {point}, off the grid")
+        for i in rates:
+            v = row[i]
+            if v is not None and not (isinstance(v, (int, float)) and 0 <= v <= 1):
+                bad(f"row {n}, column {cols[i]!r} must be a rate in [0, 1] or null; got {v!r}")
+        cells.setdefault(point, []).append(r["seed"])
+    want = sorted(seeds)
+    for point, got in cells.items():
+        if sorted(got) != want:
+            bad(f"the point {point} has the seeds {sorted(got)}, not the atlas's {want}")
+    n_points = len(grid["salience"]) * len(grid["prevalence"]) * len(grid["prune_ratio"])
+    if len(cells) != n_points:
+        bad(f"{n_points - len(cells)} of the {n_points} grid points have no rows")
 
 
 class Atlas:
@@ -357,4 +428,4 @@ class Atlas:
 
 
 __all__ = ["ATLAS_ARMS", "ATLAS_GRID", "ATLAS_PATH", "ATLAS_SEEDS", "FORMAT", "Atlas", "AtlasError",
-           "load_atlas"]
+           "check_atlas", "checksum", "load_atlas"]

@@ -16,7 +16,7 @@ import os
 import platform
 import time
 
-from .atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_SEEDS, FORMAT
+from .atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_SEEDS, FORMAT, check_atlas, checksum
 from .config import PRESETS, as_config, preset
 
 
@@ -100,7 +100,7 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
 def _build(path, config, grid, arms, seeds, workers, executor, command, progress):
     from ._version import __version__
     from .device import get_device, usable_cpus
-    from .files import atomic_write_bytes, environment
+    from .files import environment
     from .sweeps import grid as run_grid
 
     t0 = time.perf_counter()
@@ -146,9 +146,19 @@ def _build(path, config, grid, arms, seeds, workers, executor, command, progress
         "rows": [[_compact(r.get(c)) for c in columns] for r in sorted(
             rows, key=lambda r: (r["salience"], r["prevalence"], r["prune_ratio"], r["seed"]))],
     }
-    payload = gzip.compress(json.dumps(atlas, separators=(",", ":")).encode(), mtime=0)
-    atomic_write_bytes(path, payload)
+    write_atlas(path, atlas)
     return atlas
+
+
+def write_atlas(path, atlas):
+    """Write an atlas (a dict as :func:`build_atlas` makes it) as gzipped JSON, with the
+    checksum of its rows that :func:`spurlab.load_atlas` verifies; atomically."""
+    from .files import atomic_write_bytes
+
+    check_atlas(atlas)
+    atlas = {**atlas, "checksum": checksum(atlas)}
+    atomic_write_bytes(path, gzip.compress(json.dumps(atlas, separators=(",", ":")).encode(),
+                                           mtime=0))
 
 
 def _compact(v):
@@ -157,4 +167,4 @@ def _compact(v):
     return v
 
 
-__all__ = ["build_atlas", "sparing_feasible"]
+__all__ = ["build_atlas", "sparing_feasible", "write_atlas"]

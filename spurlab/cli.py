@@ -190,8 +190,10 @@ def main(argv=None):
             try:
                 ratios = [float(p) for p in args.prune_ratios.split(",") if p.strip()]
             except ValueError:
-                raise ValueError(f"--prune-ratios must be comma-separated numbers in [0, 1); "
-                                 f"got {args.prune_ratios!r}") from None
+                ratios = None
+            if not ratios:
+                raise ValueError(f"--prune-ratios must be one or more comma-separated numbers in "
+                                 f"[0, 1); got {args.prune_ratios!r}")
             reproduce(args.setting, out=args.out, quick=args.quick, seeds=args.seeds,
                       prune_ratios=ratios, root=args.root, download=args.download,
                       progress=not args.quiet)

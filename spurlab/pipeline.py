@@ -27,8 +27,8 @@ from .files import environment
 from .results import Result, ScenarioFacts
 from .steps import arm as arm_step
 from .steps import baseline as baseline_step
+from .steps import check_arm, resolve
 from .steps import reference as reference_step
-from .steps import resolve
 from .verdicts import verdict_from_hits
 
 
@@ -87,6 +87,8 @@ def run(config=None, *, scenario=None, arms=None, reference=True, keep_models=Fa
     dev = get_device(device)
     t0 = time.perf_counter()
     config, sc, _ = resolve(config, scenario, dev, progress)
+    for name in arms:                  # an arm that cannot run is refused before any training
+        check_arm(config, name, sc)
     timings = {"data": time.perf_counter() - t0}
     kw = dict(device=dev, progress=progress, keep_model=keep_models, cache=cache,
               cache_dir=cache_dir)

@@ -110,6 +110,9 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
     check_choice("setting", setting, SETTINGS)
     seeds = check_int("seeds", seeds, low=1)
     ratios = [check_fraction("prune_ratio", p, high_open=True) for p in prune_ratios]
+    if not ratios:
+        raise ValueError(f"prune_ratios must hold at least one ratio in [0, 1); got "
+                         f"{list(prune_ratios)!r}")
     arms = check_arms(SETTING_ARMS[setting] if arms is None else arms)
     for a in arms:
         check_choice("arm", a, ARMS + ("jtt",))

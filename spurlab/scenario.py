@@ -155,6 +155,9 @@ def make_scenario(train, test, feature=DEFAULTS["feature"], target_class=DEFAULT
     """
     if not isinstance(train, ImageSet) or not isinstance(test, ImageSet):
         raise TypeError("train and test must be ImageSet objects (see spurlab.from_tensors)")
+    if tuple(train.classes) != tuple(test.classes):
+        raise ValueError(f"train and test must have the same classes, in the same order; got "
+                         f"{list(train.classes)} and {list(test.classes)}")
     if train.images.shape[1:] != test.images.shape[1:]:
         raise ValueError(f"train and test images must have the same shape; got "
                          f"{tuple(train.images.shape[1:])} and {tuple(test.images.shape[1:])}")
@@ -264,6 +267,15 @@ def attribute_scenario(train, test, train_attribute, test_attribute, target_clas
     if a_te.shape != (len(test),):
         raise ValueError(f"test_attribute must hold one bool per test image ({len(test)}); "
                          f"got shape {tuple(a_te.shape)}")
+    counts = torch.bincount(train.labels, minlength=train.num_classes)
+    absent = [train.classes[k] for k in range(train.num_classes) if counts[k] == 0]
+    if absent:
+        raise ValueError(f"the training set holds no image of class(es) {absent}: no shortcut "
+                         "to or from them can be learned, and every figure would be noise; check "
+                         "the data's labels (or the split sizes)")
+    if not bool((a_tr & (train.labels == c1)).any()):
+        raise ValueError(f"train_attribute marks no training image of target_class {c1} "
+                         f"({train.classes[c1]!r}): there is no spurious correlation to learn")
     other = (test.labels != c1) & a_te
     if not bool(other.any()):
         raise ValueError("test_attribute marks no test image outside target_class; the spurious "

@@ -43,7 +43,7 @@ from .results import ArmResult, ModelMetrics
 from .reweight import upweight_indices
 from .scenario import Scenario
 from .scores import ForgettingTracker, difficulty
-from .train import predict
+from .train import predict, predict_logits
 
 
 @dataclass
@@ -132,9 +132,28 @@ def evaluate(model, scenario, *, device=None):
     misclassification rate on stamped test images of the other classes), ``smr_clean`` (its
     clean baseline), ``worst_group_accuracy``, ``group_balanced_accuracy`` and
     ``group_accuracy`` (one per group ``2*class + stamped``; ``None`` for an empty group) on
-    the group-labelled test set.
+    the group-labelled test set. A model that cannot take the scenario's images, or that does
+    not output one score per class, is refused before anything is measured.
     """
+    _check_model_fits(model, scenario, device)
     return _evaluate(model, scenario, device)[0]
+
+
+def _check_model_fits(model, scenario, device):
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a spurlab Scenario; got {type(scenario).__name__}")
+    image = scenario.test.images[:1]
+    try:
+        out = predict_logits(model, image, device=device)
+    except RuntimeError as exc:
+        raise ValueError(f"model cannot take the scenario's images (shape "
+                         f"{tuple(image.shape[1:])}): {str(exc).splitlines()[0]}") from None
+    k = scenario.train.num_classes
+    if out.ndim != 2 or out.shape[1] != k:
+        raise ValueError(f"model must output one score per class of the scenario ({k}); it "
+                         f"outputs shape {tuple(out.shape[1:])}")
 
 
 def _evaluate(model, scenario, device):
@@ -327,6 +346,7 @@ def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
                       else config.jtt_upweight)
 
     def compute():
+        check_arm(config, name, sc)
         b = base if base is not None else baseline(config, scenario, device=dev,
                                                     progress=progress, cache=cache,
                                                     cache_dir=cache_dir)
@@ -340,6 +360,17 @@ def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
                                "labels_used": labels_used(name), **record})
     return dataclasses.replace(out, history=hit["history"], seconds=seconds,
                                model=hit.get("_model") if keep_model else None)
+
+
+def check_arm(config, name, scenario):
+    """Refuse, before any training, an arm that cannot run on ``scenario``: oracle pruning
+    without carriers, a prune ratio that would empty a class or the carriers. The arm's own
+    pruning runs on placeholder scores, so the message is the one the real run would give."""
+    strategy, _ = parse_arm(name)
+    if strategy != "jtt":
+        prune_arm(name, np.zeros(len(scenario.train)), scenario.train.labels.numpy(),
+                  config.prune_ratio, carrier=scenario.carrier.numpy(),
+                  target_class=scenario.target_class, seed=config.seed)
 
 
 def _run_arm(config, name, strategy, sc, base, dev, progress):
@@ -430,6 +461,7 @@ def stamp_predictions(model, scenario, *, device=None):
         ``clean``, ``stamped`` (predicted classes) and ``truth`` (true classes), numpy arrays in
         the order of ``scenario.stamped_test``.
     """
+    _check_model_fits(model, scenario, device)
     c1 = scenario.target_class
     other = (scenario.test.labels != c1).nonzero().flatten()
     stamped = scenario.stamped_test
@@ -442,5 +474,5 @@ def stamp_predictions(model, scenario, *, device=None):
             "truth": stamped.labels.numpy()}
 
 
-__all__ = ["Baseline", "Reference", "arm", "baseline", "evaluate", "reference", "resolve",
-           "scenario_key", "stamp_predictions"]
+__all__ = ["Baseline", "Reference", "arm", "baseline", "check_arm", "evaluate", "reference",
+           "resolve", "scenario_key", "stamp_predictions"]

@@ -8,7 +8,7 @@ import random
 import pytest
 
 import spurlab
-from spurlab.atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_PATH, AtlasError, load_atlas
+from spurlab.atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_PATH, AtlasError, checksum, load_atlas
 from spurlab.builds import build_atlas
 from spurlab.cache import clear_cache
 from spurlab.config import preset
@@ -89,6 +89,61 @@ def test_missing_corrupt_and_foreign_files_are_refused_by_name(tmp_path, tiny_at
     other.write_bytes(gzip.compress(json.dumps({"format": "something/9"}).encode()))
     with pytest.raises(AtlasError, match="not a spurlab atlas"):
         load_atlas(other)
+
+
+def _drop_column(d, name):
+    i = d["columns"].index(name)
+    d["columns"].pop(i)
+    for row in d["rows"]:
+        row.pop(i)
+
+
+def _set_value(d, name, value, n=0):
+    d["rows"][n][d["columns"].index(name)] = value
+
+
+# (how the file is spoiled, what the refusal must say); each is what load_atlas accepted before
+MALFORMED = [
+    (lambda d: d["grid"].pop("prune_ratio"), "grid must have the axes"),
+    (lambda d: d["grid"].update(salience=[]), "grid['salience'] must be a non-empty list"),
+    (lambda d: d["grid"].update(salience=[1.0, 2.0]), "grid['salience'] must be a non-empty list"),
+    (lambda d: d.update(arms=["hardest", "bogus"]), "arm strategy"),
+    (lambda d: d.update(seeds=[0, 0]), "seeds must be distinct"),
+    (lambda d: d.update(config="salinece=0.3"), "salinece"),
+    (lambda d: _drop_column(d, "smr_hardest"), "columns must include"),
+    (lambda d: _drop_column(d, "excess_lo"), "columns must include"),
+    (lambda d: d["rows"][0].pop(), "row 0 must hold"),
+    (lambda d: d["rows"].pop(), "has the seeds"),
+    (lambda d: _set_value(d, "smr_hardest", 1.7), "'smr_hardest' must be a rate in [0, 1]"),
+    (lambda d: _set_value(d, "clean_accuracy_baseline", "high"), "must be a rate in [0, 1]"),
+    (lambda d: _set_value(d, "salience", 0.4), "off the grid"),
+    (lambda d: _set_value(d, "seed", 7), "has the seeds"),
+    (lambda d: d.update(rows=[r for r in d["rows"] if r[d["columns"].index("prune_ratio")] != 0.3]),
+     "grid points have no rows"),
+]
+
+
+@pytest.mark.parametrize("spoil,words", MALFORMED, ids=[w[:30] for _, w in MALFORMED])
+def test_a_malformed_atlas_is_refused_at_load_with_what_is_wrong(tiny_atlas, tmp_path, spoil, words):
+    data = json.loads(gzip.decompress(tiny_atlas.read_bytes()))
+    data.pop("checksum", None)                  # spoiled by hand: no checksum to fail first
+    spoil(data)
+    path = tmp_path / "spoiled.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(data).encode()))
+    with pytest.raises(AtlasError, match="is malformed") as e:
+        load_atlas(path)
+    assert words in str(e.value) and str(path) in str(e.value)
+
+
+def test_an_atlas_whose_rows_changed_fails_its_checksum(tiny_atlas, tmp_path):
+    data = json.loads(gzip.decompress(tiny_atlas.read_bytes()))
+    assert data["checksum"] == checksum(data)
+    _set_value(data, "smr_hardest", 0.5)               # a plausible number: only the sum tells
+    path = tmp_path / "edited.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(data).encode()))
+    with pytest.raises(AtlasError, match="fails its checksum"):
+        load_atlas(path)
+    assert json.loads(gzip.decompress(ATLAS_PATH.read_bytes()))["checksum"]   # the shipped one has it
 
 
 def test_points_off_the_grid_are_refused_by_name(tiny_atlas):

@@ -14,11 +14,13 @@ import spurlab as sl
 from spurlab import sweeps
 from spurlab.cache import ResultCache, fingerprint
 from spurlab.files import atomic_write_text
+from spurlab.reproduce import reproduce
 from spurlab.results import Result
 
 from .conftest import patch_fit, real_fit
 
 TINY = sl.Config.from_string("n_train=300 n_test=120 epochs=2 score_epoch=1")
+SMALL = sl.load_dataset("shapes", n_train=120, n_test=60)
 
 # (call, expected error type, text the message must contain: the parameter's name)
 BAD = [
@@ -74,6 +76,24 @@ BAD = [
     (lambda: sl.run(TINY, scenario=object()), TypeError, "scenario"),
     (lambda: sl.run(TINY.replace(target_class=7)), ValueError, "target_class"),
     (lambda: sl.run(TINY.replace(prevalence=0.0), arms=["hardest/oracle"]), ValueError, "oracle"),
+    (lambda: sl.arm(TINY.replace(prevalence=0.0), "hardest/oracle"), ValueError, "oracle"),
+    # a ratio that would empty a class, found before the baseline trains
+    (lambda: sl.run(TINY.replace(prune_ratio=0.999), arms=["hardest"]), ValueError,
+     "ratio=0.999 would remove every sample"),
+    (lambda: sl.arm(TINY.replace(prune_ratio=0.999), "random/global"), ValueError,
+     "ratio=0.999 would remove every sample"),
+    # a model that does not fit the scenario, or test data of other classes
+    (lambda: sl.evaluate(sl.make_model(num_classes=2), sl.build_scenario(TINY)), ValueError,
+     "one score per class of the scenario"),
+    (lambda: sl.evaluate(sl.make_model(in_channels=3), sl.build_scenario(TINY)), ValueError,
+     "channel"),
+    (lambda: sl.stamp_predictions(sl.make_model(num_classes=3), sl.build_scenario(TINY)), ValueError,
+     "one score per class"),
+    (lambda: sl.evaluate("model", sl.build_scenario(TINY)), TypeError, "model"),
+    (lambda: sl.make_scenario(SMALL[0], sl.from_tensors(SMALL[1].images, SMALL[1].labels % 5),
+                              "line", 0, 0.3), ValueError, "same classes"),
+    (lambda: reproduce("cifar10s", out="/tmp/spurlab-never", prune_ratios=[]),
+     ValueError, "prune_ratios"),
     (lambda: sl.arm(TINY, "nope"), ValueError, "arm strategy"),
     (lambda: sl.arm(TINY, 5), TypeError, "arm"),
     (lambda: sl.baseline(TINY, scenario=[1, 2]), TypeError, "scenario"),
@@ -288,3 +308,21 @@ def test_fingerprints_follow_content_not_identity():
     assert fingerprint(a) == fingerprint(a.clone()) != fingerprint(a + 1)
     assert fingerprint(a) != fingerprint(a.reshape(4, 3)) != fingerprint(a.double())
     assert fingerprint({"x": 1, "y": 2}) == fingerprint({"y": 2, "x": 1})
+
+
+def test_a_tilde_in_a_folder_setting_means_the_home(tmp_path, monkeypatch):
+    """SPURLAB_CACHE_DIR='~/cache' and --json '~/r.json' are the home's, not a folder named '~'."""
+    from spurlab.cli import main
+
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("SPURLAB_CACHE_DIR", "~/cache")
+    sl.clear_cache()
+    sl.run(TINY, arms=[], reference=False)
+    assert any((home / "cache").iterdir()) and not (work / "~").exists()
+    assert main(["run", "n_train=300 n_test=120 epochs=1 score_epoch=1", "--json", "~/r.json",
+                 "--quiet"]) == 0
+    assert (home / "r.json").is_file() and not (work / "~").exists()

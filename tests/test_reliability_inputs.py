@@ -570,6 +570,18 @@ def _cli_cases():
     ro_file = lambda tmp, ro: str(ro / "out.json")    # noqa: E731 - in a read-only folder
     ro_new = lambda tmp, ro: str(ro / "new" / "out.json")  # noqa: E731 - a folder it cannot make
     ro_png = lambda tmp, ro: str(ro / "fig.png")      # noqa: E731
+
+    def fifo(tmp, ro):                                # a named pipe where the file would go
+        if not (tmp / "pipe").exists():
+            os.mkfifo(tmp / "pipe")
+        return str(tmp / "pipe")
+
+    def link(tmp, ro):                                # a link to a file: writing replaces the link
+        if not (tmp / "link.json").is_symlink():
+            os.symlink(tmp / "afile", tmp / "link.json")
+        return str(tmp / "link.json")
+
+    long_name = lambda tmp, ro: str(tmp / ("x" * 300 + ".json"))  # noqa: E731 - too long a name
     cases = []
     for cmd in (["demo"], ["run", "epochs=1 score_epoch=1"]):
         name = cmd[0]
@@ -585,6 +597,11 @@ def _cli_cases():
             (name, cmd + ["--figure", p("fig.xyz")], ["--figure", ".png", "fig.xyz"]),
             (name, cmd + ["--figure", p("fig.docx")], ["--figure", ".pdf"]),
             (name, cmd + ["--json", p("same.png"), "--figure", p("same.png")], ["--json", "--figure"]),
+            (name, cmd + ["--json", "/dev/stdout"], ["--json", "link"]),
+            (name, cmd + ["--json", "/dev/null"], ["--json", "regular file"]),
+            (name, cmd + ["--json", fifo], ["--json", "regular file"]),
+            (name, cmd + ["--figure", link], ["--figure", "link"]),
+            (name, cmd + ["--json", long_name], ["--json", "too long"]),
         ]
     cases += [
         ("reproduce", ["reproduce", "cifar10s", "--out", p("afile")], ["--out", "existing file"]),
