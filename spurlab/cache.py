@@ -121,14 +121,64 @@ class ResultCache:
                           "memory only", RuntimeWarning, stacklevel=2)
 
 
+DEFAULT_MEMORY_MB = 256      # the engine's memory cache, unless SPURLAB_CACHE_MEMORY_MB says: a
+# 2 GB class server or Binder pod keeps room for the kernel (about 0.9 GB) and the notebook
+
+
+def _sizeof(obj, seen):
+    """Bytes an entry holds: tensors, arrays and models by their data, containers by their
+    items (each object counted once)."""
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if hasattr(obj, "element_size") and hasattr(obj, "nelement"):         # torch tensor
+        return int(obj.element_size() * obj.nelement())
+    if hasattr(obj, "nbytes") and hasattr(obj, "dtype"):                  # numpy array
+        return int(obj.nbytes)
+    if hasattr(obj, "parameters") and hasattr(obj, "buffers"):           # torch module
+        return sum(_sizeof(t, seen) for t in (*obj.parameters(), *obj.buffers()))
+    if isinstance(obj, dict):
+        return sum(_sizeof(v, seen) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        if obj and all(isinstance(v, (int, float, bool)) or v is None for v in obj):
+            return 8 * len(obj)
+        return sum(_sizeof(v, seen) for v in obj)
+    if hasattr(obj, "__dict__"):                                         # Scenario, ImageSet
+        return sum(_sizeof(v, seen) for v in vars(obj).values())
+    return 0
+
+
 class Cache:
     """Memory for the session, plus a :class:`ResultCache` on disk when a folder is given.
 
-    Values are dicts; keys starting with ``_`` (e.g. ``'_model'``) stay in memory only.
+    Values are dicts; keys starting with ``_`` (e.g. ``'_model'``) stay in memory only. The
+    memory holds at most ``max_mb`` megabytes (default ``$SPURLAB_CACHE_MEMORY_MB``, else
+    :data:`DEFAULT_MEMORY_MB`) by the size of the tensors, models and scores it keeps; past it,
+    the entries used least recently are forgotten (a disk copy, if any, stays), so a kernel that
+    explores many settings stays flat in memory.
     """
 
-    def __init__(self):
+    def __init__(self, max_mb=None):
         self.memory = {}
+        self._sizes = {}
+        self.max_mb = max_mb
+
+    def budget(self):
+        """The memory budget in bytes."""
+        mb = self.max_mb if self.max_mb is not None else os.environ.get(
+            "SPURLAB_CACHE_MEMORY_MB", DEFAULT_MEMORY_MB)
+        try:
+            mb = float(mb)
+        except (TypeError, ValueError):
+            raise ValueError(f"SPURLAB_CACHE_MEMORY_MB must be a number of megabytes; got "
+                             f"{mb!r}") from None
+        if not mb > 0:
+            raise ValueError(f"SPURLAB_CACHE_MEMORY_MB must be above 0; got {mb!r}")
+        return int(mb * 2 ** 20)
+
+    def nbytes(self):
+        """Bytes the memory holds now (as counted for the budget)."""
+        return sum(self._sizes.get(k, 0) for k in self.memory)
 
     @staticmethod
     def disk(cache_dir=None):
@@ -138,25 +188,41 @@ class Cache:
     def get(self, kind, key, cache_dir=None, *, need=()):
         """The value stored under ``(kind, key)``, from memory then disk; ``None`` if absent or
         if it lacks one of the memory-only fields in ``need``."""
-        hit = self.memory.get((kind, key))
-        if hit is None:
+        hit = self.memory.pop((kind, key), None)
+        if hit is not None:
+            self.memory[(kind, key)] = hit                # used now: the last to be forgotten
+        else:
             disk = self.disk(cache_dir)
             stored = disk.get(f"{kind}-{key}") if disk else None
             if stored is not None:
-                hit = self.memory[(kind, key)] = stored
+                hit = self._remember((kind, key), stored)
         if hit is not None and all(n in hit for n in need):
             return hit
         return None
 
     def put(self, kind, key, value, cache_dir=None, *, memory_only=False):
-        self.memory[(kind, key)] = value
+        self._remember((kind, key), value)
         disk = None if memory_only else self.disk(cache_dir)
         if disk:
             disk.put(f"{kind}-{key}", {k: v for k, v in value.items() if not k.startswith("_")})
         return value
 
+    def _remember(self, k, value):
+        self.memory.pop(k, None)
+        self.memory[k] = value
+        self._sizes[k] = _sizeof(value, set())
+        budget = self.budget()
+        total = self.nbytes()
+        for old in list(self.memory):                     # oldest first
+            if total <= budget or old == k:
+                break
+            total -= self._sizes.pop(old, 0)
+            del self.memory[old]
+        return value
+
     def clear(self):
         self.memory.clear()
+        self._sizes.clear()
 
     def info(self):
         kinds = {}
@@ -178,4 +244,10 @@ def cache_info():
     return CACHE.info()
 
 
-__all__ = ["CACHE", "Cache", "ResultCache", "cache_info", "clear_cache", "fingerprint"]
+def cache_bytes():
+    """Bytes the engine's memory cache holds (at most ``$SPURLAB_CACHE_MEMORY_MB`` megabytes)."""
+    return CACHE.nbytes()
+
+
+__all__ = ["CACHE", "DEFAULT_MEMORY_MB", "Cache", "ResultCache", "cache_bytes", "cache_info",
+           "clear_cache", "fingerprint"]

@@ -191,13 +191,15 @@ def _entry(metrics, **fields):
 
 def _cached(kind, key, compute, *, cache, cache_dir, need=()):
     """The cache entry ``kind``/``key``, computed by ``compute()`` and stored on a miss, and the
-    seconds it took (0 when it came from the cache)."""
+    seconds it took (0 when it came from the cache). The trained model is kept in memory only
+    when it was asked for (``'_model'`` in ``need``)."""
     hit = CACHE.get(kind, key, cache_dir, need=need) if cache else None
     if hit is not None:
         return hit, 0.0
     hit = compute()
     if cache:
-        CACHE.put(kind, key, hit, cache_dir)
+        kept = hit if "_model" in need else {k: v for k, v in hit.items() if k != "_model"}
+        CACHE.put(kind, key, kept, cache_dir)
     return hit, hit["seconds"]
 
 
