@@ -8,11 +8,27 @@ threads**: an ``OMP_NUM_THREADS`` (or ``MKL_NUM_THREADS``) in the environment, o
 ``torch.set_num_threads`` call after spurlab was imported, is left as it is (a call before the
 import is kept too, unless it asks for more threads than usable cores).
 :func:`configure_threads` sets them explicitly.
+
+**Sharing the machine** (``$SPURLAB_THREADS``, when the user chose no thread count). A kernel
+that takes every core while another process computes can slow to a crawl: on 2 cores beside one
+busy process, ``spurlab demo`` took 521 s with 2 threads and 33 s with 1
+(``benchmarks/contention.json``). The policies:
+
+- ``free`` (the default): before each training, one thread per core that other processes left
+  free since the last look (:func:`free_cores`, from ``/proc/stat``, this process's own work not
+  counted), at least one. Alone, that is every usable core.
+- ``all``: torch's own count, capped at the usable cores, whatever else runs.
+- a number (``SPURLAB_THREADS=2``): that many threads, as ``OMP_NUM_THREADS`` gives.
+
+The thread count changes the floats (sums are split differently), and so the numbers a seed
+gives: a result records its threads (``result.environment``), and for bit-for-bit reruns on a
+busy machine fix the count (a number, or ``OMP_NUM_THREADS``).
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 import torch
 
@@ -52,18 +68,115 @@ def user_set_threads():
     return None
 
 
+THREAD_POLICIES = ("free", "all")
+_last_look = {}
+
+
+def thread_policy():
+    """``'free'`` (the default), ``'all'``, or a fixed count, from ``$SPURLAB_THREADS``."""
+    value = os.environ.get("SPURLAB_THREADS", "free").strip().lower() or "free"
+    if value in THREAD_POLICIES:
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"SPURLAB_THREADS must be 'free', 'all' or a number of threads >= 1; "
+                         f"got {os.environ['SPURLAB_THREADS']!r}")
+    return n
+
+
+def _cpu_times(cpus):
+    """(busy, total) jiffies of the given CPUs from /proc/stat; None where it cannot be read."""
+    try:
+        with open("/proc/stat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    busy = total = 0
+    for line in lines:
+        name = line.split(maxsplit=1)[0] if line else ""
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+            fields = [int(x) for x in line.split()[1:]]
+            idle = fields[3] + (fields[4] if len(fields) > 4 else 0)     # idle + iowait
+            total += sum(fields[:8])
+            busy += sum(fields[:8]) - idle
+    return (busy, total) if total else None
+
+
+def free_cores(window=0.05):
+    """How many of this process's usable cores others left free since the last look: the usable
+    cores minus the work of other processes on them (this process's own CPU time is not
+    counted). The first look measures over ``window`` seconds. ``None`` where the machine does
+    not tell (no ``/proc/stat``)."""
+    try:
+        cpus = set(os.sched_getaffinity(0))
+    except AttributeError:                     # pragma: no cover - macOS, Windows
+        return None
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def look():
+        t = os.times()
+        return _cpu_times(cpus), t.user + t.system, time.monotonic()
+
+    before = _last_look.get("state")
+    if before is None or before[0] is None:
+        before = look()
+        time.sleep(window)
+    now = look()
+    if before[0] is None or now[0] is None:
+        return None
+    wall_ticks = (now[0][1] - before[0][1]) / len(cpus)         # elapsed, per CPU, in ticks
+    if wall_ticks < window * ticks and "free" in _last_look:     # too short to tell: as before
+        return _last_look["free"]
+    if wall_ticks <= 0:
+        return None
+    own = (now[1] - before[1]) * ticks                           # this process's work, in ticks
+    others = max(0.0, (now[0][0] - before[0][0]) - own) / wall_ticks
+    _last_look.update(state=now, free=max(0.0, usable_cpus() - others))
+    return _last_look["free"]
+
+
+def adapt_threads():
+    """Set torch's threads for the next piece of work by :func:`thread_policy`, unless the user
+    chose a count (then nothing changes). Returns the count in use."""
+    if user_set_threads() is not None or _explicit["n"] is not None:
+        return torch.get_num_threads()
+    policy = thread_policy()
+    if policy == "all":                         # torch's own count, capped (get_device)
+        _auto_threads()
+        return torch.get_num_threads()
+    if isinstance(policy, int):
+        n = policy
+    else:
+        free = free_cores()
+        n = usable_cpus() if free is None else max(1, min(usable_cpus(), int(free + 0.5)))
+    _set(n)
+    return n
+
+
+def _set(n):
+    global _threads_at_import
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    _threads_at_import = torch.get_num_threads()        # spurlab's own choice, not the user's
+
+
+_explicit = {"n": None}
+
+
 def configure_threads(n=None):
     """Set torch's intra-op threads to ``n`` (default: :func:`usable_cpus`). Returns ``n``.
 
     An explicit call always applies, even over ``OMP_NUM_THREADS``; spurlab itself calls it only
     when the user set no thread count (see :func:`get_device`).
     """
-    global _configured, _threads_at_import
+    global _configured
     n = usable_cpus() if n is None else check_int("threads", n, low=1)
-    if torch.get_num_threads() != n:
-        torch.set_num_threads(n)
+    _set(n)
     _configured = True
-    _threads_at_import = torch.get_num_threads()
+    _explicit["n"] = n                 # chosen: no later training adapts it to the load
     return n
 
 
@@ -73,7 +186,7 @@ def _auto_threads():
     if _configured:
         return
     if user_set_threads() is None and torch.get_num_threads() > usable_cpus():
-        configure_threads()
+        _set(usable_cpus())
     _configured = True
 
 

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from ._validate import check_choice, check_fraction, check_images, check_int, check_labels, check_seed
 from .datasets import as_float  # one definition, in the data layer (also spurlab.train.as_float)
 from .defaults import DEFAULTS
-from .device import get_device
+from .device import adapt_threads, get_device
 
 PRECISIONS = ("auto", "bf16", "fp32")
 _PRECISION = contextvars.ContextVar("spurlab_precision", default="auto")
@@ -258,6 +258,8 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
         raise TypeError(f"batch_callback must be callable (indices, logits, labels) or None; got "
                         f"{type(batch_callback).__name__}")
     dev = get_device(device)
+    if dev.type == "cpu":
+        adapt_threads()                 # $SPURLAB_THREADS: fixed by default, or the free cores
     bf16 = _use_bf16(dev, precision)
     check_labels("labels", labels, len(images), _num_classes(model, images))
     # channels_last: on CUDA as usual; on the CPU it measured 1.6x faster for the tiny CNN

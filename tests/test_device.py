@@ -72,3 +72,63 @@ def test_bad_devices_are_named(device, exc, words):
 
 def test_cpu_device():
     assert get_device("cpu").type == "cpu" and get_device(torch.device("cpu")).type == "cpu"
+
+
+# --------------------------------------------------------------------------- a shared machine
+
+def _policy(policy, code, env_threads=None, busy=0):
+    """Run ``code`` (it sets ``out``) in a fresh interpreter with SPURLAB_THREADS=policy, beside
+    ``busy`` busy processes."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    if policy is not None:
+        env["SPURLAB_THREADS"] = policy
+    if env_threads is not None:
+        env["OMP_NUM_THREADS"] = str(env_threads)
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
+    try:
+        proc = subprocess.run([sys.executable, "-c", "import json, torch, spurlab as sl\n"
+                               "from spurlab.device import adapt_threads\nout = {}\n" + code
+                               + "\nprint(json.dumps(out))"], capture_output=True, text=True,
+                              env=env, timeout=120)
+    finally:
+        for p in loops:
+            p.kill()
+            p.wait()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_the_all_policy_keeps_the_thread_count_whatever_the_load():
+    alone = _policy("all", "out['n'] = adapt_threads()")
+    busy = _policy("all", "import time; time.sleep(0.5); out['n'] = adapt_threads()", busy=1)
+    assert alone["n"] == busy["n"] == min(torch.get_num_threads(), usable_cpus())
+
+
+def test_a_fixed_count_and_the_users_own_count_stand():
+    assert _policy("1", "out['n'] = adapt_threads(); out['t'] = torch.get_num_threads()") == \
+        {"n": 1, "t": 1}
+    got = _policy("free", "out['n'] = adapt_threads()", env_threads=1, busy=1)
+    assert got["n"] == 1                                   # OMP_NUM_THREADS wins over the policy
+
+
+@pytest.mark.skipif(usable_cpus() < 2, reason="needs 2 cores to leave one free")
+def test_the_default_policy_leaves_busy_cores_to_others():
+    code = ("from spurlab.device import free_cores, thread_policy\nimport time\n"
+            "time.sleep(0.3)\nout['free'] = free_cores(window=0.5); out['n'] = adapt_threads()\n"
+            "out['policy'] = thread_policy()")
+    crowded = _policy(None, code, busy=usable_cpus())
+    assert crowded["policy"] == "free" and crowded["n"] == 1 and crowded["free"] < 1
+    alone = _policy(None, code)
+    assert alone["free"] > crowded["free"] + 0.5 and alone["n"] >= 1
+
+
+def test_a_bad_policy_is_named(monkeypatch):
+    from spurlab.device import thread_policy
+
+    for bad in ("some", "0", "-2"):
+        monkeypatch.setenv("SPURLAB_THREADS", bad)
+        with pytest.raises(ValueError, match="SPURLAB_THREADS must be 'free', 'all' or a number"):
+            thread_policy()
+    monkeypatch.setenv("SPURLAB_THREADS", " 3 ")
+    assert thread_policy() == 3
