@@ -23,7 +23,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import spurlab as sl  # noqa: E402
 from spurlab.cache import CACHE  # noqa: E402
 from spurlab.files import machine  # noqa: E402
 from spurlab.playground import Playground  # noqa: E402

@@ -215,6 +215,38 @@ def as_class_array(name, values):
     return arr.astype(np.int64)
 
 
+def check_instance(name, value, types, what):
+    """``value`` if it is one of ``types``, else a TypeError naming ``what`` is allowed."""
+    if not isinstance(value, types):
+        raise TypeError(f"{name} must be {what}; got {type(value).__name__}")
+    return value
+
+
+def _is_result(r):
+    return all(hasattr(r, a) for a in ("arms", "baseline", "shortcut", "metrics", "config"))
+
+
+def check_results(results, arm=None):
+    """One spurlab Result or a non-empty sequence of them (one per seed), as a list; with
+    ``arm``, every result must hold that arm."""
+    if _is_result(results):
+        results = [results]
+    if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
+        raise TypeError(f"results must be a spurlab Result or a list of them (one per seed); got "
+                        f"{type(results).__name__}")
+    results = list(results)
+    if not results:
+        raise ValueError("results must hold at least one Result; got none")
+    bad = [type(r).__name__ for r in results if not _is_result(r)]
+    if bad:
+        raise TypeError(f"results must be spurlab Results (sl.run, sl.run_seeds); got {bad[0]}")
+    for r in results if arm is not None else ():
+        if arm not in r.arms:
+            raise ValueError(f"arm must be an arm of every result; got {arm!r}, and seed "
+                             f"{r.config.seed} ran {sorted(r.arms)}")
+    return results
+
+
 def check_output_path(name, path, *, folder=False):
     """Check, before any work, that ``path`` can be written, and return it with ``~`` expanded.
 

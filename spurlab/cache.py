@@ -167,13 +167,14 @@ class Cache:
         """The memory budget in bytes."""
         mb = self.max_mb if self.max_mb is not None else os.environ.get(
             "SPURLAB_CACHE_MEMORY_MB", DEFAULT_MEMORY_MB)
+        given = mb
         try:
             mb = float(mb)
         except (TypeError, ValueError):
-            raise ValueError(f"SPURLAB_CACHE_MEMORY_MB must be a number of megabytes; got "
-                             f"{mb!r}") from None
-        if not mb > 0:
-            raise ValueError(f"SPURLAB_CACHE_MEMORY_MB must be above 0; got {mb!r}")
+            mb = float("nan")
+        if not 0 < mb < 2 ** 40:
+            raise ValueError(f"SPURLAB_CACHE_MEMORY_MB must be a number of megabytes above 0 "
+                             f"(and finite); got {given!r}")
         return int(mb * 2 ** 20)
 
     def nbytes(self):

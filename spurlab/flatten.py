@@ -69,7 +69,11 @@ def rows(result, arms=None):
            else num(result.score_model["eval_accuracy"]),
            **metrics_of("baseline", result.baseline, full),
            key("smr", "reference"): None if result.reference is None else num(result.reference.smr)}
-    for a in (result.arms if arms is None else arms):
+    arms = list(result.arms if arms is None else arms)
+    unknown = [a for a in arms if a not in result.arms]
+    if unknown:
+        raise ValueError(f"arms must be arms of this result {list(result.arms)}; got {unknown[0]!r}")
+    for a in arms:
         arm = result.arms[a]
         row.update(metrics_of(a, arm.metrics, full[:1] + full[2:]))
         row.update({key("carriers_pruned", a): arm.carriers_pruned,
@@ -115,6 +119,16 @@ def pivot(rows, row_key, col_key, value):
     >>> pivot(rows, "a", "b", "v")[2]
     array([[0.6]])
     """
+    rows = list(rows)
+    if not rows:
+        raise ValueError("rows must hold at least one row; got none")
+    if not all(isinstance(r, dict) for r in rows):
+        raise TypeError("rows must be dicts (flatten.rows, a sweep's or the atlas's rows)")
+    for name, k in (("row_key", row_key), ("col_key", col_key)) + (
+            () if callable(value) else (("value", value),)):
+        if any(k not in r for r in rows):
+            raise ValueError(f"{name} must be a key of every row; got {k!r} (the rows hold "
+                             f"{sorted(rows[0])[:12]}...)")
     fn = value if callable(value) else (lambda r: r[value])
     rv = sorted({r[row_key] for r in rows})
     cv = sorted({r[col_key] for r in rows})

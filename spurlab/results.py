@@ -32,6 +32,7 @@ import numpy as np
 
 from .config import Config
 from .files import atomic_write_text, jsonable
+from .stats import nan_if_none as _num
 from .verdicts import Shortcut, share_removed
 from .verdicts import shortcut as shortcut_of
 
@@ -85,10 +86,6 @@ class ModelMetrics:
                    _num(d["worst_group_accuracy"]), _num(d["group_balanced_accuracy"]),
                    tuple(None if a is None or (isinstance(a, float) and math.isnan(a)) else float(a)
                          for a in d["group_accuracy"]))
-
-
-def _num(x):
-    return float("nan") if x is None else float(x)
 
 
 # --------------------------------------------------------------------------- what was run
@@ -319,14 +316,22 @@ class Result:
     def carriers_left(self, model):
         """Carriers in ``model``'s training set: all of them for the baseline and for JTT, which
         prunes nothing."""
-        return self.carriers - (0 if model == "baseline" else self.arms[model].carriers_pruned)
+        if model == "baseline":
+            return self.carriers
+        return self.carriers - self._arm(model).carriers_pruned
+
+    def _arm(self, model):
+        if model not in self.arms:
+            raise ValueError(f"model must be 'baseline' or an arm of this result {list(self.arms)}; "
+                             f"got {model!r}")
+        return self.arms[model]
 
     def carrier_weight(self, model):
         """The carriers' share of ``model``'s training weight; JTT's upweighted samples count
         ``config.jtt_upweight`` times (as copies)."""
         if model == "baseline":
             return self.carriers / self.scenario.n_train
-        a = self.arms[model]
+        a = self._arm(model)
         extra = (self.config.jtt_upweight - 1) * (a.upweighted_carriers or 0)
         return (self.carriers_left(model) + extra) / a.n_kept
 

@@ -127,5 +127,10 @@ def summarize(values):
             "n": int(len(v))}
 
 
-__all__ = ["difference_interval", "excludes_zero", "seed_difference", "seed_interval", "summarize",
-           "t95"]
+def nan_if_none(x):
+    """``x`` as a float, NaN for None (how JSON records hold an undefined number)."""
+    return float("nan") if x is None else float(x)
+
+
+__all__ = ["difference_interval", "excludes_zero", "nan_if_none", "seed_difference",
+           "seed_interval", "summarize", "t95"]

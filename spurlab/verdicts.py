@@ -35,7 +35,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ._validate import check_instance, check_results
 from .stats import difference_interval, seed_difference, seed_interval
+from .stats import nan_if_none as _num
 
 Z95 = 1.96                        # two-sided 95%: the one threshold of every verdict
 # metrics where lower is better (every other metric spurlab reports is an accuracy)
@@ -134,10 +136,6 @@ class Shortcut:
                    int(d["n"]), _num(d["z"]), tuple(d.get("seeds", ())), (), d.get("reason", ""))
 
 
-def _num(x):
-    return float("nan") if x is None else float(x)
-
-
 def _z(excess, ci95):
     """The z of an excess with a symmetric 95% interval (0 when the interval has no width)."""
     half = (ci95[1] - ci95[0]) / 2
@@ -167,7 +165,12 @@ def seed_verdict(excess, ci95, n_test, *, seed=None, n_carriers=None):
     >>> seed_verdict(0.02, (-0.01, 0.05), 900).learned
     False
     """
-    lo, hi = float(ci95[0]), float(ci95[1])
+    try:
+        lo, hi = (float(v) for v in ci95)
+    except (TypeError, ValueError):
+        raise ValueError(f"ci95 must be a (low, high) pair of numbers; got {ci95!r}") from None
+    if lo > hi:
+        raise ValueError(f"ci95 must be a (low, high) pair with low <= high; got {ci95!r}")
     seeds = () if seed is None else (int(seed),)
     n = 0 if n_test is None else int(n_test)
     if n_carriers == 0:
@@ -240,19 +243,10 @@ def shortcut(results):
     --------
     >>> # v = shortcut(sl.run_seeds(cfg, [0, 1, 2])); print(v.text())
     """
-    results = _as_list(results)
+    results = check_results(results)
     if any(r.shortcut is None for r in results):
         return NO_REFERENCE
     return combine([r.shortcut for r in results])
-
-
-def _as_list(results):
-    if hasattr(results, "arms") and hasattr(results, "baseline"):
-        return [results]
-    results = list(results)
-    if not results:
-        raise ValueError("results must hold at least one Result; got none")
-    return results
 
 
 # --------------------------------------------------------------------------- how two models compare
@@ -326,10 +320,12 @@ def difference_of(values, a, b, metric="smr"):
     >>> d.differs, d.words()
     (True, 'hardest leaves a lower SMR than random (better)')
     """
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"values must be a sequence of per-seed differences; got {values!r}")
+    values = tuple(v for v in values if v is not None and not math.isnan(v))
     s = seed_difference(values)
     return Difference(a, b, metric, s["mean"], (s["ci95"][0], s["ci95"][1]), s["n"],
-                      bool(s["differs"]),
-                      tuple(v for v in values if v is not None and not math.isnan(v)))
+                      bool(s["differs"]), values)
 
 
 def difference(results, a, b, metric="smr"):
@@ -348,7 +344,9 @@ def difference(results, a, b, metric="smr"):
     --------
     >>> # difference(sl.run_seeds(cfg, [0, 1, 2], arms=["hardest", "random"]), "hardest", "random")
     """
-    results = _as_list(results)
+    results = check_results(results)
+    if metric not in METRIC_NAMES:
+        raise ValueError(f"metric must be one of {', '.join(METRIC_NAMES)}; got {metric!r}")
     vals = [getattr(r.metrics(a), metric) - getattr(r.metrics(b), metric) for r in results]
     return difference_of(vals, a, b, metric)
 
@@ -402,7 +400,7 @@ def share_removed(results, arm):
     --------
     >>> # print(share_removed(sl.run_seeds(cfg, [0, 1, 2]), "hardest").text())
     """
-    results = _as_list(results)
+    results = check_results(results, arm)
     verdict = shortcut(results)
     seeds = tuple(r.config.seed for r in results)
     per = []
@@ -436,6 +434,8 @@ def effect(verdict, diff):
     >>> effect(v, difference_of([-0.05, -0.07, -0.06], "hardest", "random"))
     'helps'
     """
+    check_instance("verdict", verdict, Shortcut, "a Shortcut (verdicts.shortcut, Result.shortcut)")
+    check_instance("diff", diff, (Difference, type(None)), "a Difference (verdicts.difference) or None")
     if not verdict.learned:
         return "no shortcut"
     if diff is None or diff.n < 2:

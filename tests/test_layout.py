@@ -19,11 +19,11 @@ ROOT = PKG.parent
 MODULES = sorted(p for p in PKG.rglob("*.py"))
 
 # the engine and the record: one concern each, and small enough to read at once
-ENGINE = ("config", "recipe", "build", "arms", "steps", "pipeline", "sweeps", "atlas", "builds",
-          "cache", "results", "verdicts")
+ENGINE = ("config", "recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas",
+          "builds", "cache", "results", "verdicts")
 # modules of the engine: a figure or a report is handed their output, never imports them
-RUNS = {"recipe", "build", "steps", "pipeline", "sweeps", "builds", "train", "multiseed",
-        "identifiable", "reproduce"}
+RUNS = {"recipe", "build", "measure", "steps", "pipeline", "sweeps", "builds", "train",
+        "multiseed", "identifiable", "reproduce"}
 
 
 def _tree(path):
@@ -78,7 +78,8 @@ LAYERS = [
     {"datasets", "catalog", "real_datasets", "celeba", "waterbirds", "features", "scenario"},
     {"models", "train", "multiseed", "scores", "prune", "reweight", "metrics"},
     {"config", "verdicts", "results", "flatten", "cache"},
-    {"recipe", "build", "arms", "steps", "pipeline", "sweeps", "atlas", "builds", "dynamics"},
+    {"recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "builds",
+     "dynamics"},
     {"charts", "plotting", "report", "maps", "widgets", "playground", "lesson", "exercises",
      "identifiable"},
     {"cli", "reproduce"},
