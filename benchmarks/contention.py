@@ -11,12 +11,13 @@ between runs and machines: read the ratios of one run.
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+from record import write
 
 POLICIES = ("all", "free", "1")
 BUSY = (0, 1, 2)
@@ -44,7 +45,6 @@ def main(argv=None):
     ap.add_argument("--json", help="write the times and ratios here")
     args = ap.parse_args(argv)
     from spurlab.device import usable_cpus
-    from spurlab.files import machine
 
     times = {}
     with tempfile.TemporaryDirectory() as cwd:
@@ -59,11 +59,8 @@ def main(argv=None):
         print(f"{b} busy: " + ", ".join(f"{p} {x:.2f}x" for p, x in r.items())
               + " of the best fixed count")
     out = {"times_s": times, "ratio_to_best_fixed": ratios, "cpus": usable_cpus(),
-           "goal": "under contention <= 1.2x the best fixed count, alone <= 1.1x",
-           "machine": machine(), "command": "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])])}
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
+           "goal": "under contention <= 1.2x the best fixed count, alone <= 1.1x"}
+    write(out, args.json, argv)
     return 0
 
 

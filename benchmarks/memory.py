@@ -12,7 +12,6 @@ the growth per point over the second half, and the cache's own bytes.
 """
 
 import argparse
-import json
 import os
 import random
 import resource
@@ -23,8 +22,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from record import write  # noqa: E402
+
 from spurlab.cache import CACHE  # noqa: E402
-from spurlab.files import machine  # noqa: E402
 from spurlab.playground import Playground  # noqa: E402
 
 
@@ -78,14 +78,11 @@ def main(argv=None):
            "peak_rss_mb": round(peak, 1), "rss_after_warmup_mb": warm,
            "rss_end_mb": trace[-1]["rss_mb"], "growth_per_point_second_half_mb": round(slope, 3),
            "cache_end_mb": trace[-1]["cache_mb"], "seconds": round(time.perf_counter() - t0, 1),
-           "goal": "peak <= 1.5 GB, flat after warm-up", "machine": machine(),
-           "command": "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]), "trace": trace}
+           "goal": "peak <= 1.5 GB, flat after warm-up", "trace": trace}
     print(f"peak {peak:.0f} MB (goal <= 1536); after {args.warmup} points {warm:.0f} MB, at the end "
           f"{trace[-1]['rss_mb']:.0f} MB; growth over the second half {slope:+.2f} MB per point; "
           f"cache {trace[-1]['cache_mb']} MB of a {budget} MB budget")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
+    write(out, args.json, argv)
     return 0
 
 

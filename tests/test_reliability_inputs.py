@@ -24,6 +24,9 @@ from spurlab.features import Attribute
 from spurlab.scores import ForgettingTracker, grand, loss_scores, margin_scores
 from spurlab.widgets import Panel, slider
 
+from .refusals import check as _check
+from .refusals import ids as _ids
+
 NAN, INF = float("nan"), float("inf")
 X = torch.rand(8, 1, 16, 16)             # 8 greyscale 16x16 images in [0, 1]
 Y = torch.arange(8) % 6                  # labels for the default 6-class tiny CNN
@@ -33,19 +36,6 @@ RGB = torch.rand(2, 3, 16, 16)
 
 def _m(**kw):
     return sl.make_model(**kw)
-
-
-def _ids(table):
-    return [f"{i:03d}-{row[-1] if isinstance(row[-1], str) else row[-1][0]}" for i, row in enumerate(table)]
-
-
-def _check(call, exc, words):
-    with pytest.raises(exc) as info:
-        call()
-    msg = str(info.value)
-    for word in [words] if isinstance(words, str) else words:
-        assert word in msg, f"{word!r} not in the message: {msg}"
-    return msg
 
 
 # --------------------------------------------------------------------------- features

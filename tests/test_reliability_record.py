@@ -22,6 +22,8 @@ from spurlab.flatten import pivot, rows
 from spurlab.playground import Playground
 from spurlab.results import SCHEMA, Result
 
+from .refusals import check as _check
+from .refusals import ids as _ids
 from .stand_in import result
 
 NAN, INF = float("nan"), float("inf")
@@ -29,20 +31,6 @@ R0 = result(0, 0.2, {"hardest": 0.04, "random": 0.15})
 R1 = result(1, 0.22, {"hardest": 0.05, "random": 0.16})
 OK = V.seed_verdict(0.1, (0.05, 0.15), 900, seed=0)
 DIFF = V.difference_of([-0.05, -0.07, -0.06], "hardest", "random")
-
-
-def _check(call, exc, words):
-    with pytest.raises(exc) as info:
-        call()
-    msg = str(info.value)
-    for word in [words] if isinstance(words, str) else words:
-        assert word in msg, f"{word!r} not in the message: {msg}"
-    return msg
-
-
-def _ids(table):
-    return [f"{i:03d}-{row[-1] if isinstance(row[-1], str) else row[-1][0]}"
-            for i, row in enumerate(table)]
 
 
 # --------------------------------------------------------------------------- verdicts
