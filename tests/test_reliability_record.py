@@ -13,6 +13,7 @@ import json
 import os
 
 import pytest
+import torch
 
 import spurlab as sl
 from spurlab import verdicts as V
@@ -21,6 +22,7 @@ from spurlab.cache import CACHE
 from spurlab.flatten import pivot, rows
 from spurlab.playground import Playground
 from spurlab.results import SCHEMA, Result
+from spurlab.scenario import attribute_scenario
 
 from .refusals import check as _check
 from .refusals import ids as _ids
@@ -229,3 +231,33 @@ SEEDS = [
 @pytest.mark.parametrize("seeds,exc,words", SEEDS, ids=[repr(s[0]) for s in SEEDS])
 def test_playground_seeds(seeds, exc, words):
     _check(lambda: Playground(None, seeds=seeds), exc, words)
+
+
+# --------------------------------------------------------------------------- attribute scenarios
+
+def _sets(train_labels=(0, 0, 0, 1, 1, 1)):
+    from spurlab.datasets import ImageSet, from_tensors
+
+    y = torch.tensor(train_labels)
+    train = ImageSet(torch.rand(len(y), 1, 8, 8), y, ("0", "1"))       # as a loader builds it
+    test = from_tensors(torch.rand(6, 1, 8, 8), torch.tensor([0, 0, 0, 1, 1, 1]))
+    return train, test
+
+
+ATTRIBUTES = [
+    # a training split without a class (Waterbirds with no waterbirds), or without carriers in
+    # the target class: refused, never "no shortcut learned" read from noise
+    (lambda: attribute_scenario(*_sets((0, 0, 0, 0, 0, 0)), [0, 0, 0, 1, 0, 0],
+                                   [1, 0, 0, 1, 0, 0], 1), ValueError, ("no image of class", "'1'")),
+    (lambda: attribute_scenario(*_sets(), [1, 1, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0], 1),
+     ValueError, ("train_attribute", "target_class 1", "no spurious correlation")),
+    (lambda: attribute_scenario(*_sets(), [0, 0, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0], 0),
+     ValueError, ("train_attribute", "target_class 0")),
+    (lambda: attribute_scenario(*_sets(), [0, 0, 0, 1, 0, 0], [0, 0, 0, 1, 0, 0], 1),
+     ValueError, ("test_attribute", "outside target_class")),
+]
+
+
+@pytest.mark.parametrize("call,exc,words", ATTRIBUTES, ids=_ids(ATTRIBUTES))
+def test_attribute_scenarios(call, exc, words):
+    _check(call, exc, words)
