@@ -416,7 +416,7 @@ class Result:
         if schema is None and "baseline" in d and "arms" in d:
             cfg = d.get("config_string") or "the config it holds"
             raise ValueError(
-                "it was written by spurlab 0.3.0 or earlier (no 'schema' field), whose results did "
+                "it was written before results had a schema (no 'schema' field), when they did "
                 "not record the scenario they ran on, so it cannot be read as a Result; run it "
                 f"again (same config and seed, same numbers): sl.run({cfg!r})")
         names = ("schema", "config", "scenario", "baseline", "arms", "reference", "shortcut",

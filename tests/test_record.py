@@ -124,7 +124,7 @@ def test_an_old_result_file_is_refused_with_what_to_do(tmp_path):
            "scenario": "line on 10 rings", "timings": {}, "environment": {}}
     p = tmp_path / "old.json"
     p.write_text(json.dumps(old))
-    with pytest.raises(ValueError, match=r"spurlab 0\.3\.0 or earlier.*sl\.run\('seed=3'\)") as e:
+    with pytest.raises(ValueError, match=r"before results had a schema.*sl\.run\('seed=3'\)") as e:
         Result.load(p)
     assert str(p) in str(e.value)
     with pytest.raises(ValueError, match="schema must be 'spurlab-result/2'"):

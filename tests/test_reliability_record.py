@@ -91,7 +91,7 @@ RECORD = [
     *[(lambda s=s: Result.from_dict(_doc(schema=s)), ValueError, ("schema", SCHEMA, repr(s)))
       for s in ("spurlab-result/1", "spurlab-result/3", 2)],
     (lambda: Result.from_dict({k: v for k, v in R0.to_dict().items() if k != "schema"}),
-     ValueError, ("0.3.0", "run it")),
+     ValueError, ("before results had a schema", "run it")),
     *[(lambda m=m: R0.metrics(m), ValueError, ("model", repr(m))) for m in ("jtt", "Hardest", "")],
     *[(lambda m=m: R0.carriers_left(m), ValueError, ("model", repr(m))) for m in ("jtt", "ref")],
     *[(lambda m=m: R0.carrier_weight(m), ValueError, ("model", repr(m))) for m in ("jtt", "ref")],
