@@ -66,3 +66,21 @@ def test_the_guides_learner_times_are_the_notebooks_own_plans():
         row = re.search(rf"^\| {path.name[:2]} [^|]*\|.*$", text, re.M)
         cells = [c.strip() for c in row[0].strip().strip("|").split("|")]
         assert cells[3].startswith(f"about {minutes} min"), (path.name, cells[3])
+
+
+def test_the_gpu_figures_quoted_are_the_shipped_gpu_check():
+    """The README and RESULTS.md quote benchmarks/gpu_check.json, the one GPU run on record."""
+    gpu = json.loads((ROOT / "benchmarks" / "gpu_check.json").read_text())
+    fig = gpu["figures"]
+    assert gpu["dry_run"] is False and gpu["device"] == "cuda"
+    assert all(r["ok"] for r in gpu["results"]), gpu["results"]
+    n = len(gpu["results"])
+    epoch = next(v for k, v in fig.items() if "the faster" in k)
+    ips = f"{round(fig['ResNet-18 training throughput'], -2):,.0f} images/s"
+    quoted = [f"{n} checks and claims passed in {fig['total wall time']:.0f} s",
+              f"{fig['quick run: wall time']:.1f} s",
+              f"{fig['packed speedup']:.1f}x", f"{epoch:.2f} s", ips]
+    for doc in ("README.md", "benchmarks/RESULTS.md"):
+        text = " ".join((ROOT / doc).read_text().split())
+        for q in quoted:
+            assert q in text, f"{doc} does not quote {q!r} from benchmarks/gpu_check.json"

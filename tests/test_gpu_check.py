@@ -35,7 +35,8 @@ def test_dry_run_runs_every_step_and_passes(tmp_path):
     proc = _run("--dry-run", "--json", str(out_json))
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
     out = proc.stdout
-    for header in ("1. quick-mode run", "2. packed seeds", "3. EL2N and GraNd", "4. one CIFAR-10-sized"):
+    for header in ("1. quick-mode run", "2. packed seeds", "3. EL2N and GraNd",
+                   "4. CIFAR-10-sized ResNet-18 epochs"):
         assert header in out, out
     assert "[FAIL]" not in out and "claim(s) reported only (dry run)" in out
     doc = json.loads(out_json.read_text())
