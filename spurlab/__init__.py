@@ -25,7 +25,7 @@ result; ``cache``), the engine (``config``, ``recipe``: ``fit``; ``build``: ``bu
 """
 
 from ._version import __version__  # noqa: E402,F401
-from .arms import occupancy, prune_arm, regime_percentile  # noqa: E402
+from .arms import carriers_by_difficulty, occupancy, prune_arm, regime_percentile  # noqa: E402
 from .atlas import Atlas, load_atlas  # noqa: E402
 from .build import build_scenario, placement_scores  # noqa: E402
 from .cache import cache_info, clear_cache  # noqa: E402
@@ -56,6 +56,7 @@ from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, mak
 from .flatten import rows  # noqa: E402
 from .lesson import STRONG_SIGNAL  # noqa: E402
 from .lesson import setup as setup_notebook  # noqa: E402
+from .mechanism import CarriersRemoved, carriers_removed, mechanism_text  # noqa: E402
 from .metrics import (  # noqa: E402
                        accuracy,
                        average_accuracy,
@@ -85,7 +86,8 @@ __all__ = [
     "load_digits",
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",
     "Config", "DEFAULTS", "Result", "ArmResult", "ModelMetrics", "ScenarioFacts", "rows",
-    "Shortcut", "Difference", "ShareRemoved", "occupancy", "stamp_predictions", "evaluate",
+    "Shortcut", "Difference", "ShareRemoved", "occupancy", "carriers_by_difficulty",
+    "CarriersRemoved", "carriers_removed", "mechanism_text", "stamp_predictions", "evaluate",
     "placement_scores", "run", "run_seeds", "PRESETS",
     "preset", "summarize", "fit", "baseline", "arm", "reference", "build_scenario", "carrier_cut",
     "prune_arm", "regime_percentile", "cache_info", "clear_cache", "setup_notebook", "STRONG_SIGNAL",

@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._validate import check_choice
@@ -131,6 +133,53 @@ def occupancy(pruned, carrier, labels, target_class):
             "carrier_share_target": share_class, "occupancy": ratio}
 
 
+HARD_QUARTER = 0.25          # "hard carriers": the top quarter of the carriers by difficulty
+
+
+def carriers_by_difficulty(pruned, carrier, labels, target_class, difficulty):
+    """Which carriers an arm removed, by difficulty: the mechanism, measured.
+
+    ``difficulty`` is one number per training sample, higher = harder (the early scores the
+    arms prune by, or a dataset's latent difficulty). The *hard carriers* are the top quarter
+    of the carriers by it, rounded up. Percentiles are within ``target_class`` (0-100).
+
+    Returns
+    -------
+    dict
+        ``removed_percentile`` and ``kept_percentile``: the mean difficulty percentile of the
+        carriers the arm removed and of those it kept (None where there are none);
+        ``hard_removed``: the share of the hard carriers it removed; ``n_hard``. All None (and
+        ``n_hard`` 0) without carriers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> carrier = np.array([1, 1, 1, 1, 0, 0, 0, 0], bool)
+    >>> cut = carriers_by_difficulty([3], carrier, np.zeros(8, int), 0, np.arange(8.0))
+    >>> cut["hard_removed"], cut["n_hard"], cut["removed_percentile"]
+    (1.0, 1, 43.75)
+    """
+    carrier = np.asarray(carrier, dtype=bool)
+    difficulty = np.asarray(difficulty, dtype=np.float64)
+    carriers = np.flatnonzero(carrier)
+    if not len(carriers):
+        return {"removed_percentile": None, "kept_percentile": None, "hard_removed": None,
+                "n_hard": 0}
+    removed = np.zeros(len(carrier), dtype=bool)
+    removed[np.asarray(pruned, dtype=np.int64)] = True
+    pct = percentile_within(difficulty, carriers, np.flatnonzero(np.asarray(labels) == target_class))
+    n_hard = math.ceil(HARD_QUARTER * len(carriers))            # the top quarter, rounded up
+    # the hardest n_hard carriers; ties broken by index, so the set is the same on every machine
+    hard = carriers[np.lexsort((carriers, -difficulty[carriers]))[:n_hard]]
+    out, gone = removed[carriers], removed[hard]
+
+    def mean(x):
+        return float(x.mean()) if len(x) else None
+
+    return {"removed_percentile": mean(pct[out]), "kept_percentile": mean(pct[~out]),
+            "hard_removed": float(gone.mean()), "n_hard": n_hard}
+
+
 def regime_percentile(scores, carrier, labels, target_class):
     """The carriers' mean difficulty percentile (0-100) within ``target_class``; NaN without
     carriers. About 50: spread evenly over difficulty; low: among the easiest. It describes
@@ -142,5 +191,5 @@ def regime_percentile(scores, carrier, labels, target_class):
     return float(np.mean(percentile_within(scores, np.flatnonzero(carrier), c1_idx)))
 
 
-__all__ = ["arm_name", "check_arms", "labels_used", "occupancy", "parse_arm", "prune_arm",
-           "regime_percentile"]
+__all__ = ["HARD_QUARTER", "arm_name", "carriers_by_difficulty", "check_arms", "labels_used",
+           "occupancy", "parse_arm", "prune_arm", "regime_percentile"]

@@ -29,7 +29,7 @@ import numpy as np
 
 from ._validate import check_choice, check_seeds
 from .config import Config, preset
-from .flatten import key, row_verdict
+from .flatten import MECHANISM, key, row_verdict
 from .stats import seed_interval
 from .verdicts import NO_REFERENCE, combine, difference_of, effect
 
@@ -50,7 +50,7 @@ ATLAS_ARMS = ("hardest", "random", "easiest", "hardest/oracle", "hardest/sparing
 ATLAS_SEEDS = (0, 1, 2, 3, 4)
 # what the playground shows for each arm (row keys: spurlab.flatten.key(metric, arm))
 ARM_METRICS = ("smr", "clean_accuracy", "worst_group", "carriers_pruned", "occupancy",
-               "carrier_share_pruned", "excess_removed")
+               "carrier_share_pruned", "excess_removed", *MECHANISM)
 
 
 class AtlasError(ValueError):

@@ -18,6 +18,10 @@ import numpy as np
 from .stats import summarize
 from .verdicts import seed_verdict
 
+# which carriers an arm removed, by difficulty (spurlab.carriers_by_difficulty): row metrics
+MECHANISM = ("hard_removed", "removed_percentile", "kept_percentile", "latent_hard_removed",
+             "latent_removed_percentile", "latent_kept_percentile")
+
 
 def key(metric, model):
     """The flat row key of ``metric`` for ``model`` (``'baseline'``, ``'reference'`` or an arm):
@@ -41,7 +45,9 @@ def rows(result, arms=None):
     model's eval accuracy), and through :func:`key`: ``smr``, ``smr_clean``,
     ``clean_accuracy`` and ``worst_group`` (worst-group accuracy) of ``baseline``,
     ``reference`` (SMR only) and each arm; per arm also ``carriers_pruned``,
-    ``excess_removed`` (None when undefined), ``occupancy`` and ``carrier_share_pruned``.
+    ``excess_removed`` (None when undefined), ``occupancy``, ``carrier_share_pruned`` and which
+    carriers it removed by difficulty (:data:`MECHANISM`: ``hard_removed``,
+    ``removed_percentile``, ``kept_percentile`` and their ``latent_`` forms; None where undefined).
     With both ``'hardest'`` and ``'hardest/oracle'``: ``overlap_hardest_oracle``, the share of
     the carriers oracle pruning removed that label-free pruning removed too.
 
@@ -79,7 +85,8 @@ def rows(result, arms=None):
         row.update({key("carriers_pruned", a): arm.carriers_pruned,
                     key("excess_removed", a): num(result.excess_removed(a)),
                     key("occupancy", a): num(arm.occupancy),
-                    key("carrier_share_pruned", a): num(arm.carrier_share_pruned)})
+                    key("carrier_share_pruned", a): num(arm.carrier_share_pruned),
+                    **{key(m, a): num(getattr(arm, m)) for m in MECHANISM}})
     if "hardest" in result.arms and "hardest/oracle" in result.arms:
         oracle = set(result.arms["hardest/oracle"].pruned)     # oracle prunes carriers only
         both = oracle & set(result.arms["hardest"].pruned)

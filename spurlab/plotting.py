@@ -25,6 +25,7 @@ from .charts import (
     stacked_bars,
 )
 from .defaults import DEFAULTS
+from .mechanism import BY, carriers_removed, mechanism_text
 from .report import (
     METRIC_LABELS,
     _check_results,
@@ -475,6 +476,78 @@ def composition_bars(results, arms=None, *, colors=None, title=None):
             f"{sc.target}, " + ", ".join(f"{a} removes {cut[a]:.0%}" for a in arms)
             + f" (mean over {len(results)} seeds).")
     return fig, take
+
+
+def difficulty_of_removed(results, arms=None, *, colors=None, title=None):
+    """Which carriers each arm removed, by difficulty (:mod:`spurlab.mechanism`), per seed: the
+    share of the hard carriers (the hardest quarter by the early scores the arms prune by) it
+    removed against the share of all carriers (a short line over each bar); the same by the
+    dataset's latent difficulty where it has one; and the mean difficulty percentile within
+    the target class of the carriers it removed against those it kept.
+
+    Parameters
+    ----------
+    results : list of Result
+        One per seed (:func:`spurlab.run_seeds`), with the same arms.
+    arms : list of str, optional
+        Arms to show (default: those of the first result that prune).
+    colors : list of str, optional
+        One colour per arm (default: Okabe-Ito, as :func:`composition_bars`).
+    title : str, optional
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+        ``takeaway`` is :func:`spurlab.mechanism.mechanism_text`.
+
+    Examples
+    --------
+    >>> rs = run_seeds("n_train=600 n_test=120 epochs=2 score_epoch=1", [0, 1],
+    ...                arms=["hardest", "random"])                                 # doctest: +SKIP
+    >>> fig, take = difficulty_of_removed(rs)                                      # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    if arms is None:
+        arms = [a for a in _check_results(results, None, False)[1] if a != "jtt"]
+    results, arms = _check_results(results, arms, False)
+    if "jtt" in arms:
+        raise ValueError("arm 'jtt' prunes nothing (it upweights): it removed no carriers")
+    if colors is not None:
+        _check_colors("colors", colors, len(arms))
+    colors = colors or [OKABE_ITO[k % len(OKABE_ITO)] for k in (5, 4, 0, 2, 1, 3)][:len(arms)]
+    cuts = {by: {a: carriers_removed(results, a, by) for a in arms} for by in ("score", "latent")}
+    if not all(c.defined for c in cuts["score"].values()):
+        raise ValueError("which carriers an arm removed needs carriers in every seed; these "
+                         "results have none")
+    panels = ["score"] + (["latent"] if all(c.defined for c in cuts["latent"].values()) else [])
+
+    def per_seed(field, pre=""):
+        return [[getattr(r.arms[a], pre + field) for r in results] for a in arms]
+
+    def share_all():
+        return [float(sum(r.arms[a].carriers_pruned / r.carriers for r in results) / len(results))
+                for a in arms]
+
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(4.6 * (len(panels) + 1), 3.8))
+    for ax, by in zip(axes, panels):
+        c0 = cuts[by][arms[0]]
+        bars_with_spread(ax, arms, per_seed("hard_removed", BY[by]), colors=colors,
+                         ylabel="share of the hard carriers removed", xlabel="pruning arm",
+                         title=f"Hard carriers removed\n(hardest quarter by {c0.score_name})",
+                         ylim=(0, 1.05), marks={"all carriers removed": share_all()})
+    bars_with_spread(axes[-1], arms, per_seed("removed_percentile"), colors=colors,
+                     ylabel="difficulty percentile in the class", xlabel="pruning arm",
+                     title="Difficulty of the carriers removed\n(early score; line: those kept)",
+                     ylim=(0, 100),
+                     marks={"carriers kept": [float(sum(v) / len(v)) if None not in v
+                                              else math.nan
+                                              for v in per_seed("kept_percentile")]})
+    sc = results[0].scenario
+    fig.suptitle(title or f"Which carriers of {sc.target} each arm removed, by difficulty "
+                 f"(p = {results[0].config.prune_ratio:.0%}, {len(results)} seeds)")
+    fig.tight_layout()
+    return fig, mechanism_text(results, arms)
 
 
 # --- notebook 03: training dynamics (spurlab.dynamics), data maps and the carriers' ranks
@@ -1095,7 +1168,7 @@ def lead_vs_control(results, lead, control, *, metrics=("smr", "clean_accuracy")
 __all__ = ["GROUP_COLORS", "METRIC_LABELS", "OKABE_ITO", "arm_differences", "band_curve",
            "bars_with_spread", "carrier_counts", "carrier_gallery", "carrier_ranking",
            "carrier_share_bars", "compare_models", "composition_bars", "data_map_plot",
-           "difficulty_grid", "flip_gallery", "gallery", "group_accuracy_bars",
+           "difficulty_grid", "difficulty_of_removed", "flip_gallery", "gallery", "group_accuracy_bars",
            "group_trajectories", "lead_vs_control", "lines_with_spread", "occupancy_bars",
            "overlaid_hist", "plot_result", "pruned_gallery", "pruning_takeaway", "rows_gallery",
            "seed_values", "seeds_table", "separation_bars", "shortcut_bars", "shortcut_summary",

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ._version import __version__
-from .arms import labels_used, occupancy, parse_arm, prune_arm, regime_percentile
+from .arms import carriers_by_difficulty, labels_used, occupancy, parse_arm, prune_arm, regime_percentile
 from .build import build_scenario, scenario_knobs
 from .cache import CACHE, fingerprint
 from .catalog import REGISTRY, data_fingerprint
@@ -282,8 +282,9 @@ def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
             raise ValueError("base must be the baseline of this config and scenario (same data, "
                              "recipe, score and seed); it was trained for another one: call "
                              "spurlab.baseline(config, scenario) or leave base out")
+    # "arm/2": entries that record which carriers were removed by difficulty (older ones do not)
     key = fingerprint(base_key, name, config.prune_ratio if strategy != "jtt"
-                      else config.jtt_upweight)
+                      else config.jtt_upweight, "arm/2")
 
     def compute():
         check_arm(config, name, sc)
@@ -313,6 +314,21 @@ def check_arm(config, name, scenario):
                   target_class=scenario.target_class, seed=config.seed)
 
 
+def _cuts(pruned, carriers, labels, sc, scores):
+    """Which carriers were removed, by the early scores and by the latent difficulty."""
+    def cut_by(difficulty):
+        return carriers_by_difficulty(pruned, carriers, labels, sc.target_class, difficulty)
+
+    out = cut_by(np.asarray(scores))
+    latent = sc.train.difficulty
+    cut = (cut_by(latent.numpy())
+           if latent is not None else dict.fromkeys(("removed_percentile", "kept_percentile",
+                                                     "hard_removed")))
+    out.update({f"latent_{k}": cut[k] for k in ("removed_percentile", "kept_percentile",
+                                                "hard_removed")})
+    return out
+
+
 def _run_arm(config, name, strategy, sc, base, dev, progress):
     """Prune (or upweight), retrain and evaluate: the arm's cache entry."""
     y = sc.train.labels
@@ -338,7 +354,8 @@ def _run_arm(config, name, strategy, sc, base, dev, progress):
                      pruned_by_group=np.bincount(sc.train_groups.numpy()[pruned],
                                                  minlength=sc.num_groups).tolist(),
                      pruned=pruned.tolist(),
-                     **occupancy(pruned, carriers, y.numpy(), sc.target_class))
+                     **occupancy(pruned, carriers, y.numpy(), sc.target_class),
+                     **_cuts(pruned, carriers, y.numpy(), sc, base.scores))
     out.update(history=h, seconds=time.perf_counter() - t, _model=model, config=config.to_dict())
     return out
 
