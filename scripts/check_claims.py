@@ -4,7 +4,8 @@
 
 For each seed it runs the default :class:`spurlab.Config` with the arms hardest / random /
 easiest / hardest-oracle, the control hardest/sparing (as many hardest samples, no carrier) and
-a no-carrier reference model (claims 1 and 4, and whether a shortcut was learned), and places the
+a no-carrier reference model (claims 1 and 4, whether a shortcut was learned, and which carriers
+each arm removed by difficulty: spurlab.mechanism), and places the
 feature on the K hardest vs the K easiest samples of c1 by latent difficulty (claim 2). It prints
 one row per seed, the verdict of each acceptance check, and writes everything as JSON.
 """
@@ -24,6 +25,7 @@ from spurlab.config import PAPER_ARMS
 from spurlab.files import atomic_write_text, environment
 from spurlab.flatten import key, row_verdict
 from spurlab.flatten import rows as result_rows
+from spurlab.stats import seed_interval
 from spurlab.verdicts import combine, difference_of
 
 # the paper's four arms and the control that prunes as many hardest samples, sparing carriers
@@ -97,6 +99,14 @@ def verdicts(rows):
         "claim4_hardest_below_random_and_easiest_over_seeds": (
             diff["random"].ci95[1] < 0 and diff["easiest"].ci95[1] < 0),
         "control_sparing_the_carriers_loses_the_effect": diff["hardest/sparing"].ci95[1] < 0,
+        # the mechanism, measured (spurlab.mechanism): which carriers each arm removed
+        "mechanism_hard_carriers_removed": {
+            a: seed_interval([r[key("hard_removed", a)] for r in rows]) for a in ARMS},
+        "mechanism_all_carriers_removed": {
+            a: seed_interval([r[key("carriers_pruned", a)] / r["carriers"] for r in rows])
+            for a in ARMS},
+        "mechanism_latent_hard_carriers_removed": {
+            a: seed_interval([r[key("latent_hard_removed", a)] for r in rows]) for a in ARMS},
     }
 
 

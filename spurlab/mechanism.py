@@ -90,12 +90,12 @@ class CarriersRemoved:
 
 
 def _pct(iv):
-    """``'31%'`` or, over seeds, ``'31% [24%, 38%]'`` (``'0% in every seed'`` when they agree)."""
+    """``'31%'`` or, over seeds, ``'31% [24%, 38%]'`` (``'0% (every seed)'`` when they agree)."""
     lo, hi = iv["ci95"]
     if iv["n"] < 2:
         return f"{iv['mean']:.0%}"
     if iv["sd"] == 0:
-        return f"{iv['mean']:.0%} in every seed"
+        return f"{iv['mean']:.0%} (every seed)"
     return f"{iv['mean']:.0%} [{max(lo, 0.0):.0%}, {min(hi, 1.0):.0%}]"
 
 

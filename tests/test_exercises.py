@@ -17,7 +17,7 @@ EXERCISES = {
     "nb01": ["accuracy", "spurious_rate", "is_it_a_shortcut"],
     "nb02": ["hardest_k", "band_pool", "worst_band"],
     "nb03": ["el2n_from_logits", "ks_statistic", "pruned_most"],
-    "nb04": ["prune_hardest_per_class", "excess_removed", "which_control", "carrier_shares"],
+    "nb04": ["prune_hardest_per_class", "excess_removed", "which_control", "hard_carriers"],
     "nb05": ["worst_group_accuracy", "group_balanced_accuracy", "upweight"],
     "nb06": ["make_corner_mask", "regime_percentile", "design_study"],
     "nb07": ["backfire_pick"],
@@ -31,7 +31,7 @@ def _run_data():
 
 
 # exercises judged on a notebook's run: the arguments its check cell passes (stand-ins here)
-DATA = {("nb04", "carrier_shares"): _run_data}
+DATA = {("nb04", "hard_carriers"): _run_data}
 
 
 def _checker(nb, name):

@@ -4,6 +4,7 @@ import dataclasses
 import math
 
 import numpy as np
+import pytest
 
 from spurlab.exercises import nb04
 
@@ -42,26 +43,30 @@ def test_reference_excess_matches_result():
 
 # --- Exercises 3 and 4: judged on a run (stand-in Results, one per seed)
 
-def fake_results(sparing_minus_hardest=(0.05, 0.06, 0.04), share=(0.5, 0.6, 0.55)):
+def fake_results(sparing_minus_hardest=(0.05, 0.06, 0.04), share=(0.5, 0.6, 0.55),
+                 hard=(0.9, 1.0, 0.95)):
     """Three seeds of a run with the arms of notebook 04: baseline SMR 0.2, no-carrier model
     0.02, hardest 0.08, random 0.15, easiest 0.18, the carrier-sparing arm 0.08 plus the given
     difference; 300 c1 samples of which 90 carry the line (30%); the hardest arm prunes 75 of
-    c1 (its carriers: ``share`` of them) and 300 samples of other classes."""
+    c1 (its carriers: ``share`` of them; ``hard`` of the hard carriers, 0.7 by latent difficulty)
+    and 300 samples of other classes."""
     from .stand_in import arm as stand_in_arm
     from .stand_in import result
 
     out = []
-    for seed, (gap, sh) in enumerate(zip(sparing_minus_hardest, share)):
-        def arm(name, smr, carrier_share=0.3, n=375):
+    for seed, (gap, sh, hd) in enumerate(zip(sparing_minus_hardest, share, hard)):
+        def arm(name, smr, carrier_share=0.3, n=375, hard=0.3, latent=0.3):
             a = stand_in_arm(name, smr, carriers_pruned=round(75 * carrier_share),
                              carrier_share_pruned=carrier_share, carrier_share_target=0.3,
-                             occupancy=carrier_share / 0.3)
+                             occupancy=carrier_share / 0.3, hard_removed=hard, n_hard=23,
+                             latent_hard_removed=latent)
             return dataclasses.replace(a, pruned=tuple(range(n)))
 
-        out.append(result(seed, 0.2, {"hardest": arm("hardest", 0.08, sh),
+        out.append(result(seed, 0.2, {"hardest": arm("hardest", 0.08, sh, hard=hd, latent=0.7),
                                       "random": arm("random", 0.15),
-                                      "easiest": arm("easiest", 0.18, 0.1),
-                                      "hardest/sparing": arm("hardest/sparing", 0.08 + gap, 0.0)},
+                                      "easiest": arm("easiest", 0.18, 0.1, hard=0.0),
+                                      "hardest/sparing": arm("hardest/sparing", 0.08 + gap, 0.0,
+                                                             hard=0.0, latent=0.0)},
                           ref=0.02, carriers=90, n_per_class=300, regime=50.0))
     return out
 
@@ -108,42 +113,57 @@ def test_which_control_bad_answers(capsys):
         assert said in capsys.readouterr().out
 
 
-def test_ring_shares_are_the_runs():
-    t = nb04.ring_shares(CARRIERS)
-    assert t["among_pruned"] == 0.55 and t["of_class"] == 0.3 and t["prune_ratio"] == 0.25
-    assert t["carriers_cut"] == np.mean([round(75 * s) / 90 for s in (0.5, 0.6, 0.55)])
-    assert t["of_all_pruned"] == np.mean([round(75 * s) / 375 for s in (0.5, 0.6, 0.55)])
+def test_hard_carrier_shares_are_the_runs():
+    t = nb04.hard_carrier_shares(CARRIERS)
+    assert t["hard"] == np.mean([0.9, 1.0, 0.95]) and t["latent"] == pytest.approx(0.7)
+    assert t["all"] == np.mean([round(75 * s) / 90 for s in (0.5, 0.6, 0.55)])
+    assert t["among_pruned"] == 0.55 and t["prune_ratio"] == 0.25
 
 
-def test_carrier_shares_each_mistake_gets_its_hint_in_stages(capsys):
-    nb04._TRIES["shares"] = 0
-    assert nb04.check_carrier_shares(lambda r: (0.3, 0.55), CARRIERS) is False
-    first = capsys.readouterr().out
-    assert "swapped" in first and nb04.SHARES_NUDGE in first
-    assert nb04.check_carrier_shares(lambda r: (0.46, 0.3), CARRIERS) is False      # 41/90
-    second = capsys.readouterr().out
-    assert "share of the *carriers* that were pruned" in second and nb04.SHARES_IDEA in second
-    assert nb04.check_carrier_shares(lambda r: (0.11, 0.3), CARRIERS) is False      # 41/375
-    third = capsys.readouterr().out
-    assert "counts every pruned sample" in third and "the answer: 55% of the c1 samples" in third
-    assert nb04.check_carrier_shares(lambda r: (0.25, 0.3), CARRIERS) is False
-    assert "the prune ratio p" in capsys.readouterr().out
-    assert nb04.check_carrier_shares(lambda r: (0.55, 0.5), CARRIERS) is False
-    assert "second number is off" in capsys.readouterr().out
-    assert nb04.check_carrier_shares(lambda r: (0.8, 0.3), CARRIERS) is False
-    assert "read the 'hardest' bar again" in capsys.readouterr().out
-    assert nb04.check_carrier_shares(lambda r: (0.53, 0.31), CARRIERS) is True     # an estimate
+# wrong answers to Exercise 4 that must fail, each with the hint aimed at it (all: 0.46 of the
+# carriers; hard: 0.95; latent: 0.7; among the pruned c1 samples: 0.55; p = 0.25)
+HARD_WRONG = [((0.46, 0.95), "swapped"),
+              ((0.7, 0.46), "latent difficulty (the middle panel)"),
+              ((0.55, 0.46), "the carriers' share among the c1 samples"),
+              ((0.25, 0.46), "the prune ratio p"),
+              ((0.95, 0.25), "second number is off"),
+              ((0.75, 0.46), "read the 'hardest' bar again"),
+              ((0.46, 0.46), "read the 'hardest' bar again")]
+
+
+def test_hard_carriers_every_wrong_answer_fails_with_its_hint_in_stages(capsys):
+    nb04._TRIES["hard"] = 0
+    for k, (answer, said) in enumerate(HARD_WRONG):
+        assert nb04.check_hard_carriers(lambda r, a=answer: a, CARRIERS) is False, answer
+        out = capsys.readouterr().out
+        assert said in out, (answer, out)
+        stage = (nb04.HARD_NUDGE, nb04.HARD_IDEA)[k] if k < 2 else "the answer: the 'hardest' " \
+            "arm removed 95% of the hard carriers and 46% of all carriers"
+        assert stage in out, (answer, out)
+    assert nb04.check_hard_carriers(lambda r: (0.93, 0.48), CARRIERS) is True     # an estimate
     out = capsys.readouterr().out
-    assert "occupancy 1.83" in out and "targets the carriers" in out
-    assert nb04._TRIES["shares"] == 0
+    assert "more of the hard carriers than of the carriers as a whole" in out
+    assert "spares" not in out and "targets" not in out
+    assert nb04._TRIES["hard"] == 0
 
 
-def test_carrier_shares_bad_answers(capsys):
+def test_hard_carriers_pass_says_what_its_own_numbers_say(capsys):
+    flat = fake_results(hard=(0.45, 0.5, 0.4))               # hard share close to the share of all
+    t = nb04.hard_carrier_shares(flat)
+    assert nb04.check_hard_carriers(lambda r: (t["hard"], t["all"]), flat) is True
+    assert "no preference for the hard ones" in capsys.readouterr().out
+    low = fake_results(hard=(0.1, 0.2, 0.15))
+    t = nb04.hard_carrier_shares(low)
+    assert nb04.check_hard_carriers(lambda r: (t["hard"], t["all"]), low) is True
+    assert "fewer of the hard carriers" in capsys.readouterr().out
+
+
+def test_hard_carriers_bad_answers(capsys):
     for bad, said in [(lambda r: 55, "return two fractions"), (lambda r: (55, 30), "not percentages"),
                       (lambda r: ("a", "b"), "return two fractions"), (lambda r: r[9], "IndexError")]:
-        assert nb04.check_carrier_shares(bad, CARRIERS) is False
+        assert nb04.check_hard_carriers(bad, CARRIERS) is False
         assert said in capsys.readouterr().out
-    assert nb04.check_carrier_shares(lambda r: (0.5, 0.3)) is False
+    assert nb04.check_hard_carriers(lambda r: (0.5, 0.3)) is False
     assert "cannot check without the run" in capsys.readouterr().out
 
 

@@ -20,8 +20,12 @@ def test_picks_are_judged_by_the_atlas_with_staged_hints(tiny_atlas, capsys):
     assert nb07.check_backfire_pick(lambda: None, atlas=atlas) is False
     second = capsys.readouterr().out
     assert "1 cell(s) do backfire" in second and nb07.IDEA in second
-    assert nb07.check_backfire_pick(lambda: (1.0, 0.9), atlas=atlas) is True
-    assert "pass" in capsys.readouterr().out
+    assert nb07.check_backfire_pick(lambda: (1.0, 0.9), atlas=atlas, prune_ratio=0.3) is True
+    out = capsys.readouterr().out
+    rows = atlas.rows(1.0, 0.9, 0.3)            # the pass names the cell's own carrier count
+    cut = sum(r["carriers_pruned_hardest"] / r["carriers"] for r in rows) / len(rows)
+    assert out.startswith("pass") and f"the hardest arm removed {cut:.0%} of the carriers" in out
+    assert "hard tail" not in out
 
 
 def test_helps_noise_and_bad_values_get_their_own_hints(tiny_atlas, capsys):

@@ -111,7 +111,7 @@ def test_over_seeds_a_mean_with_an_interval_and_the_share_of_all_beside_it():
     assert cut.all["mean"] == pytest.approx(0.25)
     text = cut.text()
     assert text.startswith("hardest removed 90% [") and "of the hard carriers (the hardest 10 of 40 " \
-        "by early EL2N) and 25% in every seed of all carriers" in text
+        "by early EL2N) and 25% (every seed) of all carriers" in text
     assert "percentile 80" in text and "kept at 40" in text and "(mean over 3 seeds)" in text
     take = mechanism_text(rs)
     assert take.startswith("Takeaway: share of the hard carriers (the hardest 10 of 40 by early "
@@ -160,3 +160,23 @@ def test_the_figure_draws_each_arm_and_prints_the_mechanism_takeaway(tiny):
     assert all(ax.get_ylabel() and ax.get_title() for ax in fig.axes)
     with pytest.raises(ValueError, match="jtt"):
         difficulty_of_removed([tiny], ["random", "jtt"])
+
+
+def test_the_readme_quotes_the_measured_mechanism_from_results_claims_json():
+    import json
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    v = json.loads((root / "results" / "claims.json").read_text())["verdicts"]
+
+    def pct(iv):
+        return f"{iv['mean']:.0%} [{iv['ci95'][0]:.0%}, {iv['ci95'][1]:.0%}]"
+
+    hard, every = v["mechanism_hard_carriers_removed"], v["mechanism_all_carriers_removed"]
+    latent = v["mechanism_latent_hard_carriers_removed"]
+    readme = (root / "README.md").read_text()
+    for quoted in (f"hardest {pct(hard['hardest'])} of the hard ones but {pct(every['hardest'])} of all",
+                   f"random {pct(hard['random'])} and {pct(every['random'])}",
+                   f"easiest {hard['easiest']['mean']:.0%} and {pct(every['easiest'])}",
+                   f"hardest {pct(latent['hardest'])}, random {pct(latent['random'])}"):
+        assert quoted in readme, quoted

@@ -56,18 +56,18 @@ def which_control():
     return "hardest/sparing", "hard carriers"
 
 
-def carrier_shares(results):
-    """The carriers' share among the c1 samples the hardest arm pruned, and their share of c1,
-    means over the seeds of ``results`` (the live run); the occupancy figure draws both (the bar,
-    the dashed line). Each arm records them when it prunes (``spurlab.occupancy``).
+def hard_carriers(results):
+    """The share of the hard carriers (the hardest quarter by early EL2N) the hardest arm
+    removed, and the share of all carriers it removed, means over the seeds of ``results`` (the
+    live run); the left panel of the figure draws both (the bar, the short line). Each arm
+    records them when it prunes (``spurlab.carriers_by_difficulty``).
 
     Examples
     --------
     >>> from types import SimpleNamespace as NS
-    >>> r = NS(arms={"hardest": NS(carrier_share_pruned=0.5, carrier_share_target=0.3)})
-    >>> carrier_shares([r])
-    (0.5, 0.3)
+    >>> r = NS(carriers=40, arms={"hardest": NS(hard_removed=0.9, carriers_pruned=10)})
+    >>> hard_carriers([r])
+    (0.9, 0.25)
     """
-    arms = [r.arms["hardest"] for r in results]
-    return (float(np.mean([a.carrier_share_pruned for a in arms])),
-            float(np.mean([a.carrier_share_target for a in arms])))
+    return (float(np.mean([r.arms["hardest"].hard_removed for r in results])),
+            float(np.mean([r.arms["hardest"].carriers_pruned / r.carriers for r in results])))

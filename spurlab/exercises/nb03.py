@@ -164,8 +164,9 @@ def check_pruned_most(answer, dynamics=None, prune_ratio=0.25):
         prune_ratio) + ", ".join(f"{shares[g]:.0%} of the {g}" for g in GROUPS) + ".")
     if pick == truth:
         _TRIES["n"] = 0
-        why = (" It removes the counter-examples (c1 samples without the feature) and spares the carriers: "
-               "the reason pruning the hardest can backfire under a strong signal (notebook 04)."
+        why = (" It removes a larger share of the counter-examples (c1 samples without the feature) "
+               "than of the carriers: how pruning the hardest can backfire under a strong signal "
+               "(notebook 04)."
                if truth == "non-carriers" else "")
         print(f"pass: the {truth}.{numbers}{why}")
         return True

@@ -1,8 +1,9 @@
 """Auto-checks for notebook 04 (severing the shortcut by pruning): label-free pruning, the share
 of the excess removed, and two interpretation exercises judged on the notebook's live run: the
 control that separates "pruning the hardest removed the hard carriers" from "it removed hard
-samples in general" and what the run says (:func:`check_which_control`), and the carriers' share
-among the pruned samples of c1 against their share of c1 (:func:`check_carrier_shares`); a hint
+samples in general" and what the run says (:func:`check_which_control`), and which carriers the
+hardest arm removed: the share of the hard carriers against the share of all carriers
+(:func:`check_hard_carriers`); a hint
 aimed at each mistake, in stages (a nudge, the idea, the answer).
 
 Examples
@@ -98,7 +99,7 @@ _EXPLAIN = {"hardcarriers": "hard carriers", "carriers": "hard carriers",
             "thehardcarriers": "hard carriers", "hardsamples": "hard samples",
             "samples": "hard samples", "hardsamplesingeneral": "hard samples",
             "thehardsamples": "hard samples"}
-_TRIES = {"control": 0, "shares": 0}
+_TRIES = {"control": 0, "hard": 0}
 
 CONTROL_NUDGE = ("a control changes one thing only. Which arm removes as many of the hardest "
                  "samples of every class as 'hardest' does, and differs from it in the carriers "
@@ -198,46 +199,48 @@ def check_which_control(answer, results=None, *, arms=ARMS):
     return False
 
 
-# --- Exercise 4 (estimate): who was pruned? The carriers' share of the pruned rings
+# --- Exercise 4 (estimate): which carriers did the hardest arm remove? Hard ones, or any?
 
-SHARES_NUDGE = ("the occupancy figure above draws both numbers for each arm: the bar (with a dot "
-                "per seed) and the dashed line. Read the 'hardest' arm.")
-SHARES_IDEA = ("two different fractions: among the c1 samples the hardest arm removed, the share "
-               "that carried the line (the bar); among all c1 samples, the share that carry it "
-               "(the dashed line, the prevalence). Their ratio is the occupancy.")
+HARD_NUDGE = ("the figure 'Which carriers ... each arm removed, by difficulty' draws both numbers "
+              "for each arm in its left panel: the bar (a dot per seed) and the short dotted line "
+              "over it. Read the 'hardest' arm.")
+HARD_IDEA = ("two shares of the carriers: of the hard carriers (the hardest quarter of the "
+             "carriers by early EL2N, what the arms prune by), the share the arm removed (the "
+             "bar); of all carriers, the share it removed (the short line).")
 
 
-def ring_shares(results, arm="hardest"):
-    """Means over seeds: the carriers' share among the target-class samples ``arm`` pruned,
-    their share of the target class, and, for the hints, the share of the carriers that were
-    pruned, the carriers' share of everything pruned and the prune ratio."""
+def hard_carrier_shares(results, arm="hardest"):
+    """Means over seeds: the share of the hard carriers ``arm`` removed and the share of all
+    carriers it removed (:mod:`spurlab.mechanism`), and, for the hints, the same hard share by
+    latent difficulty, the carriers' share among the target-class samples it pruned and the
+    prune ratio."""
     def mean(fn):
         values = [fn(r) for r in results]
         return float(np.nanmean([np.nan if v is None else v for v in values]))
 
-    return {"among_pruned": mean(lambda r: r.arms[arm].carrier_share_pruned),
-            "of_class": mean(lambda r: r.arms[arm].carrier_share_target),
-            "carriers_cut": mean(lambda r: r.arms[arm].carriers_pruned / r.carriers),
-            "of_all_pruned": mean(lambda r: r.arms[arm].carriers_pruned
-                                  / max(len(r.arms[arm].pruned), 1)),
+    return {"hard": mean(lambda r: r.arms[arm].hard_removed),
+            "all": mean(lambda r: r.arms[arm].carriers_pruned / r.carriers),
+            "latent": mean(lambda r: r.arms[arm].latent_hard_removed),
+            "among_pruned": mean(lambda r: r.arms[arm].carrier_share_pruned),
             "prune_ratio": mean(lambda r: r.config.prune_ratio)}
 
 
-def check_carrier_shares(answer, results=None, *, arm="hardest", tol=0.03):
+def check_hard_carriers(answer, results=None, *, arm="hardest", tol=0.05):
     """Check ``answer(results)``: a pair of fractions, means over the seeds of ``results`` (the
-    live run): the carriers' share among the samples of c1 that ``arm`` pruned, and their share
-    of c1 (:func:`ring_shares`), each within ``tol``. Prints pass or a hint aimed at the mistake
-    (a nudge first, then the idea, then the answer); returns True on pass."""
+    live run): the share of the hard carriers ``arm`` removed and the share of all carriers it
+    removed (:func:`hard_carrier_shares`), each within ``tol``. Prints pass, with what the two
+    numbers say about each other, or a hint aimed at the mistake (a nudge first, then the idea,
+    then the answer); returns True on pass."""
     got = call_answer(
             answer,
-            "not done yet: carrier_shares still raises NotImplementedError; return two "
+            "not done yet: hard_carriers still raises NotImplementedError; return two "
             "fractions, e.g. 0.5, 0.2.",
             results)
     if got is NOT_DONE:
         return False
     if results is None:
         print("cannot check without the run: pass the live run's results, "
-              "nb04.check_carrier_shares(carrier_shares, live['results']).")
+              "nb04.check_hard_carriers(hard_carriers, live['results']).")
         return False
     try:
         a, b = (float(x) for x in got)
@@ -247,42 +250,42 @@ def check_carrier_shares(answer, results=None, *, arm="hardest", tol=0.03):
     if a > 1 or b > 1:
         print(f"hint: return fractions between 0 and 1, not percentages; got {a:g}, {b:g}.")
         return False
-    t = ring_shares(results, arm)
-    truth = (t["among_pruned"], t["of_class"])
-    answer_text = (f"{t['among_pruned']:.0%} of the c1 samples the {arm!r} arm pruned carried the "
-                   f"line, against {t['of_class']:.0%} of c1 (occupancy "
-                   f"{t['among_pruned'] / t['of_class']:.2f}; means over {len(results)} seeds)")
+    t = hard_carrier_shares(results, arm)
+    answer_text = (f"the {arm!r} arm removed {t['hard']:.0%} of the hard carriers and "
+                   f"{t['all']:.0%} of all carriers (means over {len(results)} seeds)")
 
     def near(x, y):
         return abs(x - y) <= tol
 
-    if near(a, truth[0]) and near(b, truth[1]):
-        _TRIES["shares"] = 0
-        verb = ("targets the carriers" if t["among_pruned"] > t["of_class"] + tol else
-                "spares the carriers" if t["among_pruned"] < t["of_class"] - tol else
-                "takes carriers about in proportion")
-        print(f"pass: {answer_text}: the {arm!r} arm {verb}, without ever looking at the line.")
+    if near(a, t["hard"]) and near(b, t["all"]):
+        _TRIES["hard"] = 0
+        how = ("more of the hard carriers than of the carriers as a whole: it reached the hard "
+               "ones" if t["hard"] > t["all"] + tol else
+               "fewer of the hard carriers than of the carriers as a whole" if t["hard"] < t["all"] - tol
+               else "about as many of the hard carriers as of the carriers as a whole: no "
+               "preference for the hard ones")
+        print(f"pass: {answer_text}: {how}, without ever looking at the line.")
         return True
-    _TRIES["shares"] += 1
-    if near(a, truth[1]) and near(b, truth[0]):
-        mistake = "the two numbers are swapped: first among the pruned c1 samples, then of c1."
-    elif not near(a, truth[0]) and near(a, t["carriers_cut"]):
-        mistake = ("your first number is the share of the *carriers* that were pruned; the "
-                   "question is the other way round: of the c1 samples pruned, what share "
-                   "carried the line?")
-    elif not near(a, truth[0]) and near(a, t["of_all_pruned"]):
-        mistake = ("your first number counts every pruned sample, of all classes; count only the "
-                   "pruned samples of c1 (only they can carry the line).")
-    elif not near(a, truth[0]) and near(a, t["prune_ratio"]):
+    _TRIES["hard"] += 1
+    if near(a, t["all"]) and near(b, t["hard"]) and not near(a, t["hard"]):
+        mistake = "the two numbers are swapped: first of the hard carriers, then of all carriers."
+    elif not near(a, t["hard"]) and near(a, t["latent"]):
+        mistake = ("your first number ranks the carriers by their latent difficulty (the middle "
+                   "panel); the question ranks them by early EL2N, what the arm pruned by (left).")
+    elif not near(a, t["hard"]) and near(a, t["among_pruned"]):
+        mistake = ("your first number is the carriers' share among the c1 samples the arm "
+                   "pruned; the question is the other way round: of the hard carriers, what "
+                   "share did it remove?")
+    elif not near(a, t["hard"]) and near(a, t["prune_ratio"]):
         mistake = ("your first number is the prune ratio p: every class loses p of its samples, "
-                   "but the question is who they are, inside c1.")
-    elif not near(b, truth[1]):
-        mistake = ("your second number is off: the carriers' share of c1 is the prevalence the "
-                   "scenario was built with (the dashed line).")
+                   "but the question is which carriers they were.")
+    elif near(a, t["hard"]):
+        mistake = ("your second number is off: the share of all carriers removed is the short "
+                   "line over the bar (carriers pruned / carriers).")
     else:
         mistake = f"your first number is off by more than {tol:g}: read the {arm!r} bar again."
-    n = _TRIES["shares"]
-    staged = (SHARES_NUDGE, SHARES_IDEA)[n - 1] if n <= 2 else f"the answer: {answer_text}."
+    n = _TRIES["hard"]
+    staged = (HARD_NUDGE, HARD_IDEA)[n - 1] if n <= 2 else f"the answer: {answer_text}."
     print(f"hint: {mistake} {staged}")
     return False
 
@@ -331,6 +334,6 @@ def knobs_panel(config, seeds, class_names, *, budget_s=None):
                  title="Pruning the hardest vs random: the score, its epoch, the scope, the class")
 
 
-__all__ = ["ARMS", "EXPLANATIONS", "SCOPES", "check_carrier_shares", "check_excess_removed",
+__all__ = ["ARMS", "EXPLANATIONS", "SCOPES", "check_hard_carriers", "check_excess_removed",
            "check_prune_hardest_per_class", "check_which_control", "control_reading", "knobs_panel",
-           "reference_excess_removed", "reference_prune_hardest_per_class", "ring_shares"]
+           "reference_excess_removed", "reference_prune_hardest_per_class", "hard_carrier_shares"]
