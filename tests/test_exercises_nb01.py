@@ -125,14 +125,24 @@ def test_the_verdict_comes_from_the_atlas_and_names_the_seeds(capsys):
     assert "the carriers taught the excess, +0.090 on average" in out
 
 
+def test_learned_said_in_words_is_read_as_the_bool(capsys):
+    truth = nb01.evidence()["verdict"].learned
+    said, other = ("learned", "not learned") if truth else ("not learned", "learned")
+    assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", said)) is True
+    assert capsys.readouterr().out.startswith("pass")
+    assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", f"  {other.upper()} ")) is False
+    assert capsys.readouterr().out.startswith("hint: the right comparison")
+
+
 def test_bad_answers_are_named(capsys):
     assert nb01.check_is_it_a_shortcut(lambda: "no-carrier model") is False
     assert "return a pair (comparison, learned)" in capsys.readouterr().out
     assert nb01.check_is_it_a_shortcut(lambda: ("the test set", True)) is False
     out = capsys.readouterr().out
     assert "the comparison is one of 'smr clean', 'no-carrier model', 'clean accuracy'" in out
-    assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", "no")) is False
-    assert "learned is True or False; got 'no'" in capsys.readouterr().out
+    assert nb01.check_is_it_a_shortcut(lambda: ("no-carrier model", "maybe")) is False
+    assert "learned is True or False (or 'learned' / 'not learned'); got 'maybe'" in \
+        capsys.readouterr().out
     assert nb01.check_is_it_a_shortcut(lambda: [][0]) is False
     assert "IndexError" in capsys.readouterr().out
 

@@ -86,6 +86,19 @@ def test_the_truth_comes_from_the_sweep(capsys):
     assert "the paper: the hardest band" in capsys.readouterr().out
 
 
+def test_with_two_seeds_the_figures_highest_band_is_the_answer(capsys):
+    # notebook 02's quick mode sweeps the bands over 2 seeds: a 2-seed t-interval includes 0 for
+    # almost any difference, so it must not excuse a runner-up the figure shows clearly lower
+    two = SWEEP[:, :2]
+    assert nb02.check_worst_band(lambda: (0.6, 0.8), two) is False
+    out = capsys.readouterr().out
+    assert "80-100th percentile band is higher on average" in out
+    assert "with 2 seeds the figure's highest band is the answer" in out
+    assert nb02.check_worst_band(lambda: (0.8, 1.0), two) is True
+    assert "do not tell the two apart" not in capsys.readouterr().out
+    assert nb02.check_worst_band(lambda: (0.6, 0.8), SWEEP[:, :1]) is False       # one seed too
+
+
 def test_bad_picks_are_named(capsys):
     for bad in (lambda: (0.5, 1.0), lambda: "hardest", lambda: 4):
         assert nb02.check_worst_band(bad, SWEEP) is False

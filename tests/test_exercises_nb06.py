@@ -67,6 +67,12 @@ def _design(**changes):
     ({"decide by": "mean"}, "a lower mean over a few seeds can be luck"),
     ({"decide by": "lower in every seed"}, "'lower in every seed' is a weaker claim"),
     ({"decide by": "vibes"}, "'decide by' is one of 'interval', 'mean', 'every seed'"),
+    # free text that names the interval only to reject it, or names two rules, is never read as
+    # "interval" (it once passed)
+    ({"decide by": "no interval, just the mean"}, "'decide by' is one of"),
+    ({"decide by": "the mean, not the interval"}, "'decide by' is one of"),
+    ({"decide by": "without an interval"}, "'decide by' is one of"),
+    ({"decide by": "interval or mean"}, "'decide by' is one of"),
     ({"arms": ["hardest", "random", "easiest"]}, "trains 15 networks (3 seeds x (baseline + 3 arm(s) "
                                                  "+ reference)); the budget is 12: drop the arms "
                                                  "that do not answer this question (easiest)"),

@@ -24,6 +24,8 @@ Examples
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import torch
 
@@ -164,15 +166,21 @@ def trainings(design):
     return len(design["seeds"]) * (1 + len(design["arms"]) + bool(design["reference"]))
 
 
+# the words that name each rule; free text is read only when it names exactly one rule and
+# negates nothing, so "no interval, just the mean" is never read as "interval"
+_DECISION_WORDS = {"interval": ("interval", "ci95", "ci"), "mean": ("mean", "average"),
+                   "every seed": ("every", "each", "all")}
+_NEGATIONS = ("no", "not", "without", "instead", "just", "only", "rather", "never")
+
+
 def _decision(rule):
-    w = str(rule).lower()
-    if "interval" in w or w.replace(" ", "") in ("ci", "ci95", "confidenceinterval"):
-        return "interval"
-    if "every" in w or "each" in w or "all" in w:
-        return "every seed"
-    if "mean" in w or "average" in w:
-        return "mean"
-    return None
+    """The rule ``rule`` names (one of :data:`DECISIONS`), or None when it names none, several,
+    or negates one."""
+    words = re.findall(r"[a-z0-9]+", str(rule).lower())
+    named = {d for d, ws in _DECISION_WORDS.items() if any(w in words for w in ws)}
+    if len(named) != 1 or any(w in words for w in _NEGATIONS):
+        return None
+    return named.pop()
 
 
 def _problems(design, budget):
