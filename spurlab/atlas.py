@@ -29,9 +29,8 @@ import numpy as np
 
 from ._validate import check_choice, check_seeds
 from .config import Config, preset
-from .flatten import MECHANISM, key, row_verdict
+from .flatten import MECHANISM, cell_difference, cell_effect, cell_verdict, effects_count, key
 from .stats import seed_interval
-from .verdicts import NO_REFERENCE, combine, difference_of, effect
 
 FORMAT = "spurlab-atlas/1"
 ATLAS_PATH = Path(__file__).parent / "data" / "atlas.json.gz"
@@ -269,17 +268,13 @@ class Atlas:
 
     @staticmethod
     def verdict_of(rows):
-        """The shortcut verdict over a cell's seeds (:func:`spurlab.verdicts.combine` of each
-        row's own verdict)."""
-        per = [row_verdict(r) for r in rows]
-        return NO_REFERENCE if any(v is None for v in per) else combine(per)
+        """The shortcut verdict over a cell's seeds (:func:`spurlab.flatten.cell_verdict`)."""
+        return cell_verdict(rows)
 
     @staticmethod
     def _difference(rows, a, b, metric="smr"):
-        """``a - b`` over the cell's seeds where both ran (:class:`spurlab.verdicts.Difference`)."""
-        vals = [r[key(metric, a)] - r[key(metric, b)] for r in rows
-                if r.get(key(metric, a)) is not None and r.get(key(metric, b)) is not None]
-        return difference_of(vals, a, b, metric)
+        """``a - b`` over the cell's seeds where both ran (:func:`spurlab.flatten.cell_difference`)."""
+        return cell_difference(rows, a, b, metric)
 
     def map(self, value, rows_axis, cols_axis, **fixed):
         """Mean over seeds of ``value`` on a ``rows_axis`` x ``cols_axis`` grid, the third axis
@@ -338,10 +333,7 @@ class Atlas:
         out = {}
         for s in self.grid["salience"]:
             for q in self.grid["prevalence"]:
-                c = self.point(s, q, prune_ratio)
-                ran = c["arms"][arm] is not None and c["arms"][versus] is not None
-                d = self._difference(c["rows"], arm, versus) if ran and arm != versus else None
-                out[(s, q)] = effect(c["verdict"], d)
+                out[(s, q)] = cell_effect(self.rows(s, q, prune_ratio), arm, versus)
         return out
 
     def differences(self, salience, prevalence, prune_ratio, others=("random", "easiest")):
@@ -373,12 +365,9 @@ class Atlas:
     def verdicts_text(self, prune_ratio, arm="hardest", versus="random"):
         """:meth:`verdicts` in one line: how many cells of each kind, and which backfire."""
         v = self.verdicts(prune_ratio, arm, versus)
-        counts = ", ".join(f"{k} in {list(v.values()).count(k)}" for k in
-                           ("no shortcut", "helps", "no difference", "backfires", "n/a")
-                           if k in v.values())
         bad = [f"({s:g}, {q:g})" for (s, q), k in v.items() if k == "backfires"]
         return (f"Takeaway (p = {prune_ratio:g}, {len(self.seeds)} seeds per cell, {arm} vs "
-                f"{versus} on SMR): {counts} of {len(v)} cells; backfires at (salience, "
+                f"{versus} on SMR): {effects_count(v)}; backfires at (salience, "
                 f"prevalence): {', '.join(bad) or 'none'}")
 
     def as_grid(self, *, prevalence, prune_ratio):

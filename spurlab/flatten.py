@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .stats import summarize
-from .verdicts import seed_verdict
+from .verdicts import EFFECTS, NO_REFERENCE, combine, difference_of, effect, seed_verdict
 
 # which carriers an arm removed, by difficulty (spurlab.carriers_by_difficulty): row metrics
 MECHANISM = ("hard_removed", "removed_percentile", "kept_percentile", "latent_hard_removed",
@@ -102,6 +102,38 @@ def row_verdict(row):
                         row.get("n_test"), seed=row.get("seed"), n_carriers=row.get("carriers"))
 
 
+def cell_verdict(rows):
+    """The shortcut verdict over one cell's seeds (one row each): :func:`spurlab.verdicts.combine`
+    of each row's own verdict; ``NO_REFERENCE`` when a row has none."""
+    per = [row_verdict(r) for r in rows]
+    return NO_REFERENCE if not per or any(v is None for v in per) else combine(per)
+
+
+def cell_difference(rows, a, b, metric="smr"):
+    """``a - b`` of ``metric`` over one cell's seeds where both ran (a
+    :class:`spurlab.verdicts.Difference`), or None where they never both ran."""
+    vals = [r[key(metric, a)] - r[key(metric, b)] for r in rows
+            if r.get(key(metric, a)) is not None and r.get(key(metric, b)) is not None]
+    return difference_of(vals, a, b, metric) if vals else None
+
+
+def cell_effect(rows, arm="hardest", versus="random"):
+    """Does ``arm`` help against ``versus`` in one cell (its rows, one per seed)? The verdict
+    first, then the difference over seeds: one of :data:`spurlab.verdicts.EFFECTS`
+    (:func:`spurlab.verdicts.effect`); every map, the atlas and the playground use it."""
+    return effect(cell_verdict(rows), cell_difference(rows, arm, versus) if arm != versus else None)
+
+
+def effects_count(effects):
+    """``'no shortcut in 10, helps in 11, no difference in 4 of 25 cells'``: how many cells of
+    each kind in ``effects`` (cell -> :func:`cell_effect`), in the order of
+    :data:`spurlab.verdicts.EFFECTS` (other kinds, such as ``'no verdict'``, after them)."""
+    values = list(effects.values())
+    kinds = [k for k in EFFECTS if k in values] + sorted({v for v in values} - set(EFFECTS))
+    counts = ", ".join(f"{k} in {values.count(k)}" for k in kinds)
+    return f"{counts} of {len(values)} cells"
+
+
 def pivot(rows, row_key, col_key, value):
     """Mean and standard deviation over seeds of ``value`` on a ``row_key`` x ``col_key`` grid.
 
@@ -151,4 +183,5 @@ def pivot(rows, row_key, col_key, value):
     return rv, cv, mean, sd
 
 
-__all__ = ["key", "pivot", "row_verdict", "rows"]
+__all__ = ["MECHANISM", "cell_difference", "cell_effect", "cell_verdict", "effects_count", "key",
+           "pivot", "row_verdict", "rows"]

@@ -25,7 +25,7 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from ._validate import check_bool
 from .charts import OKABE_ITO
-from .flatten import key, pivot
+from .flatten import cell_effect, effects_count, key, pivot
 
 SEQUENTIAL = LinearSegmentedColormap.from_list("okabe_seq", ["#FFFFFF", OKABE_ITO[1], OKABE_ITO[5]])
 DIVERGING = LinearSegmentedColormap.from_list("okabe_div", [OKABE_ITO[0], "#FFFFFF", OKABE_ITO[5]])
@@ -113,6 +113,29 @@ def _live(live, keys):
     return {k: _mean(k, live[k]) for k in keys}
 
 
+def _effects(rows, row_axis, col_axis):
+    """Each cell's effect (:func:`spurlab.flatten.cell_effect`: the verdict first, then hardest
+    vs random over seeds); ``'no verdict'`` where the rows carry no shortcut verdict (no
+    no-carrier model), so a map never reads a cell without one as 'no shortcut'."""
+    cells = {}
+    for r in rows:
+        cells.setdefault((r[row_axis], r[col_axis]), []).append(r)
+    return {c: ("no verdict" if any(r.get("excess_smr") is None for r in rs)
+                else cell_effect(rs, "hardest", "random")) for c, rs in cells.items()}
+
+
+def _mark_no_shortcut(ax, cells, *, extra_x=()):
+    """An ``x`` on every cell where no shortcut was learned (and at ``extra_x``, more columns of
+    the same rows), with a legend entry; nothing when there is none."""
+    pts = [(c, r) for (r, c), e in cells.items() if e == "no shortcut"]
+    pts += [(x, r) for x in extra_x for (r, _), e in cells.items() if e == "no shortcut"]
+    if pts:
+        xs, ys = zip(*sorted(set(pts)))
+        ax.scatter(xs, ys, marker="x", s=120, color="black", linewidths=1.5, zorder=4,
+                   label="x: no shortcut learned")
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.16), fontsize=8, frameon=False)
+
+
 def phase_map(grid, *, live=None):
     """The phase diagram: SMR after pruning the hardest, and hardest minus random, on the
     salience x prune ratio grid (mean over seeds).
@@ -132,15 +155,19 @@ def phase_map(grid, *, live=None):
     fig, takeaway : matplotlib Figure, str
         Left: SMR after pruning the hardest (column ``p = 0``: the baseline); right: hardest
         minus random at the same ratio (blue: pruning the hardest does better). ``takeaway``
-        names the saliences where pruning the hardest beats random at every ratio.
+        counts the cells of each kind (:func:`spurlab.flatten.cell_effect`: no shortcut, helps,
+        no difference, backfires), names the saliences without a shortcut (an x on the maps)
+        and those where pruning the hardest helps at every ratio.
 
     Examples
     --------
-    >>> rows = [{"salience": s, "prune_ratio": p, "smr_baseline": 0.1, "smr_hardest": h,
-    ...          "smr_random": 0.08} for s, h in ((0.5, 0.02), (1.0, 0.12)) for p in (0.1, 0.3)]
+    >>> learned = {"excess_smr": 0.1, "excess_lo": 0.05, "excess_hi": 0.15, "n_test": 900}
+    >>> rows = [{"salience": s, "prune_ratio": p, "seed": k, "smr_baseline": 0.1,
+    ...          "smr_hardest": h + 0.001 * k, "smr_random": 0.08, **learned}
+    ...         for s, h in ((0.5, 0.02), (1.0, 0.12)) for p in (0.1, 0.3) for k in (0, 1, 2)]
     >>> fig, takeaway = phase_map({"phase": {"rows": rows}})
-    >>> takeaway.split(";")[0]
-    'Takeaway: pruning the hardest beats random at every ratio for salience 0.5'
+    >>> takeaway.split(": ", 1)[1].split(";")[0]
+    'helps in 2, backfires in 2 of 4 cells'
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
@@ -176,13 +203,20 @@ def phase_map(grid, *, live=None):
                        edgecolors="black", zorder=3)
             ax.annotate(f"live ({lv[key('smr', 'hardest')][1]} seeds)", (p, sl_), xytext=(10, 8),
                         textcoords="offset points", fontsize=8)
+    eff = _effects(rows, "salience", "prune_ratio")
+    _mark_no_shortcut(axes[0], eff, extra_x=(0.0,))
+    _mark_no_shortcut(axes[1], eff)
     fig.suptitle("Phase diagram (embedded shapes): where pruning the hardest severs the shortcut")
     fig.tight_layout()
-    works = [f"{v:g}" for v, d in zip(sal, diff) if np.all(d < 0)]
-    fails = [f"{v:g}" for v, d in zip(sal, diff) if np.any(d > 0)]
-    take = (f"Takeaway: pruning the hardest beats random at every ratio for salience "
-            f"{', '.join(works) or 'none'}; it loses to random somewhere for salience "
-            f"{', '.join(fails) or 'none'} (worst cell: {np.nanmax(diff):+.2f} SMR).")
+    q = grid["phase"].get("fixed", {}).get("prevalence")
+    none = sorted({s for (s, _), e in eff.items() if e == "no shortcut"})
+    works = [s for s in sal if all(eff.get((s, p)) == "helps" for p in ratios)]
+    bad = [f"({s:g}, {p:g})" for (s, p), e in sorted(eff.items()) if e == "backfires"]
+    take = (f"Takeaway ({'' if q is None else f'prevalence {q:g}, '}{n} seeds per cell, hardest "
+            f"vs random on SMR): {effects_count(eff)}; no shortcut at salience "
+            f"{', '.join(f'{s:g}' for s in none) or 'none'} (x); pruning the hardest helps at "
+            f"every ratio for salience {', '.join(f'{s:g}' for s in works) or 'none'}; backfires "
+            f"at (salience, p): {', '.join(bad) or 'none'}.")
     if lv:
         take += (f" Live point (salience {lv['salience'][0]:g}, p = {lv['prune_ratio'][0]:.2f}): "
                  f"SMR {live_smr:.3f}, hardest minus random {live_diff:+.3f}.")
@@ -206,17 +240,21 @@ def regime_map(grid, *, live=None):
     Returns
     -------
     fig, takeaway : matplotlib Figure, str
-        ``takeaway`` counts the cells where pruning the hardest helps and where it backfires,
-        and compares the carriers cut in each.
+        ``takeaway`` counts the cells of each kind (:func:`spurlab.flatten.cell_effect`, as
+        :meth:`spurlab.atlas.Atlas.verdicts_text` does for the same slice), names those that
+        backfire, and where some help and some backfire compares the carriers cut in each.
+        Cells without a shortcut carry an x.
 
     Examples
     --------
-    >>> rows = [{"salience": s, "prevalence": q, key("smr", "hardest"): h, key("smr", "random"): 0.05,
-    ...          key("carriers_pruned", "hardest"): c, "carriers": 40, "regime_percentile": 50.0}
-    ...         for s, h, c in ((0.5, 0.02, 14), (1.0, 0.09, 3)) for q in (0.3, 0.6)]
+    >>> learned = {"excess_smr": 0.1, "excess_lo": 0.05, "excess_hi": 0.15, "n_test": 900}
+    >>> rows = [{"salience": s, "prevalence": q, "seed": k, key("smr", "hardest"): h + 0.001 * k,
+    ...          key("smr", "random"): 0.05, key("carriers_pruned", "hardest"): c, "carriers": 40,
+    ...          "regime_percentile": 50.0, **learned}
+    ...         for s, h, c in ((0.5, 0.02, 14), (1.0, 0.09, 3)) for q in (0.3, 0.6) for k in (0, 1, 2)]
     >>> fig, takeaway = regime_map({"regime": {"rows": rows, "fixed": {"prune_ratio": 0.25}}})
-    >>> takeaway.split(":")[1].strip()[:48]
-    'pruning the hardest helps (beats random) in 2 of'
+    >>> takeaway.split(": ", 1)[1].split(";")[0]
+    'helps in 2, backfires in 2 of 4 cells'
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
@@ -247,17 +285,22 @@ def regime_map(grid, *, live=None):
                    facecolors="none", edgecolors="black", linewidths=2.5, zorder=3,
                    label="the live setting")
         ax.legend(loc="lower right", fontsize=8, markerscale=0.3)
+    eff = _effects(rows, "salience", "prevalence")
+    _mark_no_shortcut(ax, eff)
     fig.tight_layout()
-    bad = [(a, b) for i, a in enumerate(sal) for j, b in enumerate(prev) if rdiff[i, j] > 0]
+    bad = [f"({s:g}, {q:g})" for (s, q), e in sorted(eff.items()) if e == "backfires"]
+    take = (f"Takeaway (p = {p_fixed:g}, {n} seeds per cell, hardest vs random on SMR): "
+            f"{effects_count(eff)}; backfires at (salience, prevalence): {', '.join(bad) or 'none'}.")
 
-    def share(mask):
-        return "n/a" if not mask.any() else f"{np.nanmean(cut[mask]):.0%}"
+    def cut_where(kind):
+        vals = [cut[i, j] for i, s in enumerate(sal) for j, q in enumerate(prev)
+                if eff.get((s, q)) == kind]
+        return float(np.nanmean(vals)) if vals else None
 
-    take = (f"Takeaway: pruning the hardest helps (beats random) in {int(np.sum(rdiff < 0))} of "
-            f"{rdiff.size} cells and backfires in {len(bad)}: "
-            + (", ".join(f"salience {a:g}/prevalence {b:g}" for a, b in bad) or "none")
-            + f". Where it backfires the hardest arm cut {share(rdiff > 0)} of the carriers on "
-            f"average, against {share(rdiff < 0)} where it helps (p = {p_fixed:.0%}).")
+    helps, backfires = cut_where("helps"), cut_where("backfires")
+    if helps is not None and backfires is not None:
+        take += (f" The hardest arm cut {backfires:.0%} of the carriers where it backfires, "
+                 f"{helps:.0%} where it helps (p = {p_fixed:.0%}).")
     return fig, take
 
 

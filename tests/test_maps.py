@@ -35,25 +35,40 @@ def _close_figures():
     plt.close("all")
 
 
+LEARNED = {"excess_smr": 0.1, "excess_lo": 0.05, "excess_hi": 0.15, "n_test": 900}
+NOT_LEARNED = {"excess_smr": 0.0, "excess_lo": -0.04, "excess_hi": 0.04, "n_test": 900}
+
+
 def _phase_rows():
-    """salience 0.5: hardest beats random at both ratios; salience 1.0: it loses at p = 0.3."""
+    """3 seeds. salience 0.1: no shortcut; 0.5: hardest beats random at both ratios; 1.0: it
+    helps at p = 0.1 and backfires at p = 0.3."""
     rows = []
-    for seed in (0, 1):
-        for s, p, h, r in ((0.5, 0.1, 0.04, 0.08), (0.5, 0.3, 0.02, 0.07),
+    for seed in (0, 1, 2):
+        for s, p, h, r in ((0.1, 0.1, 0.03, 0.02), (0.1, 0.3, 0.05, 0.02),
+                           (0.5, 0.1, 0.04, 0.08), (0.5, 0.3, 0.02, 0.07),
                            (1.0, 0.1, 0.20, 0.22), (1.0, 0.3, 0.30, 0.20)):
             rows.append({"salience": s, "prune_ratio": p, "seed": seed, "smr_baseline": 0.1 * s + seed,
-                         "smr_hardest": h + 0.02 * seed, "smr_random": r + 0.02 * seed})
+                         "smr_hardest": h + 0.02 * seed, "smr_random": r + 0.02 * seed,
+                         **(NOT_LEARNED if s == 0.1 else LEARNED)})
     return {"phase": {"rows": rows}}
 
 
 def _regime_rows():
     rows = []
-    for s, q, h, c, g in ((0.5, 0.3, 0.02, 14, 55.0), (0.5, 0.6, 0.03, 30, 50.0),
-                          (1.0, 0.3, 0.09, 4, 40.0), (1.0, 0.6, 0.04, 20, 45.0)):
-        rows.append({"salience": s, "prevalence": q, "seed": 0, "smr_hardest": h,
-                     "smr_random": 0.05, "carriers_pruned_hardest": c, "carriers": 40,
-                     "regime_percentile": g})
+    for seed in (0, 1, 2):
+        for s, q, h, c, g in ((0.1, 0.3, 0.09, 10, 50.0), (0.1, 0.6, 0.09, 25, 50.0),
+                              (0.5, 0.3, 0.02, 14, 55.0), (0.5, 0.6, 0.03, 30, 50.0),
+                              (1.0, 0.3, 0.09, 4, 40.0), (1.0, 0.6, 0.04, 20, 45.0)):
+            rows.append({"salience": s, "prevalence": q, "seed": seed, "smr_hardest": h,
+                         "smr_random": 0.05, "carriers_pruned_hardest": c, "carriers": 40,
+                         "regime_percentile": g, **(NOT_LEARNED if s == 0.1 else LEARNED)})
     return {"regime": {"rows": rows, "fixed": {"prune_ratio": 0.25}}}
+
+
+def _x_marks(ax):
+    """(x, y) of the 'no shortcut' crosses on ``ax``."""
+    return sorted(tuple(map(float, o)) for c in ax.collections
+                  if c.get_label() == "x: no shortcut learned" for o in c.get_offsets())
 
 
 def _texts(ax):
@@ -93,16 +108,27 @@ def test_phase_map_draws_the_grid_means_and_names_where_pruning_works():
     left, right = fig.axes[:2]                         # two maps (then two colour bars)
     assert left.get_xlabel() == "prune ratio p (0 = baseline)"
     assert left.get_ylabel() == right.get_ylabel() == "salience of the line"
-    assert "mean of 2 seeds" in left.get_title() and "hardest minus random" in right.get_title()
-    # left: p = 0 is the baseline (mean over seeds of 0.1 * s + seed), then smr_hardest means
-    assert _texts(left)[:6] == ["0.55", "0.05", "0.03", "0.60", "0.21", "0.31"]
+    assert "mean of 3 seeds" in left.get_title() and "hardest minus random" in right.get_title()
+    # left, the salience-0.5 row: p = 0 is the baseline (mean of 0.05 + seed), then smr_hardest
+    assert _texts(left)[3:6] == ["1.05", "0.06", "0.04"]
     # right: hardest - random (the seed offsets cancel)
-    assert _texts(right)[:4] == ["-0.04", "-0.05", "-0.02", "+0.10"]
+    assert _texts(right)[:6] == ["+0.01", "+0.03", "-0.04", "-0.05", "-0.02", "+0.10"]
     assert "live (2 seeds)" in _texts(left) and "live (2 seeds)" in _texts(right)
-    assert take.startswith("Takeaway: pruning the hardest beats random at every ratio for "
-                           "salience 0.5; it loses to random somewhere for salience 1 "
-                           "(worst cell: +0.10 SMR).")
+    # no shortcut at salience 0.1: an x on each of its cells (and on its baseline column)
+    assert _x_marks(left) == [(0.0, 0.1), (0.1, 0.1), (0.3, 0.1)]
+    assert _x_marks(right) == [(0.1, 0.1), (0.3, 0.1)]
+    assert take.startswith(
+        "Takeaway (3 seeds per cell, hardest vs random on SMR): no shortcut in 2, helps in 3, "
+        "backfires in 1 of 6 cells; no shortcut at salience 0.1 (x); pruning the hardest helps at "
+        "every ratio for salience 0.5; backfires at (salience, p): (1, 0.3).")
     assert "SMR 0.020, hardest minus random -0.040" in take
+
+
+def test_a_map_never_reads_a_cell_without_a_verdict_as_no_shortcut():
+    rows = [{k: v for k, v in r.items() if not k.startswith("excess")}
+            for r in _phase_rows()["phase"]["rows"]]
+    fig, take = maps.phase_map({"phase": {"rows": rows}})
+    assert "no verdict in 6 of 6 cells" in take and _x_marks(fig.axes[0]) == []
 
 
 def test_phase_map_without_live_marks_nothing_and_checks_its_inputs():
@@ -121,29 +147,42 @@ def test_phase_map_without_live_marks_nothing_and_checks_its_inputs():
 def test_regime_map_cells_and_takeaway():
     fig, take = maps.regime_map(_regime_rows(), live={"salience": 0.5, "prevalence": 0.3})
     ax = fig.axes[0]
-    assert _texts(ax)[0] == "-0.03\ncut 35%\nr=55" and _texts(ax)[2] == "+0.04\ncut 10%\nr=40"
+    assert _texts(ax)[2] == "-0.03\ncut 35%\nr=55" and _texts(ax)[4] == "+0.04\ncut 10%\nr=40"
     assert ax.get_xlabel().startswith("prevalence") and ax.get_ylabel() == "salience of the line"
     assert "p = 0.25" in ax.get_title()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["the live setting"]
-    assert take == ("Takeaway: pruning the hardest helps (beats random) in 3 of 4 cells and "
-                    "backfires in 1: salience 1/prevalence 0.3. Where it backfires the hardest arm "
-                    "cut 10% of the carriers on average, against 53% where it helps (p = 25%).")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["the live setting",
+                                                                  "x: no shortcut learned"]
+    assert _x_marks(ax) == [(0.3, 0.1), (0.6, 0.1)]
+    assert take == ("Takeaway (p = 0.25, 3 seeds per cell, hardest vs random on SMR): no shortcut in "
+                    "2, helps in 3, backfires in 1 of 6 cells; backfires at (salience, prevalence): "
+                    "(1, 0.3). The hardest arm cut 10% of the carriers where it backfires, 53% "
+                    "where it helps (p = 25%).")
     with pytest.raises(ValueError, match="must give the prune_ratio"):
         maps.regime_map({"regime": {"rows": _regime_rows()["regime"]["rows"]}})
 
 
-def test_the_atlas_slices_draw_as_phase_and_regime_maps(tiny_atlas):
-    """Notebook 04 draws the atlas's slices with phase_map and regime_map; their takeaways are
-    computed from the atlas's rows (here a tiny real atlas)."""
-    from spurlab.atlas import load_atlas
+def test_no_carriers_cut_is_compared_when_nothing_backfires():
+    rows = [r for r in _regime_rows()["regime"]["rows"] if (r["salience"], r["prevalence"]) != (1.0, 0.3)]
+    _, take = maps.regime_map({"regime": {"rows": rows, "fixed": {"prune_ratio": 0.25}}})
+    assert take.endswith("backfires at (salience, prevalence): none.") and "n/a" not in take
 
-    grid = load_atlas(tiny_atlas).as_grid(prevalence=0.3, prune_ratio=0.1)
+
+def test_the_atlas_slices_draw_as_phase_and_regime_maps_and_agree_with_the_playground(tiny_atlas):
+    """Notebook 04 draws the atlas's slices with phase_map and regime_map; 07 prints
+    Atlas.verdicts_text for the same ratio: the same cells, the same rule, the same counts."""
+    from spurlab.atlas import load_atlas
+    from spurlab.flatten import effects_count
+
+    atlas = load_atlas(tiny_atlas)
+    grid = atlas.as_grid(prevalence=0.3, prune_ratio=0.1)
     assert {r["prevalence"] for r in grid["phase"]["rows"]} == {0.3}
     assert {r["prune_ratio"] for r in grid["regime"]["rows"]} == {0.1}
     fig, take = maps.phase_map(grid)
-    assert take.startswith("Takeaway: pruning the hardest beats random")
+    assert take.startswith("Takeaway (prevalence 0.3, ")
     fig, take = maps.regime_map(grid)
-    assert "of 2 cells" in take
+    counts = effects_count(atlas.verdicts(0.1))
+    assert f"hardest vs random on SMR): {counts};" in take
+    assert f"hardest vs random on SMR): {counts};" in atlas.verdicts_text(0.1)
     plt.close("all")
 
 
