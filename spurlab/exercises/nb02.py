@@ -182,7 +182,8 @@ def check_worst_band(answer, band_smr=None, bands=BANDS):
         ratio = "" if mean is None else (
             f"; the same K carriers there do {mean[i] / max(mean[0], 1e-3):.1f}x the damage of "
             "the easiest band's")
-        caveat = (f" The {_name(bands[best])} band is a little higher on average, but the seeds "
+        caveat = (f" The {_name(bands[best])} band is higher on average ({mean[best]:.1%} against "
+                  f"{mean[i]:.1%}), but the seeds "
                   "do not tell the two apart." if tied else "")
         print(f"pass: the {_name(band)} band ({said}){ratio}.{caveat}")
         return True
