@@ -382,14 +382,7 @@ def occupancy_bars(results, arms=None, *, labels=None, ax=None, title=None):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    if arms is None:
-        arms = [a for a in _check_results(results, None, False)[1] if a != "jtt"]
-    results, arms = _check_results(results, arms, False)
-    if not arms:
-        raise ValueError("arms must name at least one pruning arm; got none")
-    for a in arms:
-        if results[0].arms[a].strategy == "jtt":
-            raise ValueError(f"arm {a!r} prunes nothing (JTT upweights): it has no occupancy")
+    results, arms = _pruning_arms(results, arms, "it has no occupancy")
     if labels is not None and (not isinstance(labels, dict) or not all(_is_model(k) for k in labels)):
         raise ValueError(f"labels must be a dict keyed by arm names; got {labels!r}")
     lab = {a: a for a in arms} | (labels or {})
@@ -478,6 +471,20 @@ def composition_bars(results, arms=None, *, colors=None, title=None):
     return fig, take
 
 
+def _pruning_arms(results, arms, why):
+    """The results and the pruning arms to draw (default: every arm but JTT's); an upweighting
+    arm is refused with ``why`` it cannot be drawn."""
+    if arms is None:
+        arms = [a for a in _check_results(results, None, False)[1] if a != "jtt"]
+    results, arms = _check_results(results, arms, False)
+    if not arms:
+        raise ValueError("arms must name at least one pruning arm; got none")
+    for a in arms:
+        if results[0].arms[a].strategy == "jtt":
+            raise ValueError(f"arm {a!r} prunes nothing (JTT upweights): {why}")
+    return results, arms
+
+
 def difficulty_of_removed(results, arms=None, *, colors=None, title=None):
     """Which carriers each arm removed, by difficulty (:mod:`spurlab.mechanism`), per seed: the
     share of the hard carriers (the hardest quarter by the early scores the arms prune by) it
@@ -508,11 +515,7 @@ def difficulty_of_removed(results, arms=None, *, colors=None, title=None):
     """
     import matplotlib.pyplot as plt
 
-    if arms is None:
-        arms = [a for a in _check_results(results, None, False)[1] if a != "jtt"]
-    results, arms = _check_results(results, arms, False)
-    if "jtt" in arms:
-        raise ValueError("arm 'jtt' prunes nothing (it upweights): it removed no carriers")
+    results, arms = _pruning_arms(results, arms, "it removed no carriers")
     if colors is not None:
         _check_colors("colors", colors, len(arms))
     colors = colors or [OKABE_ITO[k % len(OKABE_ITO)] for k in (5, 4, 0, 2, 1, 3)][:len(arms)]
