@@ -7,7 +7,13 @@ five arms and five seeds, at the 'playground' preset's scale; writes spurlab/dat
     python scripts/build_atlas.py --smoke --out /tmp/atlas.json.gz   # a tiny grid, in a minute
 
 Every model goes through the engine's disk cache (--cache-dir, default .atlas-cache), so an
-interrupted build resumes where it stopped; delete that folder to start afresh.
+interrupted build resumes where it stopped; delete that folder to start afresh. A build longer
+than one sitting also writes each finished prevalence to --state-dir (a few hundred KB in all):
+commit that folder as the build goes, and a fresh clone on another machine resumes from it
+without the cache:
+
+    python scripts/build_atlas.py --state-dir atlas-build   # then, now and then:
+    git add atlas-build && git commit -m "atlas build: pieces so far"
 """
 
 import argparse
@@ -26,6 +32,9 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     p.add_argument("--dask", action="store_true", help="run on a local Dask cluster instead")
     p.add_argument("--cache-dir", default=".atlas-cache", help="disk cache (resume from it)")
+    p.add_argument("--state-dir", default=None,
+                   help="folder of finished pieces, one per prevalence: commit it as the build "
+                        "goes; a build on another machine resumes from it")
     p.add_argument("--smoke", action="store_true",
                    help="a 2 x 2 x 2 grid, 2 arms, 2 seeds at the smoke scale (a plumbing check)")
     a = p.parse_args(argv)
@@ -48,9 +57,10 @@ def main(argv=None):
         with LocalCluster(n_workers=a.workers, threads_per_worker=1) as cluster, \
                 Client(cluster) as client:
             atlas = build_atlas(a.out, executor=client, cache_dir=a.cache_dir, command=command,
-                                **kw)
+                                state_dir=a.state_dir, **kw)
     else:
-        atlas = build_atlas(a.out, workers=a.workers, cache_dir=a.cache_dir, command=command, **kw)
+        atlas = build_atlas(a.out, workers=a.workers, cache_dir=a.cache_dir, command=command,
+                            state_dir=a.state_dir, **kw)
     print(f"wrote {a.out}: {len(atlas['rows'])} rows, {os.path.getsize(a.out):,} bytes, "
           f"{time.perf_counter() - t:.0f} s (spurlab {sl.__version__})")
 

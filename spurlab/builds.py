@@ -34,7 +34,8 @@ def sparing_feasible(config, prune_ratio):
 
 
 def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=ATLAS_SEEDS,
-                workers=1, executor=None, cache_dir=None, command=None, progress=print):
+                workers=1, executor=None, cache_dir=None, state_dir=None, command=None,
+                progress=print):
     """Run the protocol over ``grid`` for every seed and write the atlas file to ``path``.
 
     Parameters
@@ -57,6 +58,12 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
         it; the workers of an ``executor`` must see the same folder through their own
         ``SPURLAB_CACHE_DIR`` (``scripts/build_atlas.py --dask`` sets it before starting its
         local cluster).
+    state_dir : str or Path, optional
+        A folder of finished pieces of the build (one gzipped JSON file of rows per prevalence,
+        written atomically as each finishes): a build resumes from it, on this
+        machine or another one, without the engine's cache. Commit it as a long build goes.
+        Pieces of another build (another config, grid, arms, seeds or spurlab version) are
+        refused with what to do.
     command : str, optional
         Recorded in the provenance.
     progress : callable or None
@@ -88,7 +95,8 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
     if cache_dir is not None:
         os.environ["SPURLAB_CACHE_DIR"] = str(cache_dir)   # worker processes inherit it
     try:
-        return _build(path, config, grid, arms, seeds, workers, executor, command, progress)
+        return _build(path, config, grid, arms, seeds, workers, executor, command, progress,
+                      state_dir)
     finally:
         if cache_dir is not None:
             if before is None:
@@ -97,31 +105,71 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
                 os.environ["SPURLAB_CACHE_DIR"] = before
 
 
-def _build(path, config, grid, arms, seeds, workers, executor, command, progress):
+def _piece(config, grid, arms, seeds, prevalence):
+    """The identity of one piece of a build (what its rows depend on) and its file name."""
+    from ._version import __version__
+    from .cache import fingerprint
+
+    ident = {"config": config.to_dict(), "salience": list(grid["salience"]),
+             "prune_ratio": list(grid["prune_ratio"]), "arms": list(arms), "seeds": list(seeds),
+             "version": __version__, "prevalence": prevalence}
+    return ident, f"prevalence{prevalence:g}-{fingerprint(ident)[:12]}.json.gz"
+
+
+def _load_piece(state_dir, ident, name):
+    """The rows of a finished piece, or None when it is not there yet; a piece of another build
+    under the same name is refused."""
+    path = os.path.join(state_dir, name)
+    if not os.path.exists(path):
+        return None
+    try:
+        doc = json.loads(gzip.decompress(open(path, "rb").read()))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"state_dir piece {path!r} cannot be read ({exc}); delete it to run that "
+                         "piece again") from None
+    if doc.get("ident") != ident:
+        raise ValueError(f"state_dir piece {path!r} belongs to another build (config, grid, arms, "
+                         "seeds or spurlab version differ); use another state_dir or delete it")
+    return doc["rows"]
+
+
+def _build(path, config, grid, arms, seeds, workers, executor, command, progress, state_dir=None):
     from ._version import __version__
     from .device import get_device, usable_cpus
-    from .files import environment
+    from .files import atomic_write_bytes, environment
     from .sweeps import grid as run_grid
 
     t0 = time.perf_counter()
-    rows = []
+    if state_dir is not None:
+        os.makedirs(state_dir, exist_ok=True)
+    rows, resumed = [], 0
     for prevalence in grid["prevalence"]:
         at = config.replace(prevalence=prevalence)
         sparing = "hardest/sparing" in arms
         ok = [r for r in grid["prune_ratio"] if not sparing or sparing_feasible(at, r)]
         groups = [(ok, arms), ([r for r in grid["prune_ratio"] if r not in ok],
                                tuple(a for a in arms if a != "hardest/sparing"))]
+        ident, name = _piece(config, grid, arms, seeds, prevalence)
+        done = _load_piece(state_dir, ident, name) if state_dir is not None else None
+        if done is not None:
+            rows += done
+            resumed += 1
+            continue
+        t, piece = time.perf_counter(), []
         for ratios, group_arms in groups:
-            if not ratios:
-                continue
-            t = time.perf_counter()
-            got = run_grid(at, {"salience": list(grid["salience"]), "prune_ratio": ratios},
-                           seeds, group_arms, workers=workers, executor=executor)
-            rows += [{**r, "prevalence": prevalence} for r in got]
-            if progress:
-                progress(f"prevalence={prevalence:g} ratios={list(ratios)} arms={len(group_arms)}"
-                         f": {time.perf_counter() - t:.0f} s (total "
-                         f"{time.perf_counter() - t0:.0f} s)")
+            if ratios:
+                got = run_grid(at, {"salience": list(grid["salience"]), "prune_ratio": ratios},
+                               seeds, group_arms, workers=workers, executor=executor)
+                piece += [{**r, "prevalence": prevalence} for r in got]
+        if state_dir is not None:                      # this piece is done: a rerun skips it
+            atomic_write_bytes(os.path.join(state_dir, name), gzip.compress(json.dumps(
+                {"ident": ident, "rows": piece}).encode(), mtime=0))
+        rows += piece
+        if progress:
+            progress(f"prevalence={prevalence:g}: {time.perf_counter() - t:.0f} s (total "
+                     f"{time.perf_counter() - t0:.0f} s)")
+    if progress and resumed:
+        progress(f"{resumed} piece(s) read from {state_dir}")
     columns = ["salience", "prevalence", "prune_ratio", "seed"]
     columns += sorted({k for r in rows for k in r} - set(columns))
     env = environment(get_device())

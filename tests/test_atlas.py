@@ -4,6 +4,7 @@ import gzip
 import json
 import os
 import random
+import shutil
 
 import pytest
 
@@ -46,6 +47,61 @@ def test_build_resumes_from_its_cache(tiny_atlas, tmp_path, monkeypatch):
                 progress=None)
     a, b = (json.loads(gzip.decompress(p.read_bytes())) for p in (tiny_atlas, out))
     assert a["rows"] == b["rows"] and a["columns"] == b["columns"]
+
+
+def test_build_resumes_from_committed_pieces_without_any_cache(tiny_atlas, tmp_path, monkeypatch):
+    """A long build writes one piece per prevalence to its state folder as it goes; another
+    machine with that folder alone (no engine cache) finishes the build without retraining the
+    pieces, and the atlas is the same. Pieces of another build are refused by name."""
+    kw = dict(config=TINY, grid=TINY_GRID, arms=("hardest", "random", "hardest/sparing"),
+              seeds=(0, 1), command="test", progress=None)
+    state = tmp_path / "atlas-build"
+    build_atlas(tmp_path / "first.json.gz", cache_dir=tiny_atlas.parent / "cache",
+                state_dir=state, **kw)
+    pieces = sorted(os.listdir(state))
+    assert len(pieces) == len(TINY_GRID["prevalence"]) and all(p.endswith(".json.gz") for p in pieces)
+    os.remove(state / pieces[1])                       # the build stopped before its last piece
+    trained = []
+
+    def count(*a, **k):
+        trained.append(1)
+        return real(*a, **k)
+
+    from .conftest import real_fit
+    real = real_fit()
+    patch_fit(monkeypatch, count)
+    clear_cache()
+    out = tmp_path / "resumed.json.gz"
+    build_atlas(out, cache_dir=tmp_path / "fresh-cache", state_dir=state, **kw)
+    a, b = (json.loads(gzip.decompress(p.read_bytes())) for p in (tiny_atlas, out))
+    assert a["rows"] == b["rows"] and a["columns"] == b["columns"]
+    assert sorted(os.listdir(state)) == pieces
+    n_resumed = len(trained)
+    assert n_resumed > 0                               # the missing piece was trained again ...
+    patch_fit(monkeypatch, lambda *a, **k: (_ for _ in ()).throw(AssertionError("retrained")))
+    clear_cache()
+    build_atlas(tmp_path / "third.json.gz", cache_dir=tmp_path / "other-cache", state_dir=state,
+                **kw)                                  # ... and with every piece there, nothing
+    bad = tmp_path / "corrupt"
+    shutil.copytree(state, bad)
+    (bad / pieces[0]).write_bytes(b"not gzip")
+    with pytest.raises(ValueError, match=f"piece .*{pieces[0]}.* cannot be read"):
+        build_atlas(tmp_path / "y.json.gz", state_dir=bad, cache_dir=tmp_path / "c", **kw)
+    with pytest.raises(ValueError, match="belongs to another build"):
+        _foreign(state, kw, tmp_path)
+
+
+def _foreign(state, kw, tmp_path):
+    """Rename a piece so that a build with other seeds finds it under its own name."""
+    from spurlab.builds import _piece
+    from spurlab.config import as_config
+
+    grid = {k: tuple(v) for k, v in TINY_GRID.items()}
+    _, mine = _piece(as_config(TINY), grid, kw["arms"], (0, 1), 0.3)
+    _, theirs = _piece(as_config(TINY), grid, kw["arms"], (0, 1, 2), 0.3)
+    os.replace(state / mine, state / theirs)
+    build_atlas(tmp_path / "x.json.gz", state_dir=state, cache_dir=tmp_path / "c",
+                **{**kw, "seeds": (0, 1, 2)})
 
 
 def test_rows_match_the_engine(tiny_atlas):
