@@ -348,6 +348,42 @@ class Panel:
                     self._set_status("stopped: the computation was aborted; press Run", "#D55E00")
         return self.result
 
+    def check_with(self, **values):
+        """Run the panel at ``values`` as a learner would (set the controls, press Run), then
+        put it back: the controls at their values before, the output and status as they were
+        (computed again from the engine's cache, or "not run yet" when it had not run). For
+        self-check cells, so Run All leaves every widget where the text says.
+
+        Returns
+        -------
+        result, error
+            What ``compute`` returned at ``values`` (None when it raised) and what it raised
+            there (None if nothing).
+
+        Examples
+        --------
+        >>> # result, error = panel.check_with(salience=0.8); assert error is None
+        """
+        before, ran = self.values(), self.result is not None or self.error is not None
+        try:
+            self.set(**values)
+            result, error = self.run(), self.error
+            if error is not None:             # run() keeps the last good result: not this one
+                result = None
+        finally:
+            for k, v in before.items():                      # no "stale" status on the way back
+                c = self.controls[k]
+                c.unobserve(self._changed, names="value")
+                c.value = v
+                c.observe(self._changed, names="value")
+        if ran:
+            self.run()
+        else:
+            self.result = self.error = None
+            self.output.outputs = ()
+            self._set_status("not run yet: press Run" if not self.auto else "")
+        return result, error
+
     def _ipython_display_(self):
         display(self.box)
 

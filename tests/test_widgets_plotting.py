@@ -162,3 +162,30 @@ def test_exercise_check_pass_stub_and_wrong(capsys):
     assert "hint" in out and "multiply" in out
     assert not check(lambda x: 1 / 0, ref, cases, name="square", hint="h")
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_a_self_check_puts_the_panel_back_where_the_learner_left_it():
+    calls = []
+
+    def fn(x):
+        calls.append(x)
+        if x > 1.5:
+            raise ValueError("x too big")
+        print(f"x = {x}")
+        return x * 2
+
+    p = Panel({"x": slider("x", 1.0, 0.0, 2.0, 0.1)}, fn)
+    result, error = p.check_with(x=0.5)                  # never run before: back to "not run yet"
+    assert (result, error) == (1.0, None) and calls == [0.5]
+    assert p.values() == {"x": 1.0} and p.result is None and p.output.outputs == ()
+    assert "not run yet" in p.status.value
+    p.run()
+    shown = p.output.outputs
+    result, error = p.check_with(x=1.8)                  # its error is returned, not left behind
+    assert result is None and isinstance(error, ValueError) and "too big" in str(error)
+    assert p.values() == {"x": 1.0} and p.error is None and p.result == 2.0
+    assert p.output.outputs == shown and "stale" not in p.status.value
+    assert calls == [0.5, 1.0, 1.8, 1.0]
+    with pytest.raises(KeyError, match="no control named 'y'"):
+        p.check_with(y=1)
+    assert p.values() == {"x": 1.0}
