@@ -77,6 +77,7 @@ from .stats import summarize  # noqa: E402
 from .steps import arm, baseline, evaluate, reference, stamp_predictions  # noqa: E402
 from .train import TrainingDiverged, predict, predict_logits, train  # noqa: E402
 from .verdicts import Difference, ShareRemoved, Shortcut  # noqa: E402
+from .worst import worst_group_text, worst_groups  # noqa: E402
 
 train_model = train
 
@@ -87,7 +88,8 @@ __all__ = [
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",
     "Config", "DEFAULTS", "Result", "ArmResult", "ModelMetrics", "ScenarioFacts", "rows",
     "Shortcut", "Difference", "ShareRemoved", "occupancy", "carriers_by_difficulty",
-    "CarriersRemoved", "carriers_removed", "mechanism_text", "stamp_predictions", "evaluate",
+    "CarriersRemoved", "carriers_removed", "mechanism_text", "worst_groups", "worst_group_text",
+    "stamp_predictions", "evaluate",
     "placement_scores", "run", "run_seeds", "PRESETS",
     "preset", "summarize", "fit", "baseline", "arm", "reference", "build_scenario", "carrier_cut",
     "prune_arm", "regime_percentile", "cache_info", "clear_cache", "setup_notebook", "STRONG_SIGNAL",

@@ -20,7 +20,7 @@ MODULES = sorted(p for p in PKG.rglob("*.py"))
 
 # the engine and the record: one concern each, and small enough to read at once
 ENGINE = ("config", "recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas",
-          "builds", "cache", "mechanism", "parts", "results", "verdicts")
+          "builds", "cache", "mechanism", "worst", "parts", "results", "verdicts")
 # modules of the engine: a figure or a report is handed their output, never imports them
 RUNS = {"recipe", "build", "measure", "steps", "pipeline", "sweeps", "builds", "train",
         "multiseed", "identifiable", "reproduce"}
@@ -77,7 +77,7 @@ LAYERS = [
     {"defaults", "_validate", "stats", "_version", "files", "device"},
     {"datasets", "catalog", "real_datasets", "celeba", "waterbirds", "features", "scenario"},
     {"models", "train", "multiseed", "scores", "prune", "reweight", "metrics"},
-    {"config", "verdicts", "mechanism", "parts", "results", "flatten", "cache"},
+    {"config", "verdicts", "mechanism", "worst", "parts", "results", "flatten", "cache"},
     {"recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "builds",
      "dynamics"},
     {"charts", "plotting", "report", "maps", "widgets", "playground", "lesson", "exercises",
