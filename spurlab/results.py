@@ -135,25 +135,26 @@ class Result:
                      else f"prune {name} p={self.config.prune_ratio:g}")
             rows.append((label, arm.metrics, arm))
         head = (f"{'model':<28} {'clean acc':>9} {'SMR':>7} {'SMR clean':>9} {'worst grp':>9} "
-                f"{'carriers cut':>12} {'occupancy':>9} {'excess cut':>10}")
+                f"{'carriers cut':>12} {'hard cut':>9} {'excess cut':>10}")
         lines = [verdict.text(), head, "-" * len(head)]
         for label, m, arm in rows:
-            cut_s = ex_s = occ_s = ""
+            cut_s = ex_s = hard_s = ""
             if arm is not None:
                 cut_s = f"{arm.carriers_pruned}/{self.carriers}"
                 ex = self.excess_removed(arm.name)
                 ex_s = "" if math.isnan(ex) else f"{ex:.0%}"
-                occ_s = "" if arm.occupancy is None else f"{arm.occupancy:.2f}"
+                hard_s = ("" if arm.hard_removed is None
+                          else f"{round(arm.hard_removed * arm.n_hard)}/{arm.n_hard}")
             lines.append(f"{label:<28} {m.clean_accuracy:>9.3f} {m.smr:>7.3f} "
                          f"{m.smr_clean:>9.3f} {m.worst_group_accuracy:>9.3f} "
-                         f"{cut_s:>12} {occ_s:>9} {ex_s:>10}".rstrip())
+                         f"{cut_s:>12} {hard_s:>9} {ex_s:>10}".rstrip())
         if verdict.learned is False:
             lines.append("excess cut: not given, no shortcut was learned")
         sc = self.scenario
         lines.append(f"SMR: share of the {sc.n_stamped_test} stamped test images of other classes "
                      f"predicted {sc.target}")
-        lines.append("occupancy: carriers' share of the target-class samples an arm pruned / "
-                     "their share of the class")
+        lines.append(f"hard cut: of the hard carriers (the hardest quarter of the carriers by "
+                     f"early {self.config.score.upper()}), how many the arm pruned")
         lines.append(f"regime: carriers' mean early-{self.config.score.upper()} difficulty "
                      f"percentile within {sc.target} is {self.regime_percentile:.0f} "
                      f"(~50 = spread evenly, weak signal; low = among the easiest, strong signal)")

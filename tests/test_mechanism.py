@@ -180,3 +180,13 @@ def test_the_readme_quotes_the_measured_mechanism_from_results_claims_json():
                    f"easiest {hard['easiest']['mean']:.0%} and {pct(every['easiest'])}",
                    f"hardest {pct(latent['hardest'])}, random {pct(latent['random'])}"):
         assert quoted in readme, quoted
+
+
+def test_the_results_table_counts_the_hard_carriers_each_arm_cut(tiny):
+    table = tiny.table()
+    assert "hard cut" in table.splitlines()[1] and "occupancy" not in table.splitlines()[1]
+    for name in ("random", "hardest/oracle"):
+        a = tiny.arms[name]
+        line = next(x for x in table.splitlines() if x.startswith(f"prune {name} "))
+        assert f"{round(a.hard_removed * a.n_hard)}/{a.n_hard}" in line.split()
+    assert "hard cut: of the hard carriers (the hardest quarter of the carriers by early EL2N)" in table
