@@ -187,20 +187,20 @@ def as_config(config):
 
 PRESETS = {
     "full": Config(),
-    # notebooks' quick mode: a smaller set and a shorter schedule; claims re-checked with
-    # scripts/check_claims.py --config (see README)
-    "quick": Config(n_train=3000, n_test=900, epochs=10, score_epoch=2),
+    # the one teaching scale: the notebooks' quick mode, the playground and its atlas
+    # (scripts/build_atlas.py) and its live verification, so a number a notebook shows can be
+    # looked up on the map. A quarter of the default's images and 6 epochs: one model trains in
+    # ~1.5 s on one CPU thread, each notebook runs in under 30 s on 2 cores (it was 3,000
+    # images and 10 epochs, 85-118 s for 02, 05 and 06). Batch 64 keeps 23 steps per epoch, so
+    # the eval-mode scoring model at epoch 2 is sound (eval accuracy 0.72-0.84 over 3 seeds at
+    # the default and the strong corner). Claims re-checked with scripts/check_claims.py --config
+    "quick": Config(n_train=1500, n_test=900, epochs=6, score_epoch=2, batch_size=64),
     # a plumbing check (every notebook cell runs in seconds); its numbers teach little. Batch
     # 32 and EL2N at epoch 2: with 4 steps per epoch (batch 128) the eval-mode model at epoch 1
     # predicted one class (BatchNorm statistics lag; eval accuracy 0.18), so its scores ranked
     # nothing; with 19 steps it reaches 0.66 by epoch 2
     "smoke": Config(n_train=600, n_test=300, epochs=3, score_epoch=2, batch_size=32),
-    # the playground's scale: every point of the shipped atlas (scripts/build_atlas.py) and its
-    # live verification; half the quick set's images and 6 epochs, so one model trains in ~1.5 s
-    # on one CPU thread and the 5 x 5 x 6 x 5-arm x 5-seed atlas fits in an hour on 2 cores.
-    # Batch 64 keeps 23 steps per epoch, so the eval-mode scoring model at epoch 2 is sound
-    # (eval accuracy 0.72-0.84 over 3 seeds at the default and the strong corner). Its numbers
-    # are not the quick preset's: the playground says which scale it shows.
+    # the playground's name for the same teaching scale (the atlas records it under this name)
     "playground": Config(n_train=1500, n_test=900, epochs=6, score_epoch=2, batch_size=64),
     # the paper's CIFAR-10S as in the reference code: a vertical line through the centre column
     # on class 0 (airplane), EL2N after 10 epochs. The reference trains a ResNet-20 for 160
