@@ -214,13 +214,14 @@ def hard_carrier_shares(results, arm="hardest"):
     carriers it removed (:mod:`spurlab.mechanism`), and, for the hints, the same hard share by
     latent difficulty, the carriers' share among the target-class samples it pruned and the
     prune ratio."""
+    from ..mechanism import carriers_removed
+
     def mean(fn):
         values = [fn(r) for r in results]
         return float(np.nanmean([np.nan if v is None else v for v in values]))
 
-    return {"hard": mean(lambda r: r.arms[arm].hard_removed),
-            "all": mean(lambda r: r.arms[arm].carriers_pruned / r.carriers),
-            "latent": mean(lambda r: r.arms[arm].latent_hard_removed),
+    cut, latent = carriers_removed(results, arm), carriers_removed(results, arm, "latent")
+    return {"hard": cut.hard["mean"], "all": cut.all["mean"], "latent": latent.hard["mean"],
             "among_pruned": mean(lambda r: r.arms[arm].carrier_share_pruned),
             "prune_ratio": mean(lambda r: r.config.prune_ratio)}
 
