@@ -399,7 +399,8 @@ class Playground:
                                              np.minimum(hi, 2) - mean],
                              fmt="none", ecolor="black", capsize=4)
             dyn.extend(eb.lines[1] + eb.lines[2])
-            dyn.extend(ax.text(i, 0.01, "n/a", ha="center", va="bottom", fontsize=8)
+            dyn.extend(ax.text(i, 0.01, "did not run", ha="center", va="bottom", fontsize=8,
+                               rotation=90)
                        for i in set(range(len(ivs))) - set(ok))
 
         if point is not None:
