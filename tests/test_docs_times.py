@@ -84,3 +84,18 @@ def test_the_gpu_figures_quoted_are_the_shipped_gpu_check():
         text = " ".join((ROOT / doc).read_text().split())
         for q in quoted:
             assert q in text, f"{doc} does not quote {q!r} from benchmarks/gpu_check.json"
+
+
+def test_the_guides_expected_ranges_are_the_atlas_s():
+    """docs/instructor.md's expected ranges are what scripts/expected_ranges.py computes from the
+    shipped atlas (rerun it with --write after rebuilding the atlas)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("expected_ranges",
+                                                  ROOT / "scripts" / "expected_ranges.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    guide = (ROOT / "docs" / "instructor.md").read_text()
+    block = guide.split(mod.START, 1)[1].split(mod.END, 1)[0].strip()
+    assert block == mod.table().strip()
+    assert "| baseline (ERM) SMR |" in block and "p = 0.2" in block and "p = 0.3" in block
