@@ -253,7 +253,7 @@ class Atlas:
         for a in self.arms:
             if a == "hardest" or arms[a] is None or arms.get("hardest") is None:
                 continue
-            vs[a] = self._difference(rows, "hardest", a)
+            vs[a] = cell_difference(rows, "hardest", a)
         out = {"salience": at[0], "prevalence": at[1], "prune_ratio": at[2],
                "verdict": verdict, "verdict_text": verdict.text(),
                "baseline": {m: iv(key(m, "baseline")) for m in ("smr", "clean_accuracy",
@@ -270,11 +270,6 @@ class Atlas:
     def verdict_of(rows):
         """The shortcut verdict over a cell's seeds (:func:`spurlab.flatten.cell_verdict`)."""
         return cell_verdict(rows)
-
-    @staticmethod
-    def _difference(rows, a, b, metric="smr"):
-        """``a - b`` over the cell's seeds where both ran (:func:`spurlab.flatten.cell_difference`)."""
-        return cell_difference(rows, a, b, metric)
 
     def map(self, value, rows_axis, cols_axis, **fixed):
         """Mean over seeds of ``value`` on a ``rows_axis`` x ``cols_axis`` grid, the third axis

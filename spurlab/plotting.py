@@ -528,17 +528,14 @@ def difficulty_of_removed(results, arms=None, *, colors=None, title=None):
     def per_seed(field, pre=""):
         return [[getattr(r.arms[a], pre + field) for r in results] for a in arms]
 
-    def share_all():
-        return [float(sum(r.arms[a].carriers_pruned / r.carriers for r in results) / len(results))
-                for a in arms]
-
     fig, axes = plt.subplots(1, len(panels) + 1, figsize=(4.6 * (len(panels) + 1), 3.8))
     for ax, by in zip(axes, panels):
         c0 = cuts[by][arms[0]]
         bars_with_spread(ax, arms, per_seed("hard_removed", BY[by]), colors=colors,
                          ylabel="share of the hard carriers removed", xlabel="pruning arm",
                          title=f"Hard carriers removed\n(hardest quarter by {c0.score_name})",
-                         ylim=(0, 1.05), marks={"all carriers removed": share_all()})
+                         ylim=(0, 1.05),
+                         marks={"all carriers removed": [cuts["score"][a].all["mean"] for a in arms]})
     bars_with_spread(axes[-1], arms, per_seed("removed_percentile"), colors=colors,
                      ylabel="difficulty percentile in the class", xlabel="pruning arm",
                      title="Difficulty of the carriers removed\n(early score; line: those kept)",

@@ -67,8 +67,9 @@ def worst_group_text(results, arm, versus="baseline"):
         text += (f". The SMR fell and worst-group accuracy fell too: {arm}'s worst group is a "
                  f"group with the {results[0].scenario.feature} in {stamped} of {len(after)} "
                  "seeds and a clean group in the others")
-        strategy, scope = arm.partition("/")[0], arm.partition("/")[2] or "class"
-        if stamped < len(after) and strategy == "hardest" and scope in ("class", "global"):
+        a = results[0].arms[arm] if arm in results[0].arms else None
+        if (stamped < len(after) and a is not None and a.strategy == "hardest"
+                and a.scope in ("class", "global")):
             text += (": pruning the hardest samples of every class also removed hard clean "
                      "samples, and a clean group paid for it")
     return text

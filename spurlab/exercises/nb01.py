@@ -73,9 +73,9 @@ _SPELLINGS = {"smrclean": "smr clean", "clean": "smr clean", "cleansmr": "smr cl
               "nocarriers": "no-carrier model", "reference": "no-carrier model",
               "referencemodel": "no-carrier model", "cleanaccuracy": "clean accuracy",
               "accuracy": "clean accuracy"}
-_LEARNED_WORDS = {"learned": True, "yes": True, "true": True, "shortcut learned": True,
-                  "not learned": False, "no": False, "false": False, "no shortcut": False,
-                  "no shortcut learned": False}
+_LEARNED_WORDS = {"learned": True, "yes": True, "true": True, "shortcutlearned": True,
+                  "notlearned": False, "no": False, "false": False, "noshortcut": False,
+                  "noshortcutlearned": False}
 _TRIES = {"n": 0}
 
 NUDGE = ("which of the printed differences would stay the same if the network had never seen a "
@@ -178,8 +178,8 @@ def check_is_it_a_shortcut(answer, *, atlas=None, point=POINT):
         print(f"hint: the comparison is one of {', '.join(map(repr, COMPARISONS))}; got "
               f"{comparison!r}.")
         return False
-    if isinstance(learned, str):           # "learned" / "not learned" say it as clearly as a bool
-        learned = _LEARNED_WORDS.get(" ".join(learned.lower().replace("-", " ").split()), learned)
+    word = spelled(learned, _LEARNED_WORDS)  # "learned" / "not learned" say it as clearly as a bool
+    learned = learned if word is None else word
     if not isinstance(learned, (bool, np.bool_)):
         print(f"hint: learned is True or False (or 'learned' / 'not learned'); got {learned!r}.")
         return False
