@@ -1,14 +1,16 @@
-"""Build the playground's atlas: the protocol over the salience x prevalence x prune-ratio grid,
-five arms and five seeds, at the 'playground' preset's scale; writes spurlab/data/atlas.json.gz.
+"""Build the playground's atlas: the protocol over the line thickness x salience x prevalence x
+prune-ratio grid, five arms and five seeds, at the 'playground' preset's scale; writes
+spurlab/data/atlas.json.gz.
 
-    python scripts/build_atlas.py                       # 2 local workers (about an hour on 2 cores)
+    python scripts/build_atlas.py                       # 2 local workers (2.5 hours on 2 cores)
     python scripts/build_atlas.py --workers 1
     python scripts/build_atlas.py --dask                # a local Dask cluster (pip install dask[distributed])
     python scripts/build_atlas.py --smoke --out /tmp/atlas.json.gz   # a tiny grid, in a minute
 
 Every model goes through the engine's disk cache (--cache-dir, default .atlas-cache), so an
 interrupted build resumes where it stopped; delete that folder to start afresh. A build longer
-than one sitting also writes each finished prevalence to --state-dir (a few hundred KB in all):
+than one sitting also writes each finished (thickness, prevalence) piece to --state-dir (a few
+hundred KB in all):
 commit that folder as the build goes, and a fresh clone on another machine resumes from it
 without the cache:
 
@@ -33,17 +35,20 @@ def main(argv=None):
     p.add_argument("--dask", action="store_true", help="run on a local Dask cluster instead")
     p.add_argument("--cache-dir", default=".atlas-cache", help="disk cache (resume from it)")
     p.add_argument("--state-dir", default=None,
-                   help="folder of finished pieces, one per prevalence: commit it as the build "
+                   help="folder of finished pieces, one per (thickness, prevalence): commit it as "
+                        "the build "
                         "goes; a build on another machine resumes from it")
     p.add_argument("--smoke", action="store_true",
-                   help="a 2 x 2 x 2 grid, 2 arms, 2 seeds at the smoke scale (a plumbing check)")
+                   help="a 2 x 2 x 2 x 2 grid, 2 arms, 2 seeds at the smoke scale (a plumbing "
+                        "check)")
     a = p.parse_args(argv)
     if a.workers < 1:
         p.error(f"--workers must be >= 1; got {a.workers}")
     command = "python " + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:]))
     kw = {}
     if a.smoke:
-        kw = dict(config="smoke", grid={"salience": [0.5, 1.0], "prevalence": [0.3, 0.9],
+        kw = dict(config="smoke", grid={"thickness": [1, 2], "salience": [0.5, 1.0],
+                                        "prevalence": [0.3, 0.9],
                                         "prune_ratio": [0.1, 0.3]},
                   arms=("hardest", "hardest/sparing"), seeds=(0, 1))
     t = time.perf_counter()

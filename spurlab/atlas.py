@@ -20,40 +20,39 @@ Examples
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from ._validate import check_choice, check_seeds
+from ._validate import check_choice
+from .atlasfile import AXES, FORMAT, FORMATS, PLANE, AtlasError, check_atlas, checksum, upgrade
 from .config import Config, preset
+from .defaults import DEFAULTS
 from .flatten import MECHANISM, cell_difference, cell_effect, cell_verdict, effects_count, key
 from .stats import seed_interval
 
-FORMAT = "spurlab-atlas/1"
 ATLAS_PATH = Path(__file__).parent / "data" / "atlas.json.gz"
 
-# The shipped grid. Salience spans invisible (0.1) to opaque (1.0) and prevalence rare (5% of
-# c1) to nearly all of it (90%): the weak default (0.5, 0.3) and the strong corner (1.0, 0.9)
-# are both on it. Six prune ratios cover the paper's range; five arms: label-free hardest, the
-# random and easiest controls, oracle pruning within the carriers, and the carrier-sparing
-# control (the hardest non-carriers, as many as 'hardest' removes).
+# The shipped grid. The line's thickness is a second strength knob: one pixel (the default, as
+# thin as the paper's line) and two (the notebooks' strong signal, sl.STRONG_SIGNAL). Salience
+# spans invisible (0.1) to opaque (1.0) and prevalence rare (5% of c1) to nearly all of it
+# (90%): the weak default (1 px, 0.5, 0.3) and the strong signal (2 px, 1.0, 0.6) are both on
+# it. Seven prune ratios cover the paper's range and the default (0.25); five arms: label-free
+# hardest, the random and easiest controls, oracle pruning within the carriers, and the
+# carrier-sparing control (the hardest non-carriers, as many as 'hardest' removes).
 ATLAS_GRID = {
+    "thickness": (1, 2),
     "salience": (0.1, 0.3, 0.5, 0.7, 1.0),
     "prevalence": (0.05, 0.1, 0.3, 0.6, 0.9),
-    "prune_ratio": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5),
+    "prune_ratio": (0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5),
 }
 ATLAS_ARMS = ("hardest", "random", "easiest", "hardest/oracle", "hardest/sparing")
 ATLAS_SEEDS = (0, 1, 2, 3, 4)
 # what the playground shows for each arm (row keys: spurlab.flatten.key(metric, arm))
 ARM_METRICS = ("smr", "clean_accuracy", "worst_group", "carriers_pruned", "occupancy",
                "carrier_share_pruned", "excess_removed", *MECHANISM)
-
-
-class AtlasError(ValueError):
-    """The atlas file is missing, unreadable, or not the one this code would build."""
 
 
 def load_atlas(path=None):
@@ -78,9 +77,10 @@ def load_atlas(path=None):
     except (OSError, EOFError, ValueError) as exc:
         raise AtlasError(f"atlas file {path} is corrupt (not gzipped JSON: {exc}); rebuild it "
                          "with `python scripts/build_atlas.py`") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    if not isinstance(data, dict) or data.get("format") not in FORMATS:
         got = data.get("format") if isinstance(data, dict) else type(data).__name__
-        raise AtlasError(f"{path} is not a spurlab atlas: format must be {FORMAT!r}; got {got!r}")
+        raise AtlasError(f"{path} is not a spurlab atlas: format must be one of {FORMATS}; "
+                         f"got {got!r}")
     missing = [k for k in ("config", "version", "grid", "arms", "seeds", "columns", "rows",
                            "provenance") if k not in data]
     if missing:
@@ -88,85 +88,26 @@ def load_atlas(path=None):
     if "checksum" in data and data["checksum"] != checksum(data):
         raise AtlasError(f"atlas file {path} fails its checksum: its rows were changed after it "
                          "was built; rebuild it with `python scripts/build_atlas.py`")
+    data = upgrade(data)
     check_atlas(data, path)
     return Atlas(data, path)
 
 
-def checksum(data):
-    """SHA-256 of an atlas's columns and rows (written by the build, checked at load)."""
-    text = json.dumps([data["columns"], data["rows"]], separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-# what every row holds, whatever the arms
-ROW_COLUMNS = ("salience", "prevalence", "prune_ratio", "seed", "carriers", "learned",
-               "excess_smr", "excess_lo", "excess_hi")
-
-
-def check_atlas(data, path=None):
-    """Refuse, with what is wrong, an atlas whose grid, arms, seeds, columns or rows do not hold
-    together: every grid point must have one row per seed, every row every column, every rate
-    and accuracy a number in [0, 1] (or missing where an arm could not run)."""
-    from .arms import check_arms
-
-    where = f"atlas file {path}" if path else "atlas"
-
-    def bad(what):
-        raise AtlasError(f"{where} is malformed: {what}; rebuild it with "
-                         "`python scripts/build_atlas.py`")
-
-    grid = data["grid"]
-    if not isinstance(grid, dict) or sorted(grid) != sorted(ATLAS_GRID):
-        bad(f"grid must have the axes {sorted(ATLAS_GRID)}; got {grid!r:.80}")
-    for axis, values in grid.items():
-        if (not isinstance(values, list) or not values
-                or not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in values)):
-            bad(f"grid[{axis!r}] must be a non-empty list of numbers in [0, 1]; got {values!r:.80}")
-    try:
-        arms = check_arms(data["arms"])
-        seeds = check_seeds(data["seeds"])
-        Config.from_string(data["config"])
-    except (TypeError, ValueError) as exc:
-        bad(str(exc))
-    cols = data["columns"]
-    need = list(ROW_COLUMNS) + [key(m, "baseline") for m in ("smr", "clean_accuracy")] + [
-        key("smr", a) for a in arms]
-    if not isinstance(cols, list) or any(c not in cols for c in need):
-        bad(f"columns must include {need}; missing "
-            f"{[c for c in need if not isinstance(cols, list) or c not in cols]}")
-    rates = [i for i, c in enumerate(cols)
-             if c.startswith(("smr_", "clean_accuracy_", "worst_group_", "carrier_share_"))]
-    cells = {}
-    for n, row in enumerate(data["rows"]):
-        if not isinstance(row, list) or len(row) != len(cols):
-            bad(f"row {n} must hold {len(cols)} values, one per column")
-        r = dict(zip(cols, row))
-        point = tuple(r[a] for a in ("salience", "prevalence", "prune_ratio"))
-        if any(p not in grid[a] for p, a in zip(point, ("salience", "prevalence", "prune_ratio"))):
-            bad(f"row {n} is at {point}, off the grid")
-        for i in rates:
-            v = row[i]
-            if v is not None and not (isinstance(v, (int, float)) and 0 <= v <= 1):
-                bad(f"row {n}, column {cols[i]!r} must be a rate in [0, 1] or null; got {v!r}")
-        cells.setdefault(point, []).append(r["seed"])
-    want = sorted(seeds)
-    for point, got in cells.items():
-        if sorted(got) != want:
-            bad(f"the point {point} has the seeds {sorted(got)}, not the atlas's {want}")
-    n_points = len(grid["salience"]) * len(grid["prevalence"]) * len(grid["prune_ratio"])
-    if len(cells) != n_points:
-        bad(f"{n_points - len(cells)} of the {n_points} grid points have no rows")
-
-
 class Atlas:
-    """The precomputed grid: per (salience, prevalence, prune_ratio) and seed, one row of
-    :func:`spurlab.flatten.rows`. Read it with :meth:`point`, :meth:`map` and
-    :meth:`current`; build it with :func:`spurlab.builds.build_atlas`."""
+    """The precomputed grid: per (thickness, salience, prevalence, prune_ratio) and seed, one
+    row of :func:`spurlab.flatten.rows`. Read it with :meth:`point`, :meth:`map` and
+    :meth:`current`; build it with :func:`spurlab.builds.build_atlas`.
+
+    Every reader takes the line's ``thickness`` (in pixels) by keyword, default the one-pixel
+    line of the default config; ``atlas.grid["thickness"]`` lists the thicknesses it holds.
+    """
 
     def __init__(self, data, path=None):
+        data = upgrade(data)
         self.data = data
         self.path = path
-        self.grid = {k: [float(x) for x in v] for k, v in data["grid"].items()}
+        self.grid = {k: [int(x) for x in v] if k == "thickness" else [float(x) for x in v]
+                     for k, v in data["grid"].items()}
         self.arms = list(data["arms"])
         self.seeds = list(data["seeds"])
         self.version = data["version"]
@@ -179,8 +120,7 @@ class Atlas:
                 raise AtlasError(f"atlas file {path} is corrupt: a row has {len(values)} values "
                                  f"for {len(cols)} columns")
             row = dict(zip(cols, values))
-            key = (row["salience"], row["prevalence"], row["prune_ratio"])
-            self._cells.setdefault(key, []).append(row)
+            self._cells.setdefault(tuple(row[a] for a in AXES), []).append(row)
         self._points = {}
 
     # --- where the grid is
@@ -188,6 +128,13 @@ class Atlas:
         """``value`` on ``axis``'s grid (within 1e-9), as the grid's float; ``ValueError``
         naming the axis, the value and the grid values otherwise."""
         check_choice("axis", axis, tuple(self.grid))
+        if axis == "thickness":
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"thickness must be a whole number of pixels; got {value!r}")
+            if int(value) not in self.grid["thickness"]:
+                raise ValueError(f"thickness={value!r} is not on the atlas grid; allowed: "
+                                 f"{self.grid['thickness']} (run other values live)")
+            return int(value)
         try:
             v = float(value)
         except (TypeError, ValueError):
@@ -198,28 +145,30 @@ class Atlas:
         raise ValueError(f"{axis}={value!r} is not on the atlas grid; allowed: "
                          f"{self.grid[axis]} (run other values live)")
 
-    def has(self, salience, prevalence, prune_ratio):
+    def _key(self, thickness, salience, prevalence, prune_ratio):
+        return (self.check_value("thickness", thickness), self.check_value("salience", salience),
+                self.check_value("prevalence", prevalence),
+                self.check_value("prune_ratio", prune_ratio))
+
+    def has(self, salience, prevalence, prune_ratio, *, thickness=DEFAULTS["thickness"]):
         """Is this point on the grid (so :meth:`point` can answer it without training)?"""
         try:
-            key = (self.check_value("salience", salience),
-                   self.check_value("prevalence", prevalence),
-                   self.check_value("prune_ratio", prune_ratio))
+            key = self._key(thickness, salience, prevalence, prune_ratio)
         except (TypeError, ValueError):
             return False
         return key in self._cells
 
-    def rows(self, salience, prevalence, prune_ratio):
+    def rows(self, salience, prevalence, prune_ratio, *, thickness=DEFAULTS["thickness"]):
         """The per-seed rows of one grid point (a list of dicts, one per seed)."""
-        key = (self.check_value("salience", salience), self.check_value("prevalence", prevalence),
-               self.check_value("prune_ratio", prune_ratio))
+        key = self._key(thickness, salience, prevalence, prune_ratio)
         if key not in self._cells:
-            raise ValueError(f"the atlas has no rows at salience={key[0]:g}, "
-                             f"prevalence={key[1]:g}, prune_ratio={key[2]:g}")
+            raise ValueError(f"the atlas has no rows at thickness={key[0]}, salience={key[1]:g}, "
+                             f"prevalence={key[2]:g}, prune_ratio={key[3]:g}")
         return self._cells[key]
 
     # --- what it says
-    def point(self, salience, prevalence, prune_ratio):
-        """Summary over seeds of one grid point.
+    def point(self, salience, prevalence, prune_ratio, *, thickness=DEFAULTS["thickness"]):
+        """Summary over seeds of one grid point (of the ``thickness``-pixel line).
 
         Returns
         -------
@@ -230,10 +179,10 @@ class Atlas:
             :func:`~spurlab.stats.seed_interval`), ``arms`` (arm -> metric -> interval, or
             None where the arm could not run, e.g. sparing with too few non-carriers),
             ``vs_hardest`` (arm -> :class:`spurlab.verdicts.Difference` of SMR(hardest) -
-            SMR(arm) over seeds), ``n_seeds``, ``carriers`` and ``rows``.
+            SMR(arm) over seeds), ``n_seeds``, ``carriers``, the point's axes and ``rows``.
         """
-        rows = self.rows(salience, prevalence, prune_ratio)
-        at = (rows[0]["salience"], rows[0]["prevalence"], rows[0]["prune_ratio"])
+        rows = self.rows(salience, prevalence, prune_ratio, thickness=thickness)
+        at = tuple(rows[0][a] for a in AXES)
         if at in self._points:
             return self._points[at]
 
@@ -254,7 +203,7 @@ class Atlas:
             if a == "hardest" or arms[a] is None or arms.get("hardest") is None:
                 continue
             vs[a] = cell_difference(rows, "hardest", a)
-        out = {"salience": at[0], "prevalence": at[1], "prune_ratio": at[2],
+        out = {**dict(zip(AXES, at)),
                "verdict": verdict, "verdict_text": verdict.text(),
                "baseline": {m: iv(key(m, "baseline")) for m in ("smr", "clean_accuracy",
                                                               "worst_group")},
@@ -271,9 +220,10 @@ class Atlas:
         """The shortcut verdict over a cell's seeds (:func:`spurlab.flatten.cell_verdict`)."""
         return cell_verdict(rows)
 
-    def map(self, value, rows_axis, cols_axis, **fixed):
-        """Mean over seeds of ``value`` on a ``rows_axis`` x ``cols_axis`` grid, the third axis
-        fixed by keyword. ``value`` is a row key (``'smr_hardest'``) or ``fn(row) -> float``.
+    def map(self, value, rows_axis, cols_axis, *, thickness=DEFAULTS["thickness"], **fixed):
+        """Mean over seeds of ``value`` on a ``rows_axis`` x ``cols_axis`` grid of salience,
+        prevalence and prune ratio, the third of them fixed by keyword (and the line's
+        ``thickness``). ``value`` is a row key (``'smr_hardest'``) or ``fn(row) -> float``.
 
         Returns ``(row_values, col_values, mean)`` with NaN where the value is undefined.
 
@@ -283,19 +233,21 @@ class Atlas:
         >>> # atlas.map("smr_hardest", "salience", "prune_ratio", prevalence=0.3)
         """
         axes = (rows_axis, cols_axis) + tuple(fixed)
-        if sorted(axes) != sorted(self.grid) or len(fixed) != 1:
-            raise ValueError(f"map needs two of the axes {sorted(self.grid)} and the third fixed "
+        if sorted(axes) != sorted(PLANE) or len(fixed) != 1:
+            raise ValueError(f"map needs two of the axes {sorted(PLANE)} and the third fixed "
                              f"by keyword; got rows_axis={rows_axis!r}, cols_axis={cols_axis!r}, "
                              f"fixed={fixed}")
         (fixed_axis, fixed_value), = fixed.items()
         fixed_value = self.check_value(fixed_axis, fixed_value)
+        thickness = self.check_value("thickness", thickness)
         fn = value if callable(value) else (lambda r: r.get(value))
         rv, cv = self.grid[rows_axis], self.grid[cols_axis]
         out = np.full((len(rv), len(cv)), np.nan)
         for i, a in enumerate(rv):
             for j, b in enumerate(cv):
-                key = {rows_axis: a, cols_axis: b, fixed_axis: fixed_value}
-                cell = self._cells.get((key["salience"], key["prevalence"], key["prune_ratio"]))
+                key = {"thickness": thickness, rows_axis: a, cols_axis: b,
+                       fixed_axis: fixed_value}
+                cell = self._cells.get(tuple(key[x] for x in AXES))
                 if cell:
                     vals = [fn(r) for r in cell]
                     vals = [v for v in vals if v is not None and not math.isnan(v)]
@@ -303,17 +255,17 @@ class Atlas:
                         out[i, j] = float(np.mean(vals))
         return rv, cv, out
 
-    def learned_map(self, rows_axis, cols_axis, **fixed):
+    def learned_map(self, rows_axis, cols_axis, *, thickness=DEFAULTS["thickness"], **fixed):
         """:meth:`map` of the shortcut verdict over each cell's seeds: 1.0 where a shortcut
         was learned (:meth:`verdict_of`), 0.0 where not, NaN where the verdict is missing."""
         cells = {}
-        for (s, q, p), rows in self._cells.items():
+        for at, rows in self._cells.items():
             v = self.verdict_of(rows).learned
-            cells[(s, q, p)] = float("nan") if v is None else float(v)
-        return self.map(lambda r: cells[(r["salience"], r["prevalence"], r["prune_ratio"])],
-                        rows_axis, cols_axis, **fixed)[2]
+            cells[at] = float("nan") if v is None else float(v)
+        return self.map(lambda r: cells[tuple(r[a] for a in AXES)], rows_axis, cols_axis,
+                        thickness=thickness, **fixed)[2]
 
-    def verdicts(self, prune_ratio, arm="hardest", versus="random"):
+    def verdicts(self, prune_ratio, arm="hardest", versus="random", *, thickness=DEFAULTS["thickness"]):
         """For every (salience, prevalence) at ``prune_ratio``: ``'no shortcut'`` (the verdict
         over seeds), or how ``arm`` compares with ``versus`` on SMR over seeds: ``'helps'``
         (lower, interval of the difference excludes 0), ``'backfires'`` (higher, excludes 0),
@@ -328,10 +280,12 @@ class Atlas:
         out = {}
         for s in self.grid["salience"]:
             for q in self.grid["prevalence"]:
-                out[(s, q)] = cell_effect(self.rows(s, q, prune_ratio), arm, versus)
+                out[(s, q)] = cell_effect(self.rows(s, q, prune_ratio, thickness=thickness),
+                                          arm, versus)
         return out
 
-    def differences(self, salience, prevalence, prune_ratio, others=("random", "easiest")):
+    def differences(self, salience, prevalence, prune_ratio, others=("random", "easiest"), *,
+                    thickness=DEFAULTS["thickness"]):
         """SMR of the hardest arm minus each of ``others`` at one grid point, over the atlas's
         seeds: one :meth:`spurlab.verdicts.Difference.text` line each, as
         :func:`spurlab.plotting.arm_differences` prints a live run.
@@ -349,7 +303,7 @@ class Atlas:
             raise TypeError(f"others must be a list of arm names, e.g. [{others!r}]; got {others!r}")
         for a in others:
             check_choice("others", a, tuple(x for x in self.arms if x != "hardest"))
-        vs = self.point(salience, prevalence, prune_ratio)["vs_hardest"]
+        vs = self.point(salience, prevalence, prune_ratio, thickness=thickness)["vs_hardest"]
         missing = [a for a in others if a not in vs]
         if missing:
             raise ValueError(f"no seeds of {missing} at salience={salience:g}, "
@@ -357,27 +311,29 @@ class Atlas:
         comps = {a: vs[a] for a in others}
         return "\n".join(d.text() for d in comps.values()), comps
 
-    def verdicts_text(self, prune_ratio, arm="hardest", versus="random"):
+    def verdicts_text(self, prune_ratio, arm="hardest", versus="random", *, thickness=DEFAULTS["thickness"]):
         """:meth:`verdicts` in one line: how many cells of each kind, and which backfire."""
-        v = self.verdicts(prune_ratio, arm, versus)
+        v = self.verdicts(prune_ratio, arm, versus, thickness=thickness)
         bad = [f"({s:g}, {q:g})" for (s, q), k in v.items() if k == "backfires"]
-        return (f"Takeaway (p = {prune_ratio:g}, {len(self.seeds)} seeds per cell, {arm} vs "
+        line = f"{self.check_value('thickness', thickness)}-px line"
+        return (f"Takeaway ({line}, p = {prune_ratio:g}, {len(self.seeds)} seeds per cell, {arm} vs "
                 f"{versus} on SMR): {effects_count(v)}; backfires at (salience, "
                 f"prevalence): {', '.join(bad) or 'none'}")
 
-    def as_grid(self, *, prevalence, prune_ratio):
+    def as_grid(self, *, prevalence, prune_ratio, thickness=DEFAULTS["thickness"]):
         """The atlas as a grid file's content for :func:`spurlab.maps.phase_map` (salience x
         prune ratio at ``prevalence``) and :func:`spurlab.maps.regime_map` (salience x
-        prevalence at ``prune_ratio``)."""
+        prevalence at ``prune_ratio``), both of the ``thickness``-pixel line."""
         prevalence = self.check_value("prevalence", prevalence)
         prune_ratio = self.check_value("prune_ratio", prune_ratio)
-        rows = [r for cell in self._cells.values() for r in cell]
+        thickness = self.check_value("thickness", thickness)
+        rows = [r for at, cell in self._cells.items() if at[0] == thickness for r in cell]
         return {"mode": "playground", "config": self.data["config"],
                 "command": self.provenance.get("command"),
                 "phase": {"rows": [r for r in rows if r["prevalence"] == prevalence],
-                          "fixed": {"prevalence": prevalence}},
+                          "fixed": {"prevalence": prevalence, "thickness": thickness}},
                 "regime": {"rows": [r for r in rows if r["prune_ratio"] == prune_ratio],
-                           "fixed": {"prune_ratio": prune_ratio}}}
+                           "fixed": {"prune_ratio": prune_ratio, "thickness": thickness}}}
 
     # --- where it came from
     def current(self):
@@ -401,7 +357,8 @@ class Atlas:
         p = self.provenance
         g = self.grid
         n = sum(len(v) for v in self._cells.values())
-        return (f"atlas: {len(g['salience'])} saliences x {len(g['prevalence'])} prevalences x "
+        return (f"atlas: line {' and '.join(f'{t} px' for t in g['thickness'])} x "
+                f"{len(g['salience'])} saliences x {len(g['prevalence'])} prevalences x "
                 f"{len(g['prune_ratio'])} prune ratios, {len(self.seeds)} seeds, arms "
                 f"{', '.join(self.arms)}; {n} rows\n"
                 f"scale: {self.data['config'] or 'the defaults'}"
@@ -411,5 +368,5 @@ class Atlas:
                 f"{p.get('cpus')} CPUs ({p.get('processor')}), {p.get('workers')} workers")
 
 
-__all__ = ["ATLAS_ARMS", "ATLAS_GRID", "ATLAS_PATH", "ATLAS_SEEDS", "FORMAT", "Atlas", "AtlasError",
-           "check_atlas", "checksum", "load_atlas"]
+__all__ = ["ATLAS_ARMS", "ATLAS_GRID", "ATLAS_PATH", "ATLAS_SEEDS", "AXES", "FORMAT", "FORMATS",
+           "PLANE", "Atlas", "AtlasError", "check_atlas", "checksum", "load_atlas", "upgrade"]

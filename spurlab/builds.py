@@ -2,7 +2,7 @@
 
 :func:`build_atlas` runs the protocol through the engine (:func:`spurlab.sweeps.grid`, so local
 workers or a Dask cluster can share the work and the disk cache makes it resumable) over a
-salience x prevalence x prune-ratio grid, several arms and seeds, and writes one compact gzipped
+thickness x salience x prevalence x prune-ratio grid, several arms and seeds, and writes one compact gzipped
 JSON file that :func:`spurlab.load_atlas` reads. ``scripts/build_atlas.py`` is its command line.
 """
 
@@ -46,8 +46,8 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
     config : Config, str or preset name
         The scale every point runs at (default: the ``'playground'`` preset).
     grid : dict, optional
-        ``{"salience": [...], "prevalence": [...], "prune_ratio": [...]}`` (default
-        :data:`ATLAS_GRID`).
+        ``{"thickness": [...], "salience": [...], "prevalence": [...], "prune_ratio": [...]}``
+        (default :data:`ATLAS_GRID`; thickness in whole pixels).
     arms, seeds
         As in :func:`spurlab.sweeps.grid`. The sparing arm runs only where it is feasible
         (:func:`sparing_feasible`); elsewhere its values are None.
@@ -59,8 +59,8 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
         ``SPURLAB_CACHE_DIR`` (``scripts/build_atlas.py --dask`` sets it before starting its
         local cluster).
     state_dir : str or Path, optional
-        A folder of finished pieces of the build (one gzipped JSON file of rows per prevalence,
-        written atomically as each finishes): a build resumes from it, on this
+        A folder of finished pieces of the build (one gzipped JSON file of rows per thickness
+        and prevalence, written atomically as each finishes): a build resumes from it, on this
         machine or another one, without the engine's cache. Commit it as a long build goes.
         Pieces of another build (another config, grid, arms, seeds or spurlab version) are
         refused with what to do.
@@ -105,15 +105,16 @@ def build_atlas(path, *, config="playground", grid=None, arms=ATLAS_ARMS, seeds=
                 os.environ["SPURLAB_CACHE_DIR"] = before
 
 
-def _piece(config, grid, arms, seeds, prevalence):
+def _piece(config, grid, arms, seeds, thickness, prevalence):
     """The identity of one piece of a build (what its rows depend on) and its file name."""
     from ._version import __version__
     from .cache import fingerprint
 
     ident = {"config": config.to_dict(), "salience": list(grid["salience"]),
              "prune_ratio": list(grid["prune_ratio"]), "arms": list(arms), "seeds": list(seeds),
-             "version": __version__, "prevalence": prevalence}
-    return ident, f"prevalence{prevalence:g}-{fingerprint(ident)[:12]}.json.gz"
+             "version": __version__, "thickness": thickness, "prevalence": prevalence}
+    return ident, (f"thickness{thickness}-prevalence{prevalence:g}-"
+                   f"{fingerprint(ident)[:12]}.json.gz")
 
 
 def _load_piece(state_dir, ident, name):
@@ -143,13 +144,15 @@ def _build(path, config, grid, arms, seeds, workers, executor, command, progress
     if state_dir is not None:
         os.makedirs(state_dir, exist_ok=True)
     rows, resumed = [], 0
-    for prevalence in grid["prevalence"]:
-        at = config.replace(prevalence=prevalence)
+    # the thickest line first: its pieces hold what a one-pixel grid cannot show
+    layers = [(t, q) for t in sorted(grid["thickness"], reverse=True) for q in grid["prevalence"]]
+    for thickness, prevalence in layers:
+        at = config.replace(thickness=thickness, prevalence=prevalence)
         sparing = "hardest/sparing" in arms
         ok = [r for r in grid["prune_ratio"] if not sparing or sparing_feasible(at, r)]
         groups = [(ok, arms), ([r for r in grid["prune_ratio"] if r not in ok],
                                tuple(a for a in arms if a != "hardest/sparing"))]
-        ident, name = _piece(config, grid, arms, seeds, prevalence)
+        ident, name = _piece(config, grid, arms, seeds, thickness, prevalence)
         done = _load_piece(state_dir, ident, name) if state_dir is not None else None
         if done is not None:
             rows += done
@@ -160,17 +163,18 @@ def _build(path, config, grid, arms, seeds, workers, executor, command, progress
             if ratios:
                 got = run_grid(at, {"salience": list(grid["salience"]), "prune_ratio": ratios},
                                seeds, group_arms, workers=workers, executor=executor)
-                piece += [{**r, "prevalence": prevalence} for r in got]
+                piece += [{**r, "thickness": thickness, "prevalence": prevalence} for r in got]
         if state_dir is not None:                      # this piece is done: a rerun skips it
             atomic_write_bytes(os.path.join(state_dir, name), gzip.compress(json.dumps(
                 {"ident": ident, "rows": piece}).encode(), mtime=0))
         rows += piece
         if progress:
-            progress(f"prevalence={prevalence:g}: {time.perf_counter() - t:.0f} s (total "
+            progress(f"thickness={thickness}, prevalence={prevalence:g}: "
+                     f"{time.perf_counter() - t:.0f} s (total "
                      f"{time.perf_counter() - t0:.0f} s)")
     if progress and resumed:
         progress(f"{resumed} piece(s) read from {state_dir}")
-    columns = ["salience", "prevalence", "prune_ratio", "seed"]
+    columns = ["thickness", "salience", "prevalence", "prune_ratio", "seed"]
     columns += sorted({k for r in rows for k in r} - set(columns))
     env = environment(get_device())
     atlas = {
@@ -192,7 +196,8 @@ def _build(path, config, grid, arms, seeds, workers, executor, command, progress
                        "processor": platform.processor() or platform.machine(), **env},
         "columns": columns,
         "rows": [[_compact(r.get(c)) for c in columns] for r in sorted(
-            rows, key=lambda r: (r["salience"], r["prevalence"], r["prune_ratio"], r["seed"]))],
+            rows, key=lambda r: (r["thickness"], r["salience"], r["prevalence"], r["prune_ratio"],
+                                 r["seed"]))],
     }
     write_atlas(path, atlas)
     return atlas

@@ -209,10 +209,11 @@ def phase_map(grid, *, live=None):
     fig.suptitle("Phase diagram (embedded shapes): where pruning the hardest severs the shortcut")
     fig.tight_layout()
     q = grid["phase"].get("fixed", {}).get("prevalence")
+    line = _line(grid["phase"])
     none = sorted({s for (s, _), e in eff.items() if e == "no shortcut"})
     works = [s for s in sal if all(eff.get((s, p)) == "helps" for p in ratios)]
     bad = [f"({s:g}, {p:g})" for (s, p), e in sorted(eff.items()) if e == "backfires"]
-    take = (f"Takeaway ({'' if q is None else f'prevalence {q:g}, '}{n} seeds per cell, hardest "
+    take = (f"Takeaway ({line}{'' if q is None else f'prevalence {q:g}, '}{n} seeds per cell, hardest "
             f"vs random on SMR): {effects_count(eff)}; no shortcut at salience "
             f"{', '.join(f'{s:g}' for s in none) or 'none'} (x); pruning the hardest helps at "
             f"every ratio for salience {', '.join(f'{s:g}' for s in works) or 'none'}; backfires "
@@ -221,6 +222,12 @@ def phase_map(grid, *, live=None):
         take += (f" Live point (salience {lv['salience'][0]:g}, p = {lv['prune_ratio'][0]:.2f}): "
                  f"SMR {live_smr:.3f}, hardest minus random {live_diff:+.3f}.")
     return fig, take
+
+
+def _line(part):
+    """'2-px line, ' when a map's part names the line's thickness (an atlas slice), else ''."""
+    t = part.get("fixed", {}).get("thickness")
+    return f"{t}-px line, " if t is not None else ""
 
 
 def regime_map(grid, *, live=None):
@@ -278,7 +285,8 @@ def regime_map(grid, *, live=None):
     s = cell_map(ax, prev, sal, rdiff, cmap=DIVERGING, norm=TwoSlopeNorm(0, -lim, lim),
                  text=text, xlabel="prevalence (share of c1 carrying the line)",
                  ylabel="salience of the line",
-                 title=f"Hardest minus random SMR at p = {p_fixed:g} (< 0: pruning the hardest helps)")
+                 title=f"Hardest minus random SMR at {_line(grid['regime'])}p = {p_fixed:g} "
+                       "(< 0: pruning the hardest helps)")
     fig.colorbar(s, ax=ax, label=f"SMR difference (mean of {n} seeds)")
     if lv:
         ax.scatter([lv["prevalence"][0]], [lv["salience"][0]], marker="s", s=2100,
@@ -289,7 +297,8 @@ def regime_map(grid, *, live=None):
     _mark_no_shortcut(ax, eff)
     fig.tight_layout()
     bad = [f"({s:g}, {q:g})" for (s, q), e in sorted(eff.items()) if e == "backfires"]
-    take = (f"Takeaway (p = {p_fixed:g}, {n} seeds per cell, hardest vs random on SMR): "
+    take = (f"Takeaway ({_line(grid['regime'])}p = {p_fixed:g}, {n} seeds per cell, hardest vs "
+            "random on SMR): "
             f"{effects_count(eff)}; backfires at (salience, prevalence): {', '.join(bad) or 'none'}.")
 
     def cut_where(kind):

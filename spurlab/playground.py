@@ -129,7 +129,8 @@ class Playground:
         from .config import preset
 
         base = self.atlas.config if self.atlas else preset("playground")
-        self.sliders = {"salience": sel("salience", "salience (line opacity)", base.salience),
+        self.sliders = {"thickness": sel("thickness", "line thickness (px)", base.thickness),
+                        "salience": sel("salience", "salience (line opacity)", base.salience),
                         "prevalence": sel("prevalence", "prevalence (share of c1)",
                                           base.prevalence),
                         "prune_ratio": sel("prune_ratio", "prune ratio p", base.prune_ratio)}
@@ -137,7 +138,7 @@ class Playground:
                                    value="hardest" if "hardest" in arms else arms[0],
                                    description="strategy")
         self.typed = {k: w.FloatText(value=self.sliders[k].value, description=k,
-                                     layout=w.Layout(width="180px")) for k in self.sliders}
+                                     layout=w.Layout(width="180px")) for k in TYPED_BOUNDS}
         self.verify_button = w.Button(description="Verify live", icon="play",
                                       button_style="primary",
                                       tooltip="retrain this point here, seed by seed")
@@ -208,7 +209,8 @@ class Playground:
             self._draw(None, [])
             return
         t = time.perf_counter()
-        self.point = self.atlas.point(v["salience"], v["prevalence"], v["prune_ratio"])
+        self.point = self.atlas.point(v["salience"], v["prevalence"], v["prune_ratio"],
+                                      thickness=v["thickness"])
         self._draw(self.point, [])
         self._say(f"from the atlas ({self.point['n_seeds']} seeds) in "
                   f"{time.perf_counter() - t:.2f} s", "#009E73")
@@ -217,21 +219,23 @@ class Playground:
     def verify(self, on_seed=None):
         """Retrain the current slider point here, seed by seed (see :meth:`run_live`)."""
         v = self.values()
-        return self.run_live(v["salience"], v["prevalence"], v["prune_ratio"], on_seed=on_seed)
+        return self.run_live(v["salience"], v["prevalence"], v["prune_ratio"],
+                             thickness=v["thickness"], on_seed=on_seed)
 
     def run_typed(self, on_seed=None):
         """Run the typed settings live (they need not be on the grid)."""
         vals = {k: check_typed(k, self.typed[k].value) for k in self.typed}
-        return self.run_live(**vals, on_seed=on_seed)
+        return self.run_live(**vals, thickness=self.values()["thickness"], on_seed=on_seed)
 
-    def run_live(self, salience, prevalence, prune_ratio, *, on_seed=None):
+    def run_live(self, salience, prevalence, prune_ratio, *, thickness=None, on_seed=None):
         """Train ``self.seeds`` seeds of one point through the engine (cached), redrawing after
         each; returns the rows, each with ``flag`` (text, or "" when the live value lies in
         the atlas's predicted range for a seed), ``drawn_s`` (when its baseline and arm were
         drawn, before the reference completed it) and ``seconds`` (when it was complete), both
         counted from the start.
 
-        Values are checked first (:func:`check_typed`); the strategy arm, the baseline and the
+        Values are checked first (:func:`check_typed`); ``thickness`` (whole pixels, default:
+        the thickness slider's) is the line's. The strategy arm, the baseline and the
         no-carrier reference train for each seed.
         """
         from .config import preset
@@ -243,10 +247,15 @@ class Playground:
         s = check_typed("salience", salience)
         p = check_typed("prevalence", prevalence)
         r = check_typed("prune_ratio", prune_ratio)
+        t = self.values()["thickness"] if thickness is None else thickness
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= 8:
+            raise ValueError(f"thickness must be a whole number of pixels in [1, 8]; got "
+                             f"{thickness!r}")
+        t = int(t)
         arm = self.strategy.value
         base = self.atlas.config if self.atlas else preset("playground")
-        on_grid = self.atlas is not None and self.atlas.has(s, p, r)
-        point = self.atlas.point(s, p, r) if on_grid else None
+        on_grid = self.atlas is not None and self.atlas.has(s, p, r, thickness=t)
+        point = self.atlas.point(s, p, r, thickness=t) if on_grid else None
         if on_grid and point["arms"].get(arm) is None:
             raise ValueError(f"arm {arm!r} cannot run at prevalence={p:g}, prune_ratio={r:g}: "
                              "the target class has too few non-carriers to spare")
@@ -258,7 +267,7 @@ class Playground:
         t0 = time.perf_counter()
         for i, sd in enumerate(self.seeds):
             self._say(f"live: seed {sd} ({i + 1} of {len(self.seeds)}) training...", "#0072B2")
-            cfg = base.replace(salience=s, prevalence=p, prune_ratio=r, seed=sd)
+            cfg = base.replace(salience=s, prevalence=p, prune_ratio=r, seed=sd, thickness=t)
             # baseline and arm first, drawn at once; then the no-carrier reference (trained
             # once per seed, shared by every point) completes the row (each step cached)
             b = baseline(cfg, device=self.device)
@@ -272,7 +281,7 @@ class Playground:
             res = run(cfg, arms=[arm], device=self.device)
             bars[i].value = 3
             row = rows(res, [arm])
-            row.update(salience=s, prevalence=p, prune_ratio=r, drawn_s=drawn,
+            row.update(thickness=t, salience=s, prevalence=p, prune_ratio=r, drawn_s=drawn,
                        seconds=time.perf_counter() - t0, arm=arm)
             row["flag"] = self._flag(point, row, arm) if on_grid else ""
             self.live.append(row)
@@ -429,14 +438,15 @@ class Playground:
                       f"{point['carriers'] if point else '?'})")
         for k, (rows_axis, cols_axis, fixed) in enumerate(MAPS):
             t[2 + k].set_text(f"SMR({ARM_LABELS.get(arm, arm)}) - SMR(baseline) at "
-                              f"{fixed.replace('_', ' ')} {v[fixed]:g}\n(blue: lower; "
-                              "x: no shortcut learned)")
+                              f"{fixed.replace('_', ' ')} {v[fixed]:g}, {v['thickness']}-px line"
+                              "\n(blue: lower; x: no shortcut learned)")
             if self.atlas is None:
                 continue
             im, crosses, circle, bar, rv, cv = frame[f"map{k}"]
             _, _, m = self.atlas.map(lambda r: _delta(r, arm), rows_axis, cols_axis,
-                                     **{fixed: v[fixed]})
-            learned = self.atlas.learned_map(rows_axis, cols_axis, **{fixed: v[fixed]})
+                                     thickness=v["thickness"], **{fixed: v[fixed]})
+            learned = self.atlas.learned_map(rows_axis, cols_axis, thickness=v["thickness"],
+                                             **{fixed: v[fixed]})
             lim = max(0.02, float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 0.02)
             im.set_data(np.ma.masked_invalid(m))
             im.set_norm(TwoSlopeNorm(0, -lim, lim))
@@ -469,6 +479,7 @@ class Playground:
                 if arm in ("hardest", "hardest/oracle") and ov["n"]:
                     head += (f"; label-free pruning also removed {ov['mean']:.0%} of the "
                              "carriers oracle pruning removed")
+                head += _mechanism(point, arm)
         live = [x for x in live if "flag" in x]              # complete rows only
         if live:
             iv = seed_interval([x[key("smr", x["arm"])] for x in live])
@@ -484,6 +495,22 @@ class Playground:
 
     def _ipython_display_(self):
         display(self.box)
+
+
+def _mechanism(point, arm):
+    """The mechanism at a point, over the atlas's seeds: the share of the hard carriers (the
+    hardest quarter of the carriers by early EL2N) the arm removed, beside its share of all
+    carriers and random's ("" where the atlas predates the measure)."""
+    a, r = point["arms"].get(arm) or {}, point["arms"].get("random") or {}
+    hard, every = a.get("hard_removed"), a.get("carrier_share_pruned")
+    if not hard or not hard["n"] or not every or not every["n"]:
+        return ""
+    out = (f"; it removed {hard['mean']:.0%} of the hard carriers (the hardest quarter of the "
+           f"carriers by early EL2N) and {every['mean']:.0%} of all carriers")
+    rh = r.get("hard_removed")
+    if arm != "random" and rh and rh["n"]:
+        out += f" (random: {rh['mean']:.0%} of the hard ones)"
+    return out
 
 
 def _delta(row, arm):

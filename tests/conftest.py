@@ -25,7 +25,7 @@ def _no_shared_disk_cache(monkeypatch):
 
 
 TINY = "n_train=300 n_test=150 epochs=2 score_epoch=2 batch_size=32"
-TINY_GRID = {"salience": [1.0], "prevalence": [0.3, 0.9], "prune_ratio": [0.1, 0.3]}
+TINY_GRID = {"thickness": [1, 2], "salience": [1.0], "prevalence": [0.3, 0.9], "prune_ratio": [0.1, 0.3]}
 
 
 @pytest.fixture(scope="session")

@@ -22,12 +22,19 @@ from .conftest import TINY, TINY_GRID, patch_fit
 def test_build_writes_every_point_and_skips_infeasible_sparing(tiny_atlas):
     atlas = load_atlas(tiny_atlas)
     assert atlas.grid == {k: [float(x) for x in v] for k, v in TINY_GRID.items()}
+    assert atlas.grid["thickness"] == [1, 2] and atlas.data["format"] == "spurlab-atlas/2"
     assert atlas.seeds == [0, 1] and atlas.provenance["command"] == "test"
-    for p in TINY_GRID["prevalence"]:
-        for r in TINY_GRID["prune_ratio"]:
-            rows = atlas.rows(1.0, p, r)
-            assert sorted(x["seed"] for x in rows) == [0, 1]
-            assert all(0 <= x["smr_hardest"] <= 1 and 0 <= x["smr_random"] <= 1 for x in rows)
+    for t in TINY_GRID["thickness"]:
+        for p in TINY_GRID["prevalence"]:
+            for r in TINY_GRID["prune_ratio"]:
+                rows = atlas.rows(1.0, p, r, thickness=t)
+                assert sorted(x["seed"] for x in rows) == [0, 1]
+                assert all(x["thickness"] == t for x in rows)
+                assert all(0 <= x["smr_hardest"] <= 1 and 0 <= x["smr_random"] <= 1 for x in rows)
+    # the two layers are two scenarios: a thicker line is another training set
+    assert ([x["smr_baseline"] for x in atlas.rows(1.0, 0.3, 0.1, thickness=1)]
+            != [x["smr_baseline"] for x in atlas.rows(1.0, 0.3, 0.1, thickness=2)])
+    assert atlas.rows(1.0, 0.3, 0.1) == atlas.rows(1.0, 0.3, 0.1, thickness=1)   # the default
     # prevalence 0.9 of 50 rings leaves 5 non-carriers: sparing cannot remove 15 (p = 0.3)
     assert atlas.point(1.0, 0.9, 0.3)["arms"]["hardest/sparing"] is None
     assert atlas.point(1.0, 0.3, 0.3)["arms"]["hardest/sparing"] is not None
@@ -59,7 +66,8 @@ def test_build_resumes_from_committed_pieces_without_any_cache(tiny_atlas, tmp_p
     build_atlas(tmp_path / "first.json.gz", cache_dir=tiny_atlas.parent / "cache",
                 state_dir=state, **kw)
     pieces = sorted(os.listdir(state))
-    assert len(pieces) == len(TINY_GRID["prevalence"]) and all(p.endswith(".json.gz") for p in pieces)
+    assert len(pieces) == len(TINY_GRID["prevalence"]) * len(TINY_GRID["thickness"])
+    assert all(p.endswith(".json.gz") for p in pieces)
     os.remove(state / pieces[1])                       # the build stopped before its last piece
     trained = []
 
@@ -97,26 +105,29 @@ def _foreign(state, kw, tmp_path):
     from spurlab.config import as_config
 
     grid = {k: tuple(v) for k, v in TINY_GRID.items()}
-    _, mine = _piece(as_config(TINY), grid, kw["arms"], (0, 1), 0.3)
-    _, theirs = _piece(as_config(TINY), grid, kw["arms"], (0, 1, 2), 0.3)
+    _, mine = _piece(as_config(TINY), grid, kw["arms"], (0, 1), 2, 0.3)
+    _, theirs = _piece(as_config(TINY), grid, kw["arms"], (0, 1, 2), 2, 0.3)
     os.replace(state / mine, state / theirs)
     build_atlas(tmp_path / "x.json.gz", state_dir=state, cache_dir=tmp_path / "c",
                 **{**kw, "seeds": (0, 1, 2)})
 
 
 def test_rows_match_the_engine(tiny_atlas):
-    """An atlas row is the engine's summary row of that point (same process, same threads)."""
+    """An atlas row is the engine's summary row of that point (same process, same threads),
+    the two-pixel layer's rows those of the two-pixel line."""
     atlas = load_atlas(tiny_atlas)
-    cfg = atlas.config.replace(salience=1.0, prevalence=0.3, prune_ratio=0.1, seed=1)
+    cfg = atlas.config.replace(salience=1.0, prevalence=0.3, prune_ratio=0.1, seed=1, thickness=2)
     live = rows(spurlab.run(cfg, arms=["hardest", "random"], cache=False),
                        ["hardest", "random"])
-    row = [x for x in atlas.rows(1.0, 0.3, 0.1) if x["seed"] == 1][0]
+    row = [x for x in atlas.rows(1.0, 0.3, 0.1, thickness=2) if x["seed"] == 1][0]
     for k in ("smr_baseline", "smr_hardest", "smr_random", "carriers_pruned_hardest"):
         assert row[k] == pytest.approx(live[k], abs=1e-4), k
 
 
 @pytest.mark.parametrize("kw, match", [
     ({"grid": {"salience": [0.5]}}, "exactly the axes"),
+    ({"grid": {k: v for k, v in TINY_GRID.items() if k != "thickness"}}, "exactly the axes"),
+    ({"grid": {**TINY_GRID, "thickness": [0]}}, "thickness"),
     ({"grid": {**TINY_GRID, "salience": [1.5]}}, "salience"),
     ({"grid": {**TINY_GRID, "prune_ratio": []}}, "at least one value"),
     ({"arms": ("hardest", "bogus")}, "bogus"),
@@ -163,6 +174,8 @@ MALFORMED = [
     (lambda d: d["grid"].pop("prune_ratio"), "grid must have the axes"),
     (lambda d: d["grid"].update(salience=[]), "grid['salience'] must be a non-empty list"),
     (lambda d: d["grid"].update(salience=[1.0, 2.0]), "grid['salience'] must be a non-empty list"),
+    (lambda d: d["grid"].update(thickness=[1.5, 2]), "grid['thickness'] must be a non-empty list"),
+    (lambda d: _set_value(d, "thickness", 3), "off the grid"),
     (lambda d: d.update(arms=["hardest", "bogus"]), "arm strategy"),
     (lambda d: d.update(seeds=[0, 0]), "seeds must be distinct"),
     (lambda d: d.update(config="salinece=0.3"), "salinece"),
@@ -209,6 +222,36 @@ def test_points_off_the_grid_are_refused_by_name(tiny_atlas):
     with pytest.raises(ValueError, match="axis"):
         atlas.check_value("epochs", 3)
     assert not atlas.has(0.4, 0.3, 0.1) and atlas.has(1.0, 0.3, 0.1)
+    with pytest.raises(ValueError, match=r"thickness=3 is not on the atlas grid; allowed: \[1, 2\]"):
+        atlas.point(1.0, 0.3, 0.1, thickness=3)
+    with pytest.raises(TypeError, match="thickness must be a whole number"):
+        atlas.rows(1.0, 0.3, 0.1, thickness=1.5)
+    assert atlas.has(1.0, 0.3, 0.1, thickness=2) and not atlas.has(1.0, 0.3, 0.1, thickness=3)
+
+
+def test_an_atlas_of_the_first_format_reads_as_its_one_pixel_layer(tiny_atlas, tmp_path):
+    """A spurlab-atlas/1 file (no thickness axis: every row at the one-pixel default) loads as an
+    atlas whose thickness axis holds only 1, with the same rows; its checksum still guards it."""
+    data = json.loads(gzip.decompress(tiny_atlas.read_bytes()))
+    i = data["columns"].index("thickness")
+    one = [r for r in data["rows"] if r[i] == 1]
+    old = {**data, "format": "spurlab-atlas/1", "grid": {k: v for k, v in data["grid"].items()
+                                                          if k != "thickness"},
+           "columns": [c for c in data["columns"] if c != "thickness"],
+           "rows": [r[:i] + r[i + 1:] for r in one]}
+    old["checksum"] = checksum(old)
+    path = tmp_path / "v1.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(old).encode()))
+    v1, v2 = load_atlas(path), load_atlas(tiny_atlas)
+    assert v1.grid["thickness"] == [1] and v1.data["upgraded_from"] == "spurlab-atlas/1"
+    assert v1.rows(1.0, 0.9, 0.3) == v2.rows(1.0, 0.9, 0.3)
+    assert v1.verdicts_text(0.1) == v2.verdicts_text(0.1)
+    with pytest.raises(ValueError, match="thickness=2 is not on the atlas grid"):
+        v1.point(1.0, 0.3, 0.1, thickness=2)
+    old["rows"][0][old["columns"].index("smr_hardest")] = 0.5
+    path.write_bytes(gzip.compress(json.dumps(old).encode()))
+    with pytest.raises(AtlasError, match="fails its checksum"):
+        load_atlas(path)
 
 
 def test_an_atlas_from_another_version_or_config_is_flagged(tiny_atlas, tmp_path):
@@ -233,16 +276,22 @@ def shipped():
 
 
 def test_shipped_atlas_is_current_and_complete(shipped):
+    """The shipped atlas is built by this code at the teaching scale, holds every point of its
+    grid for every seed, and its grid lies on ATLAS_GRID with the one-pixel default layer in it.
+    (The file built before the thickness axis holds that layer only; scripts/build_atlas.py
+    --state-dir atlas-build builds the whole of ATLAS_GRID.)"""
     ok, why = shipped.current()
     assert ok, why
     assert shipped.config == preset("playground")
     assert shipped.arms == list(ATLAS_ARMS) and len(shipped.seeds) >= 5
-    for axis, values in ATLAS_GRID.items():
-        assert shipped.grid[axis] == [float(v) for v in values]
-    for s in ATLAS_GRID["salience"]:
-        for p in ATLAS_GRID["prevalence"]:
-            for r in ATLAS_GRID["prune_ratio"]:
-                assert len(shipped.rows(s, p, r)) == len(shipped.seeds)
+    assert 1 in shipped.grid["thickness"]
+    for axis, values in shipped.grid.items():
+        assert set(values) <= {float(v) for v in ATLAS_GRID[axis]}, axis
+    for t in shipped.grid["thickness"]:
+        for s in shipped.grid["salience"]:
+            for p in shipped.grid["prevalence"]:
+                for r in shipped.grid["prune_ratio"]:
+                    assert len(shipped.rows(s, p, r, thickness=t)) == len(shipped.seeds)
     assert ATLAS_PATH.stat().st_size <= 5_000_000
 
 
@@ -280,18 +329,20 @@ def test_shipped_atlas_cells_recompute_within_their_range(shipped):
     torch.set_num_threads(shipped.provenance.get("threads_per_worker") or 1)
     try:
         for _ in range(2):
-            s, p, r = (rng.choice(ATLAS_GRID[a]) for a in ("salience", "prevalence",
-                                                           "prune_ratio"))
-            point = shipped.point(s, p, r)
+            t, s, p, r = (rng.choice(shipped.grid[a]) for a in ("thickness", "salience",
+                                                                 "prevalence", "prune_ratio"))
+            point = shipped.point(s, p, r, thickness=t)
             arm = rng.choice([a for a in shipped.arms if point["arms"][a] is not None])
             seed = rng.choice(shipped.seeds)
-            cfg = shipped.config.replace(salience=s, prevalence=p, prune_ratio=r, seed=seed)
+            cfg = shipped.config.replace(salience=s, prevalence=p, prune_ratio=r, seed=seed,
+                                         thickness=t)
             row = rows(spurlab.run(cfg, arms=[arm]), [arm])
             same = [x for x in point["rows"] if x["seed"] == seed][0]
             for k in (key("smr", "baseline"), key("smr", arm), key("clean_accuracy", "baseline")):
                 lo, hi = prediction_range([x[k] for x in point["rows"]])
                 assert abs(row[k] - same[k]) <= 0.02 or lo <= row[k] <= hi, (
-                    f"seed {pick}: {k} at salience {s}, prevalence {p}, p {r}, seed {seed} = "
+                    f"seed {pick}: {k} at thickness {t}, salience {s}, prevalence {p}, p {r}, "
+                    f"seed {seed} = "
                     f"{row[k]:.3f}; the atlas has {same[k]:.3f} for that seed and predicts "
                     f"[{lo:.3f}, {hi:.3f}] for a seed")
     finally:

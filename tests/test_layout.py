@@ -19,7 +19,7 @@ ROOT = PKG.parent
 MODULES = sorted(p for p in PKG.rglob("*.py"))
 
 # the engine and the record: one concern each, and small enough to read at once
-ENGINE = ("config", "recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas",
+ENGINE = ("config", "recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "atlasfile",
           "builds", "cache", "mechanism", "worst", "parts", "results", "verdicts")
 # modules of the engine: a figure or a report is handed their output, never imports them
 RUNS = {"recipe", "build", "measure", "steps", "pipeline", "sweeps", "builds", "train",
@@ -78,7 +78,7 @@ LAYERS = [
     {"datasets", "catalog", "real_datasets", "celeba", "waterbirds", "features", "scenario"},
     {"models", "train", "multiseed", "scores", "prune", "reweight", "metrics"},
     {"config", "verdicts", "mechanism", "worst", "parts", "results", "flatten", "cache"},
-    {"recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "builds",
+    {"recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "atlasfile", "builds",
      "dynamics"},
     {"charts", "plotting", "report", "maps", "widgets", "playground", "lesson", "exercises",
      "identifiable"},

@@ -178,11 +178,16 @@ def test_the_atlas_slices_draw_as_phase_and_regime_maps_and_agree_with_the_playg
     assert {r["prevalence"] for r in grid["phase"]["rows"]} == {0.3}
     assert {r["prune_ratio"] for r in grid["regime"]["rows"]} == {0.1}
     fig, take = maps.phase_map(grid)
-    assert take.startswith("Takeaway (prevalence 0.3, ")
-    fig, take = maps.regime_map(grid)
-    counts = effects_count(atlas.verdicts(0.1))
-    assert f"hardest vs random on SMR): {counts};" in take
-    assert f"hardest vs random on SMR): {counts};" in atlas.verdicts_text(0.1)
+    assert take.startswith("Takeaway (1-px line, prevalence 0.3, ")
+    for t in (1, 2):                                  # each layer: its own cells, one rule
+        grid = atlas.as_grid(prevalence=0.3, prune_ratio=0.1, thickness=t)
+        assert {r["thickness"] for r in grid["regime"]["rows"]} == {t}
+        fig, take = maps.regime_map(grid)
+        counts = effects_count(atlas.verdicts(0.1, thickness=t))
+        assert take.startswith(f"Takeaway ({t}-px line, p = 0.1, ")
+        assert f"hardest vs random on SMR): {counts};" in take
+        assert f"hardest vs random on SMR): {counts};" in atlas.verdicts_text(0.1, thickness=t)
+        assert atlas.verdicts_text(0.1, thickness=t).startswith(f"Takeaway ({t}-px line, ")
     plt.close("all")
 
 

@@ -30,6 +30,24 @@ def test_a_move_answers_from_the_atlas_and_redraws(pg):
     assert text.startswith("Takeaway: ") and ("shortcut learned" in text)
 
 
+def test_the_thickness_control_reads_the_other_layer_and_verifies_it_live(pg):
+    """The line's thickness is a control like the others: a move to 2 px reads that layer of the
+    atlas (its own rows, its own maps), and Verify live trains the 2-px line."""
+    one = pg.show(prevalence=0.3, prune_ratio=0.1)
+    two = pg.show(thickness=2)
+    assert (one["thickness"], two["thickness"]) == (1, 2)
+    assert two["rows"] == pg.atlas.rows(1.0, 0.3, 0.1, thickness=2) != one["rows"]
+    assert "2-px line" in pg._frame["titles"][2].get_text()
+    with pytest.raises(ValueError, match=r"thickness=3 is not on the atlas grid; allowed: \[1, 2\]"):
+        pg.show(thickness=3)
+    clear_cache()
+    rows = pg.verify()
+    assert [r["thickness"] for r in rows] == [2, 2]
+    assert all(r["flag"] == "" for r in rows), [r["flag"] for r in rows]
+    with pytest.raises(ValueError, match="thickness must be a whole number of pixels"):
+        pg.run_live(1.0, 0.3, 0.1, thickness=0)
+
+
 def test_the_verdict_comes_first_and_hides_noise(tiny_atlas, tmp_path):
     data = json.loads(gzip.decompress(tiny_atlas.read_bytes()))
     cols = data["columns"]

@@ -64,9 +64,10 @@ def test_one_seed_gets_one_verdict_from_every_function():
     assert text in lead_vs_control([r], "hardest", "random")[1]
     assert "inf" not in lead_vs_control([r], "hardest", "random")[1]
     # the playground reads the same rows from an atlas of that one seed
-    row = {"salience": 0.5, "prevalence": 0.3, "prune_ratio": 0.25, **rows(r)}
+    row = {"thickness": 1, "salience": 0.5, "prevalence": 0.3, "prune_ratio": 0.25, **rows(r)}
     atlas = Atlas({"format": FORMAT, "config": "default", "version": "test", "arms": ["hardest"],
-                   "grid": {"salience": [0.5], "prevalence": [0.3], "prune_ratio": [0.25]},
+                   "grid": {"thickness": [1], "salience": [0.5], "prevalence": [0.3],
+                            "prune_ratio": [0.25]},
                    "seeds": [0], "columns": list(row), "rows": [list(row.values())],
                    "provenance": {}})
     point = atlas.point(0.5, 0.3, 0.25)
