@@ -311,6 +311,31 @@ class Atlas:
         comps = {a: vs[a] for a in others}
         return "\n".join(d.text() for d in comps.values()), comps
 
+    def point_text(self, salience, prevalence, prune_ratio, *, thickness=DEFAULTS["thickness"],
+                   others=("random", "easiest")):
+        """What the atlas says at one setting, in words: the verdict over its seeds, then the
+        hardest arm minus each of ``others`` (where a shortcut was learned); or, for a setting
+        off the grid, that it has no such point and which values it holds.
+
+        Examples
+        --------
+        >>> # print(sl.load_atlas().point_text(**{k: getattr(cfg, k) for k in sl.atlas.AXES}))
+        """
+        if not self.has(salience, prevalence, prune_ratio, thickness=thickness):
+            return (f"the atlas has no point at thickness {thickness}, salience {salience:g}, "
+                    f"prevalence {prevalence:g}, p = {prune_ratio:g} (its grid: "
+                    + "; ".join(f"{a} {', '.join(f'{v:g}' for v in self.grid[a])}" for a in AXES)
+                    + "): run it live")
+        point = self.point(salience, prevalence, prune_ratio, thickness=thickness)
+        head = (f"the atlas at thickness {thickness}, salience {salience:g}, prevalence "
+                f"{prevalence:g}, p = {prune_ratio:g} ({point['n_seeds']} seeds): "
+                f"{point['verdict_text']}")
+        others = [a for a in others if a in point["vs_hardest"]]
+        if not point["verdict"].learned or not others:
+            return head
+        return head + "\n" + self.differences(salience, prevalence, prune_ratio, others,
+                                              thickness=thickness)[0]
+
     def verdicts_text(self, prune_ratio, arm="hardest", versus="random", *, thickness=DEFAULTS["thickness"]):
         """:meth:`verdicts` in one line: how many cells of each kind, and which backfire."""
         v = self.verdicts(prune_ratio, arm, versus, thickness=thickness)

@@ -365,3 +365,19 @@ def test_the_atlas_ships_in_the_wheel(tmp_path):
     assert "spurlab/data/atlas.json.gz" in names, names
     assert "spurlab/data/playground.ipynb" in names, names          # spurlab playground's page
     assert "spurlab/data/claim5_strong.json" in names, names      # notebook 05's claim-5 table
+
+
+def test_point_text_says_the_verdict_first_and_refuses_nothing_off_the_grid(tiny_atlas):
+    """What 04 prints beside its live strong-signal run: the atlas's verdict and differences at
+    that setting, or, off the grid, that there is no such point (and which values it holds)."""
+    atlas = load_atlas(tiny_atlas)
+    text = atlas.point_text(1.0, 0.3, 0.1, thickness=2, others=("random",))
+    point = atlas.point(1.0, 0.3, 0.1, thickness=2)
+    assert text.splitlines()[0].endswith(point["verdict_text"])
+    assert "thickness 2, salience 1, prevalence 0.3, p = 0.1 (2 seeds)" in text
+    if point["verdict"].learned:
+        assert text.splitlines()[1] == atlas.differences(1.0, 0.3, 0.1, ("random",),
+                                                         thickness=2)[0]
+    off = atlas.point_text(0.5, 0.3, 0.1, thickness=2)
+    assert off.startswith("the atlas has no point at thickness 2, salience 0.5") and "run it live" in off
+    assert "salience 1;" in off and "thickness 1, 2;" in off
