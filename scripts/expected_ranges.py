@@ -34,6 +34,10 @@ ROWS = (("baseline (ERM) SMR", "baseline", "smr"),
         ("random SMR", "random", "smr"),
         ("easiest SMR", "easiest", "smr"),
         ("oracle (hardest carriers) SMR", "hardest/oracle", "smr"),
+        ("hardest worst-group accuracy", "hardest", "worst_group"),
+        ("random worst-group accuracy", "random", "worst_group"),
+        ("hardest: share of the hard carriers cut", "hardest", "hard_removed"),
+        ("random: share of the hard carriers cut", "random", "hard_removed"),
         ("hardest: share of the carriers cut", "hardest", "carrier_share"))
 
 
