@@ -58,7 +58,7 @@ def test_wrong_answers_get_a_hint(capsys):
     for fn in (all_samples, counts_not_share, any_carrier_counts):
         assert nb00.check_prevalence_of(fn) is False
     out = capsys.readouterr().out
-    assert out.count("hint") == 8 and "pass" not in out
+    assert out.count("hint for ") == 8 and "pass" not in out
 
 
 # --- Exercise 3: which of two weak lines is learned? Judged on the atlas's verdicts.

@@ -43,7 +43,7 @@ def test_wrong_answers_get_a_hint(capsys):
     for fn in (counts_c1_too, wrong_denominator, error_rate_on_non_c1):
         assert nb01.check_spurious_rate(fn) is False
     out = capsys.readouterr().out
-    assert out.count("hint") == 6 and "pass" not in out
+    assert out.count("hint for ") == 6 and "pass" not in out
 
 
 def test_references_agree_with_the_definitions():

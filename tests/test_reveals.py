@@ -101,7 +101,6 @@ def settings():
     presets, the strong signal and the atlas's grid, each also as a percentage; the confidence
     level of every interval (95)."""
     import spurlab as sl
-
     from spurlab.atlas import ATLAS_GRID
     from spurlab.config import PRESETS
 

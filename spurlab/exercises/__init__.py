@@ -39,15 +39,22 @@ def check(fn, reference, cases, *, name, hint, atol=1e-5):
         Arguments to try.
     name : str
         Exercise name, printed.
-    hint : str
-        Printed when an answer is wrong.
+    hint : str or (str, str)
+        Printed when an answer is wrong. A pair is a staged hint: the nudge after the first wrong
+        try in a row, the fuller hint (which may spell the answer out) from the second on.
     """
+    if isinstance(hint, tuple):
+        nudge, full = hint
+        _TRIES[name] = _TRIES.get(name, 0) + 1
+        hint = (f"{nudge} (Run the check again after a change: a second wrong try shows a fuller "
+                "hint.)" if _TRIES[name] == 1 else full)
     for i, case in enumerate(cases):
         try:
             got = fn(*case)
         except NotImplementedError:
             print(f"not done yet: {name} still raises NotImplementedError; replace that line "
                   "with your code and run the cell again.")
+            _TRIES.pop(name, None)                      # a stub is not a wrong try
             return False
         except Exception as exc:  # the learner's code: report, never crash the notebook
             print(f"hint for {name}: your function raised {type(exc).__name__}: {exc}\n  {hint}")
@@ -59,7 +66,11 @@ def check(fn, reference, cases, *, name, hint, atol=1e-5):
                   f"{want if np.size(np.asarray(want, dtype=object)) <= 8 else '(large)'}.\n  {hint}")
             return False
     print(f"pass: {name} is correct on all {len(cases)} test cases.")
+    _TRIES.pop(name, None)
     return True
+
+
+_TRIES = {}             # wrong tries in a row, per exercise of check() (staged hints)
 
 
 NOT_DONE = object()     # what call_answer returns when the learner's function gave no answer

@@ -92,9 +92,11 @@ def check_prevalence_of(fn):
     """Check ``prevalence_of(labels, carrier, c1)``: the share of class-``c1`` samples that
     carry the feature (carriers of other classes do not count)."""
     return check(fn, _prevalence_reference, _prevalence_cases(), name="prevalence_of",
-                 hint="keep only the samples whose label is c1 (labels == c1), then return the "
-                      "fraction of those that carry the feature, as a float: "
-                      "carrier[labels == c1].float().mean().")
+                 hint=("only samples of class c1 count: of those, what fraction carry the "
+                       "feature? Return it as a float.",
+                       "keep only the samples whose label is c1 (labels == c1), then return the "
+                       "fraction of those that carry the feature, as a float: "
+                       "carrier[labels == c1].float().mean()."))
 
 
 # --- Exercise 3 (predict, then check): which of two weak lines does a network learn?

@@ -38,8 +38,10 @@ def _accuracy_cases():
 def check_accuracy(fn):
     """Check ``accuracy(pred, labels)`` against :func:`spurlab.accuracy`."""
     return check(fn, _accuracy, _accuracy_cases(), name="accuracy",
-                 hint="accuracy is the share of positions where the prediction equals the label: "
-                      "(pred == labels).float().mean(), returned as a float.")
+                 hint=("accuracy is the share of positions where the prediction equals the "
+                       "label, returned as a float.",
+                       "accuracy is the share of positions where the prediction equals the label: "
+                       "(pred == labels).float().mean(), returned as a float."))
 
 
 def _smr_cases():
@@ -58,10 +60,13 @@ def check_spurious_rate(fn):
     """Check ``spurious_rate(pred, labels, c1)`` against
     :func:`spurlab.spurious_misclassification_rate`."""
     return check(fn, _smr, _smr_cases(), name="spurious_rate",
-                 hint="look only at the samples whose true label is NOT c1 (labels != c1) and "
-                      "return the fraction of them that are predicted c1: "
-                      "(pred[labels != c1] == c1).float().mean(). Samples of class c1 itself "
-                      "must not count, in the numerator or the denominator.")
+                 hint=("the rate is over the samples whose true label is NOT c1: of those, what "
+                       "fraction are predicted c1? Samples of class c1 itself must not count, in "
+                       "the numerator or the denominator.",
+                       "look only at the samples whose true label is NOT c1 (labels != c1) and "
+                       "return the fraction of them that are predicted c1: "
+                       "(pred[labels != c1] == c1).float().mean(). Samples of class c1 itself "
+                       "must not count, in the numerator or the denominator."))
 
 
 # --- Exercise 3 (interpretation): is it a shortcut?

@@ -87,6 +87,9 @@ def _cases_band():
         (s, y, 0, 0.8, 1.0),               # the hardest fifth
         (s, y, 1, 0.4, 0.6),
         (s, y, 1, 0.0, 1.0),               # the whole class
+        # 8 in c1: round(0.3 * 8) = 2, not where a percentile cut (np.percentile) starts
+        (np.array([0.42, 0.11, 0.93, 0.27, 0.65, 0.08, 0.51, 0.74, 0.36, 0.19]),
+         np.array([1, 1, 1, 0, 1, 1, 0, 1, 1, 1]), 1, 0.3, 0.6),
     ]
 
 

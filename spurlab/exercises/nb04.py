@@ -70,6 +70,7 @@ def _cases_excess():
         (0.20, 0.01, 0.02),   # below the reference: more than 100%
         (0.10, 0.14, 0.02),   # pruning made it worse: negative
         (0.02, 0.01, 0.03),   # no excess to remove: NaN
+        (0.05, 0.03, 0.05),   # an excess of exactly 0: NaN too (excess <= 0, not < 0)
     ]
 
 
@@ -86,9 +87,12 @@ def check_prune_hardest_per_class(fn):
 def check_excess_removed(fn):
     """Check ``excess_removed(smr_base, smr_pruned, smr_ref)``."""
     return check(_as_float(fn), reference_excess_removed, _cases_excess(), name="excess_removed",
-                 hint="the excess is smr_base - smr_ref (what the carriers added over a model "
-                      "that never saw the feature). Return (smr_base - smr_pruned) / excess, or "
-                      "float('nan') when there is no excess (excess <= 0).")
+                 hint=("the excess is what the carriers added over a model that never saw the "
+                       "feature; return the share of it that pruning took away, and NaN when "
+                       "there is no excess.",
+                       "the excess is smr_base - smr_ref (what the carriers added over a model "
+                       "that never saw the feature). Return (smr_base - smr_pruned) / excess, or "
+                       "float('nan') when there is no excess (excess <= 0)."))
 
 
 # --- Exercise 3 (interpretation): the control that separates two explanations

@@ -171,14 +171,22 @@ def trainings(design):
 _DECISION_WORDS = {"interval": ("interval", "ci95", "ci"), "mean": ("mean", "average"),
                    "every seed": ("every", "each", "all")}
 _NEGATIONS = ("no", "not", "without", "instead", "just", "only", "rather", "never")
+# comparing each arm's own interval ("do they overlap?") is not the interval of the difference
+_SEPARATE = ("overlap", "overlaps", "overlapping", "separate", "separately")
+
+
+def _separate(rule):
+    """Whether ``rule`` compares two intervals (the arms' own) instead of naming one."""
+    words = re.findall(r"[a-z0-9]+", str(rule).lower())
+    return any(w in words for w in _SEPARATE) or words.count("interval") > 1
 
 
 def _decision(rule):
     """The rule ``rule`` names (one of :data:`DECISIONS`), or None when it names none, several,
-    or negates one."""
+    negates one, or compares two intervals (:func:`_separate`)."""
     words = re.findall(r"[a-z0-9]+", str(rule).lower())
     named = {d for d, ws in _DECISION_WORDS.items() if any(w in words for w in ws)}
-    if len(named) != 1 or any(w in words for w in _NEGATIONS):
+    if len(named) != 1 or any(w in words for w in _NEGATIONS) or _separate(rule):
         return None
     return named.pop()
 
@@ -213,6 +221,10 @@ def _problems(design, budget):
         out.append("'lower in every seed' is a weaker claim than the question needs (notebook 04 "
                    "falls back on it only when the interval is too wide): decide by the 95% "
                    "interval over seeds, which must exclude 0.")
+    elif rule is None and _separate(design["decide by"]):
+        out.append("whether the two arms' own intervals overlap is not the test: they can overlap "
+                   "while the 95% interval over seeds of SMR(hardest) - SMR(random), the same "
+                   "seeds paired, excludes 0; decide by that one interval.")
     elif rule is None:
         out.append(f"'decide by' is one of {', '.join(map(repr, DECISIONS))}; got "
                    f"{design['decide by']!r}.")
