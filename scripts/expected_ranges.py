@@ -7,10 +7,11 @@ scale).
 
 For the default point (a one-pixel line, salience 0.5, prevalence 0.3) and the strong signal of
 notebooks 03-04 (``sl.STRONG_SIGNAL``, where the atlas holds its two-pixel layer), at the
-notebooks' p = 0.25 (or the grid ratios either side of it on an atlas without it), each row gives the atlas's mean over its seeds and the range where one more
-seed should fall (95%, :func:`spurlab.playground.prediction_range`), shown inside the metric's
-range [0, 1]. A learner's live seed outside it is worth a look (quick mode? the shapes? the same
-line?); inside it, a difference from the mean is seed noise.
+notebooks' p = 0.25 (or the grid ratios either side of it on an atlas without it), each row
+gives the atlas's mean over its seeds and the range where one more seed should fall (95%,
+:func:`spurlab.playground.prediction_range`), shown inside the metric's range [0, 1]. A
+learner's live seed outside it is worth a look (quick mode? the shapes? the same line?); inside
+it, a difference from the mean is seed noise.
 """
 
 from __future__ import annotations

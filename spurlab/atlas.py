@@ -31,7 +31,7 @@ from .atlasfile import AXES, FORMAT, FORMATS, PLANE, AtlasError, check_atlas, ch
 from .config import Config, preset
 from .defaults import DEFAULTS
 from .flatten import MECHANISM, cell_difference, cell_effect, cell_verdict, effects_count, key
-from .stats import seed_interval
+from .stats import RATE, seed_interval
 
 ATLAS_PATH = Path(__file__).parent / "data" / "atlas.json.gz"
 
@@ -53,6 +53,13 @@ ATLAS_SEEDS = (0, 1, 2, 3, 4)
 # what the playground shows for each arm (row keys: spurlab.flatten.key(metric, arm))
 ARM_METRICS = ("smr", "clean_accuracy", "worst_group", "carriers_pruned", "occupancy",
                "carrier_share_pruned", "excess_removed", *MECHANISM)
+# the range of each metric: its interval over seeds is cut there (seed_interval(bounds=...)), so
+# a rate's never leaves [0, 1]; a count of carriers is bounded by the point's carriers. Not
+# listed, not cut: the share of the excess removed (it can pass 100% or go below 0).
+METRIC_BOUNDS = {"smr": RATE, "clean_accuracy": RATE, "worst_group": RATE,
+                 "carrier_share_pruned": RATE, "hard_removed": RATE, "latent_hard_removed": RATE,
+                 "overlap_hardest_oracle": RATE, "occupancy": (0.0, math.inf),
+                 **{m: (0.0, 100.0) for m in MECHANISM if m.endswith("percentile")}}
 
 
 def load_atlas(path=None):
@@ -176,7 +183,8 @@ class Atlas:
             ``verdict`` (the shortcut over seeds, a :class:`spurlab.verdicts.Shortcut`, see
             :meth:`verdict_of`), ``verdict_text``, ``baseline`` and
             ``reference`` (``{"smr", "clean_accuracy", "worst_group"}`` ->
-            :func:`~spurlab.stats.seed_interval`), ``arms`` (arm -> metric -> interval, or
+            :func:`~spurlab.stats.seed_interval`, cut at the metric's range:
+            :data:`METRIC_BOUNDS`), ``arms`` (arm -> metric -> interval, or
             None where the arm could not run, e.g. sparing with too few non-carriers),
             ``vs_hardest`` (arm -> :class:`spurlab.verdicts.Difference` of SMR(hardest) -
             SMR(arm) over seeds), ``n_seeds``, ``carriers``, the point's axes and ``rows``.
@@ -186,8 +194,11 @@ class Atlas:
         if at in self._points:
             return self._points[at]
 
-        def iv(col):
-            return seed_interval([r.get(col) for r in rows])
+        carriers = max(r["carriers"] for r in rows)
+
+        def iv(col, metric=None):
+            bounds = (0.0, carriers) if metric == "carriers_pruned" else METRIC_BOUNDS.get(metric)
+            return seed_interval([r.get(col) for r in rows], bounds=bounds)
 
         verdict = self.verdict_of(rows)
         arms = {}
@@ -195,7 +206,7 @@ class Atlas:
             if all(r.get(key("smr", a)) is None for r in rows):
                 arms[a] = None
                 continue
-            arms[a] = {m: iv(key(m, a)) for m in ARM_METRICS}
+            arms[a] = {m: iv(key(m, a), m) for m in ARM_METRICS}
             if not verdict.learned:
                 arms[a]["excess_removed"] = None         # a share of noise: not reported
         vs = {}
@@ -205,12 +216,12 @@ class Atlas:
             vs[a] = cell_difference(rows, "hardest", a)
         out = {**dict(zip(AXES, at)),
                "verdict": verdict, "verdict_text": verdict.text(),
-               "baseline": {m: iv(key(m, "baseline")) for m in ("smr", "clean_accuracy",
-                                                              "worst_group")},
-               "reference": {"smr": iv(key("smr", "reference"))},
+               "baseline": {m: iv(key(m, "baseline"), m) for m in ("smr", "clean_accuracy",
+                                                                 "worst_group")},
+               "reference": {"smr": iv(key("smr", "reference"), "smr")},
                "arms": arms, "vs_hardest": vs, "n_seeds": len(rows),
                "carriers": rows[0]["carriers"],
-               "overlap_hardest_oracle": iv("overlap_hardest_oracle"),
+               "overlap_hardest_oracle": iv("overlap_hardest_oracle", "overlap_hardest_oracle"),
                "rows": rows}
         self._points[at] = out
         return out
@@ -394,4 +405,5 @@ class Atlas:
 
 
 __all__ = ["ATLAS_ARMS", "ATLAS_GRID", "ATLAS_PATH", "ATLAS_SEEDS", "AXES", "FORMAT", "FORMATS",
-           "PLANE", "Atlas", "AtlasError", "check_atlas", "checksum", "load_atlas", "upgrade"]
+           "METRIC_BOUNDS", "PLANE", "Atlas", "AtlasError", "check_atlas", "checksum", "load_atlas",
+           "upgrade"]

@@ -1,5 +1,8 @@
 """Charts that only draw the data handed to them: bars with their spread over seeds, lines,
-image galleries, stacked bars and histograms, in one colour-blind-safe palette (Okabe-Ito).
+image galleries, stacked bars and histograms, in one colour-blind-safe palette (Okabe-Ito),
+with one style per model (:data:`MODEL_STYLE`: the same colour and label in every figure,
+through :func:`model_color` and :func:`model_label`) and tick labels that fit
+(:func:`fit_xticks`).
 
 Every figure a lesson shows (:mod:`spurlab.plotting`) is built from these; none of them runs a
 model or reads a result.
@@ -14,6 +17,156 @@ from .stats import summarize
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000"]
+
+# One style per model, the same in every figure (compare_models, the playground, the claim-5
+# figure, the pruning figures): model name -> (tick label, Okabe-Ito colour). The colours carry
+# a meaning: black is the baseline everything is compared with, green the no-carrier model (what
+# the data teach without the feature), vermillion the paper's label-free arm (prune the hardest),
+# blue and orange its random and easiest controls, reddish purple oracle pruning (the hardest
+# within the carriers), yellow the carrier-sparing control, sky blue JTT (upweight, no pruning).
+# The oracle's random and easiest controls share their strategy's colour (no lesson shows them
+# beside it). Names not here: see model_color and model_label.
+MODEL_STYLE = {
+    "no carriers": ("no\ncarriers", "#009E73"),      # the no-carrier reference model
+    "baseline": ("baseline", "#000000"),              # ERM on the data with the carriers
+    "hardest": ("hardest", "#D55E00"),                # prune the hardest of every class
+    "random": ("random", "#0072B2"),                  # the same share at random
+    "easiest": ("easiest", "#E69F00"),                # the easiest instead
+    "hardest/oracle": ("oracle", "#CC79A7"),          # the hardest within the carriers
+    "hardest/sparing": ("sparing", "#F0E442"),        # as many of the hardest, no carrier
+    "jtt": ("JTT", "#56B4E9"),                        # upweight the baseline's mistakes
+    "random/oracle": ("oracle\n(random)", "#0072B2"),  # carriers at random
+    "easiest/oracle": ("oracle\n(easiest)", "#E69F00"),  # the easiest carriers
+}
+# other names of the same models: the record's and the claim-5 comparison's
+MODEL_ALIASES = {"reference": "no carriers", "erm": "baseline"}
+
+
+def _model_key(name):
+    if not isinstance(name, str):
+        raise TypeError(f"a model name must be a str such as 'baseline' or 'hardest/oracle'; got "
+                        f"{name!r}")
+    return MODEL_ALIASES.get(name, name)
+
+
+def model_color(name):
+    """The colour of a model in every figure (:data:`MODEL_STYLE`).
+
+    Aliases (``'reference'``, ``'erm'``) read as the model they name. A name not in the table
+    gets, deterministically: for an arm ``'strategy/scope'`` (``'hardest/global'``) its
+    strategy's colour; for anything else an Okabe-Ito colour fixed by the name's CRC-32, so the
+    same name has the same colour in every figure and every session.
+
+    Examples
+    --------
+    >>> model_color("baseline"), model_color("reference"), model_color("hardest/global")
+    ('#000000', '#009E73', '#D55E00')
+    """
+    import zlib
+
+    key = _model_key(name)
+    if key in MODEL_STYLE:
+        return MODEL_STYLE[key][1]
+    strategy = key.partition("/")[0]
+    if strategy in MODEL_STYLE:
+        return MODEL_STYLE[strategy][1]
+    return OKABE_ITO[zlib.crc32(key.encode()) % len(OKABE_ITO)]
+
+
+def model_label(name):
+    r"""The tick label of a model in every figure (:data:`MODEL_STYLE`).
+
+    Aliases read as the model they name; an arm ``'strategy/scope'`` not in the table is
+    labelled ``'strategy\n(scope)'``; any other name is its own label.
+
+    Examples
+    --------
+    >>> model_label("hardest/oracle"), model_label("erm"), model_label("hardest/global")
+    ('oracle', 'baseline', 'hardest\n(global)')
+    """
+    key = _model_key(name)
+    if key in MODEL_STYLE:
+        return MODEL_STYLE[key][0]
+    strategy, _, scope = key.partition("/")
+    if scope and strategy in MODEL_STYLE:
+        return f"{strategy}\n({scope})"
+    return key
+
+
+def _halo():
+    """A thin white edge round error bars: they stay visible on a dark bar (the baseline's)."""
+    from matplotlib import patheffects
+
+    return [patheffects.withStroke(linewidth=2.5, foreground="white")]
+
+
+def _text_width(text, size):
+    """Width in points of the widest line of ``text`` at ``size`` points (the default font)."""
+    from matplotlib.textpath import TextPath
+
+    return max((TextPath((0, 0), line, size=size).get_extents().width if line.strip() else 0.0)
+               for line in str(text).split("\n"))
+
+
+def _wrapped(text, width, size):
+    """``text`` with each line broken at spaces and after '/' into lines of at most ``width``
+    points at ``size`` (a word wider than that stays whole)."""
+    import re
+
+    out = []
+    for line in str(text).split("\n"):
+        words, cur = re.findall(r"[^ /]+/?|/", line), ""
+        for w in words:
+            trial = cur + ("" if not cur or cur.endswith("/") else " ") + w
+            if cur and _text_width(trial, size) > width:
+                out.append(cur)
+                cur = w
+            else:
+                cur = trial
+        out.append(cur)
+    return "\n".join(out)
+
+
+def fit_xticks(ax, *, smallest=7.0, margin=0.85, gap=4.0):
+    r"""Make a categorical axis's tick labels fit side by side: the largest size from the
+    current one down to ``smallest`` points at which the widest label fits the width of one
+    category, else ``smallest`` with each label broken at spaces and after '/'.
+
+    The width is the axes' share of the figure now, times ``margin`` (a layout usually shrinks
+    the axes a little), minus ``gap`` points between neighbours. Returns the size chosen.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(figsize=(3, 2))
+    >>> ax.set_xticks(range(4), ["T-shirt/top", "Trouser", "Pullover", "Ankle boot"])[:0]
+    []
+    >>> fit_xticks(ax), [t.get_text() for t in ax.get_xticklabels()][::3]
+    (7.0, ['T-shirt/\ntop', 'Ankle\nboot'])
+    """
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    if not labels:
+        return None
+    width = ax.get_position().width * ax.figure.get_figwidth() * 72 * margin / len(labels) - gap
+    size = ax.get_xticklabels()[0].get_fontsize()
+    for s in sorted({size, *(x for x in (9.0, 8.0, smallest) if smallest <= x < size)},
+                    reverse=True):
+        if max(_text_width(t, s) for t in labels) <= width:
+            ax.tick_params(axis="x", labelsize=s)
+            return s
+    ax.set_xticks(ax.get_xticks(), [_wrapped(t, width, smallest) for t in labels])
+    ax.tick_params(axis="x", labelsize=smallest)
+    return smallest
+
+
+def _fit_title(ax, title, *, margin=0.85):
+    """``title`` broken at spaces where one line would be wider than the axes."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+
+    size = FontProperties(size=rcParams["axes.titlesize"]).get_size_in_points()
+    width = ax.get_position().width * ax.figure.get_figwidth() * 72 * margin
+    return title if _text_width(title, size) <= width else _wrapped(title, width, size)
 
 
 def _check_colors(name, colors, n):
@@ -34,20 +187,31 @@ def _check_labels(name, labels, n=None, *, at_most=False):
     return labels
 
 
-def _check_ylim(ylim):
+def _check_ylim(ylim, name="ylim"):
     if ylim is None:
         return None
     if not hasattr(ylim, "__len__") or len(ylim) != 2:
-        raise ValueError(f"ylim must be a (low, high) pair; got {ylim!r}")
-    lo = check_fraction("ylim[0]", ylim[0], low=-math.inf, high=math.inf)
-    hi = check_fraction("ylim[1]", ylim[1], low=-math.inf, high=math.inf)
+        raise ValueError(f"{name} must be a (low, high) pair; got {ylim!r}")
+    lo = check_fraction(f"{name}[0]", ylim[0], low=-math.inf, high=math.inf)
+    hi = check_fraction(f"{name}[1]", ylim[1], low=-math.inf, high=math.inf)
     if not lo < hi:
-        raise ValueError(f"ylim must have low < high; got {ylim!r}")
+        raise ValueError(f"{name} must have low < high; got {ylim!r}")
     return lo, hi
 
 
+def _spread_within(mean, sd, bounds):
+    """``(below, above)``: one sd each way, cut where it would leave ``bounds`` (None: not cut)."""
+    import numpy as np
+
+    mean, sd = np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
+    if bounds is None:
+        return sd, sd
+    lo, hi = bounds
+    return (np.clip(np.minimum(sd, mean - lo), 0, None), np.clip(np.minimum(sd, hi - mean), 0, None))
+
+
 def bars_with_spread(ax, labels, per_label_values, *, ylabel, title, colors=None, xlabel=None,
-                     ylim=None, marks=None):
+                     ylim=None, marks=None, bounds=None):
     """Bars at the mean of each list of per-seed values, sd error bars, and each seed as a dot.
 
     Parameters
@@ -66,6 +230,12 @@ def bars_with_spread(ax, labels, per_label_values, *, ylabel, title, colors=None
         Labelled reference lines, shown in a legend: one value draws a line across the axes
         (e.g. ``{"50: spread evenly": 50}``), one value per bar a short line over each bar
         (e.g. a floor that differs between the settings).
+    bounds : (float, float), optional
+        The range the metric cannot leave, e.g. ``(0, 1)`` for a rate or an accuracy. The sd bar
+        is a spread over seeds, not an interval: without ``bounds`` it is drawn one sd each way
+        even where that passes 0 (a rate of 0.02 with an sd of 0.05); with them it is cut at the
+        range, so no bar points at a value no seed can take (the seeds, drawn as dots, show the
+        rest).
 
     Returns
     -------
@@ -95,15 +265,17 @@ def bars_with_spread(ax, labels, per_label_values, *, ylabel, title, colors=None
                              "has none")
     colors = _check_colors("colors", colors, len(labels))
     ylim = _check_ylim(ylim)
+    bounds = _check_ylim(bounds, "bounds")
     if marks is not None and not isinstance(marks, dict):
         raise TypeError(f"marks must be a dict of label -> value(s); got {marks!r}")
     summaries = [summarize(v) for v in values]
     means, sds = [m["mean"] for m in summaries], [m["sd"] for m in summaries]
     x = np.arange(len(labels))
-    ax.bar(x, means, yerr=sds, color=colors, capsize=4, alpha=0.85)
-    for i, v in enumerate(values):
+    ax.bar(x, means, yerr=np.vstack(_spread_within(means, sds, bounds)), color=colors, capsize=4,
+           alpha=0.85, error_kw={"path_effects": _halo()})
+    for i, v in enumerate(values):       # white-edged: seen on a dark bar too
         ax.scatter(np.full(len(v), x[i]) + np.linspace(-0.15, 0.15, len(v)), v, color="black",
-                   s=10, zorder=3)
+                   edgecolors="white", linewidths=0.5, s=12, zorder=3)
     for j, (label, y) in enumerate((marks or {}).items()):
         style = (":", "--", "-.")[j % 3]
         if np.ndim(y) == 0:
@@ -116,8 +288,9 @@ def bars_with_spread(ax, labels, per_label_values, *, ylabel, title, colors=None
                              f"got {y.tolist()}")
         ax.hlines(y, x - 0.4, x + 0.4, colors=OKABE_ITO[7], linestyles=style, label=label, zorder=4)
     ax.set_xticks(x, labels)
+    fit_xticks(ax)                   # many bars or long labels: smaller, then wrapped
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(_fit_title(ax, title))
     if xlabel is not None:
         ax.set_xlabel(xlabel)
     if ylim is not None:
@@ -128,7 +301,7 @@ def bars_with_spread(ax, labels, per_label_values, *, ylabel, title, colors=None
 
 
 def lines_with_spread(ax, x, series, *, xlabel, ylabel, title, colors=None, errorbars=False,
-                      dots=False, ylim=None, vlines=None):
+                      dots=False, ylim=None, vlines=None, bounds=None):
     """One line per series at its mean over seeds, with the spread over seeds shown.
 
     Parameters
@@ -149,6 +322,9 @@ def lines_with_spread(ax, x, series, *, xlabel, ylabel, title, colors=None, erro
     ylim : (float, float), optional
     vlines : dict of str -> float, optional
         Labelled vertical reference lines, e.g. ``{"scored here": 3}``.
+    bounds : (float, float), optional
+        The range the values cannot leave (``(0, 1)`` for a rate): the sd band or bars are cut
+        at it, as in :func:`bars_with_spread`.
 
     Returns
     -------
@@ -173,6 +349,7 @@ def lines_with_spread(ax, x, series, *, xlabel, ylabel, title, colors=None, erro
         raise TypeError(f"series must be a non-empty dict of label -> values; got {series!r}")
     colors = _check_colors("colors", colors, len(series))
     ylim = _check_ylim(ylim)
+    bounds = _check_ylim(bounds, "bounds")
     if vlines is not None and not isinstance(vlines, dict):
         raise TypeError(f"vlines must be a dict of label -> x; got {vlines!r}")
     means = {}
@@ -184,11 +361,13 @@ def lines_with_spread(ax, x, series, *, xlabel, ylabel, title, colors=None, erro
                              f"to match x; got {np.shape(values)}")
         mean = means[label] = v.mean(0)
         sd = v.std(0, ddof=1) if len(v) > 1 else np.zeros(len(x))
+        below, above = _spread_within(mean, sd, bounds)
         if errorbars:
-            ax.errorbar(x, mean, yerr=sd, marker="o", capsize=4, color=color, label=label)
+            ax.errorbar(x, mean, yerr=np.vstack([below, above]), marker="o", capsize=4,
+                        color=color, label=label)
         else:
             ax.plot(x, mean, marker="o", color=color, label=label)
-            ax.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.2)
+            ax.fill_between(x, mean - below, mean + above, color=color, alpha=0.2)
         if dots and len(v) > 1:
             ax.scatter(np.tile(x, len(v)), v.ravel(), color="black", s=10, zorder=3)
     for j, (label, pos) in enumerate((vlines or {}).items()):
@@ -252,8 +431,9 @@ def gallery(images, *, titles=None, edge_colors=None, ncols=10, title="", size=1
         edge_colors = _check_colors("edge_colors", edge_colors, n)
     row_labels = _check_labels("row_labels", row_labels or [], nrows, at_most=True)
     col_labels = _check_labels("col_labels", col_labels or [], ncols, at_most=True)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15),
-                             squeeze=False)
+    # room under each row's images for the next row's titles, and for the column labels
+    height = nrows * (size * 1.15 + (0.2 if titles is not None else 0)) + (0.2 if col_labels else 0)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, height), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -390,8 +570,10 @@ def stacked_bars(ax, labels, parts, *, xlabel, ylabel, title, colors=None):
         if v.shape != (len(labels),) or not np.isfinite(v).all() or (v < 0).any():
             raise ValueError(f"parts[{name!r}] must hold one finite non-negative value per label "
                              f"({len(labels)}); got {np.asarray(values).tolist()}")
-        ax.bar(labels, v, bottom=bottom, color=color, label=str(name))
+        ax.bar(range(len(labels)), v, bottom=bottom, color=color, label=str(name))
         bottom = bottom + v
+    ax.set_xticks(range(len(labels)), labels)
+    fit_xticks(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -500,5 +682,6 @@ def rows_gallery(rows, *, title, colors=None, size=1.3):
 
 
 
-__all__ = ["OKABE_ITO", "bars_with_spread", "difficulty_grid", "gallery", "lines_with_spread",
-           "overlaid_hist", "rows_gallery", "stacked_bars"]
+__all__ = ["MODEL_ALIASES", "MODEL_STYLE", "OKABE_ITO", "bars_with_spread", "difficulty_grid",
+           "fit_xticks", "gallery", "lines_with_spread", "model_color", "model_label", "overlaid_hist",
+           "rows_gallery", "stacked_bars"]

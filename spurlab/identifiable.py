@@ -45,7 +45,7 @@ from .cache import fingerprint
 from .catalog import load_dataset
 from .config import Config, as_config
 from .scenario import make_scenario
-from .stats import seed_interval
+from .stats import RATE, seed_interval
 from .steps import arm, baseline, evaluate
 from .verdicts import difference_of
 
@@ -70,6 +70,8 @@ RATIOS = (0.1, 0.25, 0.5, 0.75, 0.9)
 JTT_GRID = {"score_epoch": (1, 2, 3), "jtt_upweight": (5, 20, 50)}
 # the validation split is the group test set of an independent draw of the generator
 VAL_SEED_OFFSET = 1000
+# how the text tables and takeaways name the methods (the figure names and colours them as every
+# figure does: spurlab.charts.MODEL_STYLE, 'erm' being the baseline)
 LABELS = {"erm": "ERM", "random": "random pruning", "hardest": "label-free hardest",
           "hardest/oracle": "oracle pruning", "jtt": "JTT (tuned)"}
 
@@ -203,9 +205,9 @@ def summary(rows):
     accuracy, per-seed differences, as :func:`spurlab.verdicts.difference_of` states them:
     ``mean``, ``ci95``, ``differs``, ``words``)."""
     sel = select(rows)
-    for s in sel.values():
-        s["worst_group"] = seed_interval(s["test"]["worst_group_accuracy"])
-        s["smr"] = seed_interval(s["test"]["smr"])
+    for s in sel.values():               # rates: intervals within [0, 1]
+        s["worst_group"] = seed_interval(s["test"]["worst_group_accuracy"], bounds=RATE)
+        s["smr"] = seed_interval(s["test"]["smr"], bounds=RATE)
     wga = {m: np.asarray(s["test"]["worst_group_accuracy"]) for m, s in sel.items()}
     diffs = {}
     for other in ("jtt", "hardest", "erm"):
@@ -252,7 +254,9 @@ def provenance(doc):
 
 
 def figure(doc, ax=None):
-    """Worst-group test accuracy per method (mean, sd and each seed) and :func:`takeaway`.
+    """Worst-group test accuracy per method (mean, sd and each seed) and :func:`takeaway`; each
+    method labelled and coloured as in every figure (:func:`spurlab.charts.model_label`,
+    :func:`spurlab.charts.model_color`; ERM is the baseline).
 
     Returns
     -------
@@ -260,16 +264,20 @@ def figure(doc, ax=None):
     """
     import matplotlib.pyplot as plt
 
-    from .charts import OKABE_ITO, bars_with_spread
+    from .charts import bars_with_spread, model_color, model_label
     summ = doc["summary"]
-    if ax is None:
+    own = ax is None
+    if own:
         _, ax = plt.subplots(figsize=(8, 3.8))
     sel = summ["selected"]
-    bars_with_spread(ax, [LABELS[m] for m in sel], [s["test"]["worst_group_accuracy"] for s in sel.values()],
-                     colors=[OKABE_ITO[i] for i in (4, 7, 0, 5, 1)][:len(sel)],
+    bars_with_spread(ax, [model_label(m) for m in sel],
+                     [s["test"]["worst_group_accuracy"] for s in sel.values()],
+                     colors=[model_color(m) for m in sel], bounds=RATE,
                      ylabel="worst-group accuracy (test)",
                      xlabel="method, each tuned on the validation split",
                      title=f"Strong, identifiable regime: {len(doc['seeds'])} seeds (mean, sd, dots)")
+    if own:
+        ax.figure.tight_layout()
     return ax.figure, takeaway(summ)
 
 

@@ -5,7 +5,8 @@ A grid holds rows of :func:`spurlab.sweeps.grid` (one per setting and seed) unde
 ratio); :meth:`spurlab.atlas.Atlas.as_grid` gives the shipped atlas in that form (nothing is
 downloaded). :func:`phase_map` and :func:`regime_map` draw it as coloured cells, each labelled with its value,
 optionally with the live setting of a notebook marked, and return a one-line takeaway;
-:func:`cell_map` is the drawing primitive.
+:func:`cell_map` is the drawing primitive (categorical axes: one equal cell per grid value,
+however unevenly the values are spaced).
 
 Colours come from the Okabe-Ito palette: :data:`SEQUENTIAL` (white to vermillion) for a rate,
 :data:`DIVERGING` (blue, white, vermillion) for a difference centred on 0.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.patches import Rectangle
 
 from ._validate import check_bool
 from .charts import OKABE_ITO
@@ -32,35 +34,41 @@ DIVERGING = LinearSegmentedColormap.from_list("okabe_div", [OKABE_ITO[0], "#FFFF
 
 
 def cell_map(ax, xs, ys, values, *, cmap, norm, xlabel, ylabel, title, text=None, below=False):
-    """Coloured squares at numeric ``(x, y)`` grid points, each labelled with its text.
+    """A grid of coloured cells, one per ``(x, y)`` setting, each labelled with its text.
+
+    The axes are categorical: column ``j`` (row ``i``) is drawn at position ``j`` (``i``) and
+    ticked with ``xs[j]`` (``ys[i]``), so every cell has the same size however unevenly the
+    grid's values are spaced (prune ratios 0.05, 0.1, 0.2, ... or prevalences 0.05, 0.1, 0.3,
+    ...) and neither cells nor labels collide. Place a marker with :func:`grid_position`.
 
     Parameters
     ----------
     ax : matplotlib Axes
     xs, ys : sequence of float
-        Column and row coordinates.
+        Column and row values, increasing.
     values : array (len(ys), len(xs))
         Colour of each cell (NaN: drawn without colour).
     cmap, norm : matplotlib colormap and normalisation
     xlabel, ylabel, title : str
     text : array of str (len(ys), len(xs)), optional
-        Label of each cell (default: the value to 2 decimals).
+        Label of each cell (default: the value to 2 decimals); white on a dark cell.
     below : bool
-        Put the labels just below smaller squares, leaving room for a marker.
+        Put the labels in the lower part of each cell, leaving its upper part for a marker
+        (:data:`MARK_UP`).
 
     Returns
     -------
-    matplotlib PathCollection
-        The squares (pass it to ``fig.colorbar``).
+    matplotlib QuadMesh
+        The cells (pass it to ``fig.colorbar``).
 
     Examples
     --------
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
-    >>> sc = cell_map(ax, [0.1, 0.2], [1.0], np.array([[0.1, 0.3]]), cmap=SEQUENTIAL,
-    ...               norm=plt.Normalize(0, 0.3), xlabel="p", ylabel="salience", title="SMR")
-    >>> [t.get_text() for t in ax.texts]
-    ['0.10', '0.30']
+    >>> cells = cell_map(ax, [0.1, 0.2], [1.0], np.array([[0.1, 0.3]]), cmap=SEQUENTIAL,
+    ...                  norm=plt.Normalize(0, 0.3), xlabel="p", ylabel="salience", title="SMR")
+    >>> [t.get_text() for t in ax.texts], [t.get_text() for t in ax.get_xticklabels()]
+    (['0.10', '0.30'], ['0.1', '0.2'])
     """
     values = np.asarray(values, dtype=float)
     if values.shape != (len(ys), len(xs)):
@@ -75,17 +83,44 @@ def cell_map(ax, xs, ys, values, *, cmap, norm, xlabel, ylabel, title, text=None
         if not isinstance(s, str) or not s:
             raise ValueError(f"{n} must be a non-empty string; got {s!r}")
     below = check_bool("below", below)
-    X, Y = np.meshgrid(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
-    sc = ax.scatter(X.ravel(), Y.ravel(), c=values.ravel(), cmap=cmap, norm=norm, marker="s",
-                    s=800 if below else 1500, edgecolors="grey")
-    for x, y, t in zip(X.ravel(), Y.ravel(), text.ravel()):
-        ax.annotate(str(t), (x, y), xytext=(0, -20 if below else 0), textcoords="offset points",
-                    ha="center", va="center", fontsize=7)
+    nx, ny = len(xs), len(ys)
+    cells = ax.pcolormesh(np.arange(nx + 1) - 0.5, np.arange(ny + 1) - 0.5,
+                          np.ma.masked_invalid(values), cmap=cmap, norm=norm, edgecolors="white",
+                          linewidth=1.5)
+    for (i, j), t in np.ndenumerate(text):
+        v = values[i, j]
+        r, g, b, _ = cmap(norm(v)) if np.isfinite(v) else (1, 1, 1, 1)
+        dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+        ax.text(j, i - 0.44 if below else i, str(t), ha="center", va="bottom" if below else "center",
+                fontsize=7, color="white" if dark else "black")
+    ax.set_xticks(range(nx), [f"{x:g}" for x in xs])
+    ax.set_yticks(range(ny), [f"{y:g}" for y in ys])
+    ax.set_xlim(-0.5, nx - 0.5)
+    ax.set_ylim(-0.5, ny - 0.5)
+    ax.tick_params(length=0)
+    for sp in ax.spines.values():
+        sp.set_visible(False)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.margins(0.2)
-    return sc
+    return cells
+
+
+MARK_UP = 0.18         # with cell_map(below=True): a marker this far above a cell's centre
+
+
+def grid_position(grid_values, value):
+    """Where ``value`` sits on a :func:`cell_map` axis ticked with ``grid_values``: the index of
+    a grid value, in between for a value between two (a live setting off the grid), clamped to
+    the grid's ends.
+
+    Examples
+    --------
+    >>> grid_position([0.05, 0.1, 0.2], 0.1), grid_position([0.05, 0.1, 0.2], 0.15)
+    (1.0, 1.5)
+    """
+    return float(np.interp(float(value), np.asarray(grid_values, dtype=float),
+                           np.arange(len(grid_values), dtype=float)))
 
 
 def _rows(grid, key):
@@ -124,16 +159,26 @@ def _effects(rows, row_axis, col_axis):
                 else cell_effect(rs, "hardest", "random")) for c, rs in cells.items()}
 
 
-def _mark_no_shortcut(ax, cells, *, extra_x=()):
-    """An ``x`` on every cell where no shortcut was learned (and at ``extra_x``, more columns of
-    the same rows), with a legend entry; nothing when there is none."""
+def _mark_no_shortcut(ax, cells, xs, ys, *, extra_x=(), at=(0.0, MARK_UP)):
+    """An ``x`` in every cell where no shortcut was learned (and at ``extra_x``, more columns
+    of the same rows), ``at`` (dx, dy) from its centre, clear of its label, with a legend
+    entry; nothing when there is none. ``cells`` is keyed by (row value, column value); ``xs``
+    and ``ys`` are the map's values."""
     pts = [(c, r) for (r, c), e in cells.items() if e == "no shortcut"]
     pts += [(x, r) for x in extra_x for (r, _), e in cells.items() if e == "no shortcut"]
     if pts:
-        xs, ys = zip(*sorted(set(pts)))
-        ax.scatter(xs, ys, marker="x", s=120, color="black", linewidths=1.5, zorder=4,
+        pos = sorted({(grid_position(xs, c) + at[0], grid_position(ys, r) + at[1])
+                      for c, r in pts})
+        px, py = zip(*pos)
+        ax.scatter(px, py, marker="x", s=90, color="black", linewidths=1.5, zorder=4,
                    label="x: no shortcut learned")
-        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.16), fontsize=8, frameon=False)
+
+
+def _legend_below(ax):
+    """The map's marks (the live setting, the x) explained under it, if it has any."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.16), fontsize=8, frameon=False,
+                  ncols=2)
 
 
 def phase_map(grid, *, live=None):
@@ -146,9 +191,10 @@ def phase_map(grid, *, live=None):
         A grid (:meth:`spurlab.atlas.Atlas.as_grid`) with rows under ``"phase"`` holding
         ``salience``, ``prune_ratio``, ``smr_baseline``, ``smr_hardest`` and ``smr_random``.
     live : dict, optional
-        A live setting to mark with a star: ``prune_ratio``, ``salience``, ``smr_hardest`` and
-        ``smr_random`` (numbers, or lists over seeds). Mark it only when it was run on the
-        grid's data and recipe.
+        A live setting to mark with a star (in its cell, or between two for a value off the
+        grid; named in the legend under the map): ``prune_ratio``, ``salience``,
+        ``smr_hardest`` and ``smr_random`` (numbers, or lists over seeds). Mark it only when it
+        was run on the grid's data and recipe.
 
     Returns
     -------
@@ -198,14 +244,16 @@ def phase_map(grid, *, live=None):
     fig.colorbar(s, ax=axes[1], label="SMR difference")
     if lv:
         p, sl_ = lv["prune_ratio"][0], lv["salience"][0]
-        for ax, v, cm, nm in ((axes[0], live_smr, seq, norm), (axes[1], live_diff, div, dnorm)):
-            ax.scatter([p], [sl_], c=[v], cmap=cm, norm=nm, marker="*", s=300,
-                       edgecolors="black", zorder=3)
-            ax.annotate(f"live ({lv[key('smr', 'hardest')][1]} seeds)", (p, sl_), xytext=(10, 8),
-                        textcoords="offset points", fontsize=8)
+        for ax, xs, v, cm, nm in ((axes[0], [0.0, *ratios], live_smr, seq, norm),
+                                  (axes[1], ratios, live_diff, div, dnorm)):
+            ax.scatter([grid_position(xs, p)], [grid_position(sal, sl_) + MARK_UP], c=[v],
+                       cmap=cm, norm=nm, marker="*", s=300, edgecolors="black", zorder=3,
+                       label=f"live ({lv[key('smr', 'hardest')][1]} seeds)")
     eff = _effects(rows, "salience", "prune_ratio")
-    _mark_no_shortcut(axes[0], eff, extra_x=(0.0,))
-    _mark_no_shortcut(axes[1], eff)
+    _mark_no_shortcut(axes[0], eff, [0.0, *ratios], sal, extra_x=(0.0,))
+    _mark_no_shortcut(axes[1], eff, ratios, sal)
+    for ax in axes:
+        _legend_below(ax)
     fig.suptitle("Phase diagram (embedded shapes): where pruning the hardest severs the shortcut")
     fig.tight_layout()
     q = grid["phase"].get("fixed", {}).get("prevalence")
@@ -242,7 +290,7 @@ def regime_map(grid, *, live=None):
         ``prevalence``, ``smr_hardest``, ``smr_random``, ``carriers_pruned_hardest``,
         ``carriers`` and ``regime_percentile`` (and ``grid["regime"]["fixed"]["prune_ratio"]``).
     live : dict, optional
-        ``salience`` and ``prevalence`` of a live setting, framed in black.
+        ``salience`` and ``prevalence`` of a live setting, its cell framed in black.
 
     Returns
     -------
@@ -285,16 +333,16 @@ def regime_map(grid, *, live=None):
     s = cell_map(ax, prev, sal, rdiff, cmap=DIVERGING, norm=TwoSlopeNorm(0, -lim, lim),
                  text=text, xlabel="prevalence (share of c1 carrying the line)",
                  ylabel="salience of the line",
-                 title=f"Hardest minus random SMR at {_line(grid['regime'])}p = {p_fixed:g} "
+                 title=f"Hardest minus random SMR at {_line(grid['regime'])}p = {p_fixed:g}\n"
                        "(< 0: pruning the hardest helps)")
     fig.colorbar(s, ax=ax, label=f"SMR difference (mean of {n} seeds)")
     if lv:
-        ax.scatter([lv["prevalence"][0]], [lv["salience"][0]], marker="s", s=2100,
-                   facecolors="none", edgecolors="black", linewidths=2.5, zorder=3,
-                   label="the live setting")
-        ax.legend(loc="lower right", fontsize=8, markerscale=0.3)
+        x, y = grid_position(prev, lv["prevalence"][0]), grid_position(sal, lv["salience"][0])
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, edgecolor="black",
+                               linewidth=2.5, zorder=3, label="the live setting"))
     eff = _effects(rows, "salience", "prevalence")
-    _mark_no_shortcut(ax, eff)
+    _mark_no_shortcut(ax, eff, prev, sal, at=(-0.34, 0.24))    # left of the three lines
+    _legend_below(ax)
     fig.tight_layout()
     bad = [f"({s:g}, {q:g})" for (s, q), e in sorted(eff.items()) if e == "backfires"]
     take = (f"Takeaway ({_line(grid['regime'])}p = {p_fixed:g}, {n} seeds per cell, hardest vs "
@@ -313,4 +361,5 @@ def regime_map(grid, *, live=None):
     return fig, take
 
 
-__all__ = ["DIVERGING", "SEQUENTIAL", "cell_map", "phase_map", "regime_map"]
+__all__ = ["DIVERGING", "MARK_UP", "SEQUENTIAL", "cell_map", "grid_position", "phase_map",
+           "regime_map"]

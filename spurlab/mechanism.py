@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from ._validate import check_choice, check_results
-from .stats import seed_interval
+from .stats import RATE, seed_interval
 
 # which difficulty the hard carriers are ranked by: the early scores the arms prune by, or the
 # dataset's latent difficulty (the embedded shapes have one)
@@ -36,7 +36,8 @@ class CarriersRemoved:
     """Which carriers ``arm`` removed, by difficulty, over the seeds of ``seeds``.
 
     ``hard``, ``all``, ``removed_percentile`` and ``kept_percentile`` are
-    :func:`~spurlab.stats.seed_interval` dicts (``mean``, ``sd``, ``ci95``, ``n``): the share of
+    :func:`~spurlab.stats.seed_interval` dicts (``mean``, ``sd``, ``ci95`` cut at the measure's
+    range, [0, 1] or [0, 100], ``n``): the share of
     the hard carriers removed, the share of all carriers removed, and the mean difficulty
     percentile within the target class of the carriers removed and of those kept. ``n`` is 0
     where the measure is undefined (no carriers, JTT, no latent difficulty).
@@ -96,7 +97,7 @@ def _pct(iv):
         return f"{iv['mean']:.0%}"
     if iv["sd"] == 0:
         return f"{iv['mean']:.0%} (every seed)"
-    return f"{iv['mean']:.0%} [{max(lo, 0.0):.0%}, {min(hi, 1.0):.0%}]"
+    return f"{iv['mean']:.0%} [{lo:.0%}, {hi:.0%}]"
 
 
 def carriers_removed(results, arm, by="score"):
@@ -130,9 +131,12 @@ def carriers_removed(results, arm, by="score"):
     return CarriersRemoved(
         arm=arm, by=by, score_name=name,
         n_hard=(min(a.n_hard or 0 for a in arms), max(a.n_hard or 0 for a in arms)),
-        n_carriers=(min(n), max(n)), hard=seed_interval(hard), all=seed_interval(share_all),
-        removed_percentile=seed_interval([getattr(a, pre + "removed_percentile") for a in arms]),
-        kept_percentile=seed_interval([getattr(a, pre + "kept_percentile") for a in arms]),
+        n_carriers=(min(n), max(n)), hard=seed_interval(hard, bounds=RATE),
+        all=seed_interval(share_all, bounds=RATE),
+        removed_percentile=seed_interval([getattr(a, pre + "removed_percentile") for a in arms],
+                                         bounds=(0, 100)),
+        kept_percentile=seed_interval([getattr(a, pre + "kept_percentile") for a in arms],
+                                      bounds=(0, 100)),
         seeds=tuple(r.config.seed for r in results))
 
 

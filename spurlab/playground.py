@@ -29,15 +29,21 @@ from IPython.display import display
 
 from ._validate import check_choice, check_seeds
 from .atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_SEEDS, AtlasError, load_atlas
+from .charts import _halo, model_color, model_label
 from .flatten import key
-from .stats import seed_interval, t95
+from .stats import RATE, seed_interval, t95
 
 # what a typed (off-grid) value may be: the config's own bounds
 TYPED_BOUNDS = {"salience": (0.0, 1.0), "prevalence": (0.0, 1.0), "prune_ratio": (0.0, 0.9)}
 # the two maps: rows axis, columns axis, the axis held at the current value
 MAPS = (("salience", "prune_ratio", "prevalence"), ("salience", "prevalence", "prune_ratio"))
-ARM_LABELS = {"hardest": "hardest", "random": "random", "easiest": "easiest",
-              "hardest/oracle": "oracle", "hardest/sparing": "sparing"}
+# the atlas's arms as every figure names them (spurlab.charts.MODEL_STYLE)
+ARM_LABELS = {a: model_label(a) for a in ATLAS_ARMS}
+
+
+def _name(model):
+    """A model's label on one line, for the panel's texts."""
+    return model_label(model).replace("\n", " ")
 
 
 def prediction_range(values):
@@ -50,7 +56,7 @@ def prediction_range(values):
     --------
     >>> lo, hi = prediction_range([0.10, 0.12, 0.08, 0.11, 0.09])
     >>> round(lo, 3), round(hi, 3)
-    (0.056, 0.144)
+    (0.052, 0.148)
     """
     v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
     if len(v) < 2:
@@ -134,7 +140,7 @@ class Playground:
                         "prevalence": sel("prevalence", "prevalence (share of c1)",
                                           base.prevalence),
                         "prune_ratio": sel("prune_ratio", "prune ratio p", base.prune_ratio)}
-        self.strategy = w.Dropdown(options=[(ARM_LABELS.get(a, a), a) for a in arms],
+        self.strategy = w.Dropdown(options=[(_name(a), a) for a in arms],
                                    value="hardest" if "hardest" in arms else arms[0],
                                    description="strategy")
         self.typed = {k: w.FloatText(value=self.sliders[k].value, description=k,
@@ -332,7 +338,9 @@ class Playground:
 
     def figure(self, point, live=()):
         """The four panels for one point (atlas summary or None) with live rows drawn over it:
-        every model's SMR (mean, 95% interval over seeds; live seeds as diamonds), the share of
+        every model's SMR (mean, 95% interval over seeds, within [0, 1]; live seeds as
+        diamonds), each model in its colour and label of every figure
+        (:data:`spurlab.charts.MODEL_STYLE`), the share of
         the carriers each arm removed, and the two maps of the strategy's effect with the point
         circled. Returns a matplotlib ``Figure``."""
         frame = self._new_frame()
@@ -345,24 +353,22 @@ class Playground:
         from matplotlib.colors import TwoSlopeNorm
         from matplotlib.figure import Figure
 
-        from .charts import OKABE_ITO
         from .maps import DIVERGING
 
         fig = Figure(figsize=(17, 3.8), dpi=72)
         axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1.3, 1, 1.05, 1.05],
                                                "left": 0.05, "right": 0.97, "bottom": 0.2,
-                                               "top": 0.84, "wspace": 0.32})
+                                               "top": 0.8, "wspace": 0.32})
         arms = list(self.atlas.arms) if self.atlas else [self.strategy.value]
         models = ["baseline", "reference"] + arms
-        colours = [OKABE_ITO[7], OKABE_ITO[2]] + [OKABE_ITO[k] for k in (5, 0, 1, 3, 4)]
         frame = {"fig": fig, "axes": axes, "models": models, "arms": arms, "dynamic": [],
-                 "colours": [colours[i % len(colours)] for i in range(len(models))]}
+                 "colours": [model_color(m) for m in models]}     # as in every figure
         for ax, names, ylabel in ((axes[0], models, "SMR (share of other classes'\nlined test "
                                    "images called c1)"),
                                   (axes[1], arms, "share of the carriers removed")):
             ax.set_ylim(0, 1.02)
             ax.set_xlim(-0.6, len(names) - 0.4)
-            ax.set_xticks(range(len(names)), [ARM_LABELS.get(m, m) for m in names], fontsize=8)
+            ax.set_xticks(range(len(names)), [model_label(m) for m in names], fontsize=8)
             ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
             ax.set_ylabel(ylabel)
         frame["titles"] = [ax.set_title("", fontsize=9) for ax in axes]
@@ -399,14 +405,15 @@ class Playground:
         arm, v = self.strategy.value, self.values()
 
         def bars(ax, ivs, cols, scale=1.0):
+            # the atlas's intervals of rates are bounded ([0, 1]; see Atlas.point): drawn as
+            # they are, none reaches below 0 or above 1
             ok = [i for i, iv in enumerate(ivs) if iv is not None]
             mean = np.array([ivs[i]["mean"] for i in ok]) * scale
             lo = np.array([ivs[i]["ci95"][0] for i in ok]) * scale
             hi = np.array([ivs[i]["ci95"][1] for i in ok]) * scale
             dyn.extend(ax.bar(ok, mean, color=[cols[i] for i in ok], alpha=0.85))
-            eb = ax.errorbar(ok, mean, yerr=[mean - np.maximum(lo, -1),
-                                             np.minimum(hi, 2) - mean],
-                             fmt="none", ecolor="black", capsize=4)
+            eb = ax.errorbar(ok, mean, yerr=[mean - lo, hi - mean],
+                             fmt="none", ecolor="black", capsize=4, path_effects=_halo())
             dyn.extend(eb.lines[1] + eb.lines[2])
             dyn.extend(ax.text(i, 0.01, "did not run", ha="center", va="bottom", fontsize=8,
                                rotation=90)
@@ -437,7 +444,7 @@ class Playground:
         t[1].set_text("Carriers each arm removed (of "
                       f"{point['carriers'] if point else '?'})")
         for k, (rows_axis, cols_axis, fixed) in enumerate(MAPS):
-            t[2 + k].set_text(f"SMR({ARM_LABELS.get(arm, arm)}) - SMR(baseline) at "
+            t[2 + k].set_text(f"SMR({_name(arm)}) - SMR(baseline)\nat "
                               f"{fixed.replace('_', ' ')} {v[fixed]:g}, {v['thickness']}-px line"
                               "\n(blue: lower; x: no shortcut learned)")
             if self.atlas is None:
@@ -465,14 +472,14 @@ class Playground:
         else:
             a = point["arms"].get(arm)
             if a is None:
-                head = (f"{point['verdict_text']}; arm {ARM_LABELS.get(arm, arm)!r} cannot run "
+                head = (f"{point['verdict_text']}; arm {_name(arm)!r} cannot run "
                         "here (too few non-carriers to spare)")
             else:
                 d = point["vs_hardest"].get("random") if arm == "hardest" else \
                     point["vs_hardest"].get(arm)
                 vs = f"; {d.text()}" if d is not None else ""
                 head = (f"{point['verdict_text']}. Pruning {point['prune_ratio']:g} by "
-                        f"{ARM_LABELS.get(arm, arm)} takes SMR from "
+                        f"{_name(arm)} takes SMR from "
                         f"{point['baseline']['smr']['mean']:.3f} to {a['smr']['mean']:.3f} "
                         f"(no-carrier model {point['reference']['smr']['mean']:.3f}){vs}")
                 ov = point["overlap_hardest_oracle"]
@@ -482,9 +489,9 @@ class Playground:
                 head += _mechanism(point, arm)
         live = [x for x in live if "flag" in x]              # complete rows only
         if live:
-            iv = seed_interval([x[key("smr", x["arm"])] for x in live])
+            iv = seed_interval([x[key("smr", x["arm"])] for x in live], bounds=RATE)
             head += (f"\nTakeaway (live, {iv['n']} of {len(self.seeds)} seeds): SMR after "
-                     f"{ARM_LABELS.get(live[0]['arm'], live[0]['arm'])} {iv['mean']:.3f}"
+                     f"{_name(live[0]['arm'])} {iv['mean']:.3f}"
                      + (f" [{iv['ci95'][0]:.3f}, {iv['ci95'][1]:.3f}]" if iv["n"] > 1 else ""))
             flags = [x for x in live if x["flag"]]
             head += (f"; {len(flags)} seed(s) outside the atlas's range" if flags

@@ -13,13 +13,18 @@ import math
 
 from ._validate import check_choice, check_fraction, check_int
 from .charts import (
+    MODEL_STYLE,
     OKABE_ITO,
     _check_colors,
     _check_labels,
+    _fit_title,
     bars_with_spread,
     difficulty_grid,
+    fit_xticks,
     gallery,
     lines_with_spread,
+    model_color,
+    model_label,
     overlaid_hist,
     rows_gallery,
     stacked_bars,
@@ -36,7 +41,17 @@ from .report import (
     seeds_table,
     shortcut_summary,
 )
+from .stats import RATE
 from .verdicts import difference, shortcut
+
+PERCENTILE = (0.0, 100.0)    # with stats.RATE: the ranges where sd bars are cut
+
+
+def _tint(color, amount=0.55):
+    """``color`` mixed with white (``amount`` of white): the same model, a paler bar."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    return to_hex([c + (1 - c) * amount for c in to_rgb(color)])
 
 
 def plot_result(result, ax=None):
@@ -49,25 +64,26 @@ def plot_result(result, ax=None):
 
     sc = result.scenario
     models = (["reference"] if result.reference is not None else []) + ["baseline", *result.arms]
-    names = [{"reference": "no carriers", "baseline": "baseline"}.get(m, f"prune\n{m}")
-             for m in models]
+    names = [model_label(m) for m in models]
     smr = [result.metrics(m).smr for m in models]
     acc = [result.metrics(m).clean_accuracy for m in models]
     if ax is None:
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     else:
         axes, fig = ax, ax[0].figure
-    colors = [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(names))]
-    axes[0].bar(names, smr, color=colors)
+    colors = [model_color(m) for m in models]
+    axes[0].bar(range(len(names)), smr, color=colors)
     axes[0].set_ylabel("spurious misclassification rate")
-    axes[0].set_title(f"Stamped test images of other classes predicted {sc.target_name!r}")
-    axes[1].bar(names, acc, color=colors)
+    axes[0].set_title(_fit_title(axes[0], f"Stamped test images of other classes predicted "
+                                          f"{sc.target_name!r}"))
+    axes[1].bar(range(len(names)), acc, color=colors)
     axes[1].set_ylabel("clean test accuracy")
     axes[1].set_ylim(max(0.0, min(acc) - 0.1), 1.0)
     axes[1].set_title("Accuracy on clean test images")
     for a in axes:
         a.set_xlabel("model")
-        a.tick_params(axis="x", labelsize=8)
+        a.set_xticks(range(len(names)), names)
+        fit_xticks(a)
     p = result.config.prune_ratio
     fig.suptitle(f"Pruning {p:.0%} of the training data by early {result.config.score.upper()}")
     fig.tight_layout()
@@ -86,7 +102,8 @@ def plot_result(result, ax=None):
 
 def shortcut_bars(values, *, class_name, title):
     """Notebook 01's figure: the SMR with its two baselines (left) and clean accuracy (right),
-    each bar the mean over seeds with the seeds as dots.
+    each bar the mean over seeds with the seeds as dots, in the models' colours
+    (:func:`spurlab.charts.model_color`; the baseline on clean images paler).
 
     Parameters
     ----------
@@ -107,17 +124,18 @@ def shortcut_bars(values, *, class_name, title):
     missing = [k for k in need if k not in values]
     if missing:
         raise ValueError(f"values must hold per-seed lists for {list(need)}; missing {missing}")
+    base, ref = model_color("baseline"), model_color("no carriers")
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.9), gridspec_kw={"width_ratios": [3, 2]})
     bars_with_spread(axes[0], ["baseline,\nwith line", "baseline,\nclean",
                                "no-carrier model,\nwith line"],
                      [values["smr"], values["smr_clean"], values["smr_reference"]],
                      xlabel="model, test images", ylabel=f"other test images\npredicted {class_name!r}",
-                     title="Spurious misclassification rate",
-                     colors=[OKABE_ITO[1], OKABE_ITO[0], OKABE_ITO[2]])
+                     title="Spurious misclassification rate", colors=[base, _tint(base), ref],
+                     bounds=RATE)
     bars_with_spread(axes[1], ["baseline", "no-carrier model"],
                      [values["clean_accuracy"], values["clean_accuracy_reference"]],
                      xlabel="model", ylim=(0, 1), ylabel="clean test accuracy",
-                     title="Clean accuracy (all classes)", colors=[OKABE_ITO[0], OKABE_ITO[2]])
+                     title="Clean accuracy (all classes)", colors=[base, ref], bounds=RATE)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -126,7 +144,8 @@ def shortcut_bars(values, *, class_name, title):
 def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "worst_group_accuracy"),
                    reference=True, labels=None, colors=None, axes=None, title=None):
     """One panel per metric, one bar per model (the no-carrier reference, the baseline, each
-    arm): the mean over seeds, the sd as an error bar, and each seed as a dot.
+    arm): the mean over seeds, the sd as an error bar (cut at the metric's range, [0, 1]), and
+    each seed as a dot.
 
     Parameters
     ----------
@@ -142,8 +161,9 @@ def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "wor
         Show the no-carrier reference model (the results must have it).
     labels, colors : dict, optional
         Model name (``'no carriers'``, ``'baseline'``, an arm) -> bar label / colour, overriding
-        the defaults (``'prune\\nhardest'``, ``'JTT x5'``; Okabe-Ito in model order); models
-        not shown are ignored, so one dict can serve several figures.
+        the defaults: every model's own label and colour in every figure
+        (:data:`spurlab.charts.MODEL_STYLE`; JTT's label also gives its upweight, ``'JTT
+        x5'``); models not shown are ignored, so one dict can serve several figures.
     axes : sequence of matplotlib Axes, optional
         Draw into these (one per metric) instead of a new figure.
     title : str, optional
@@ -172,10 +192,9 @@ def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "wor
         if d is not None and (not isinstance(d, dict) or not all(_is_model(k) for k in d)):
             raise ValueError(f"{name} must be a dict keyed by 'no carriers', 'baseline' or arm names "
                              f"(models shown: {models}); got {d!r}")
-    jtt = f"JTT x{results[0].config.jtt_upweight}"
-    lab = {m: m if m in ("no carriers", "baseline") else jtt if m == "jtt" else f"prune\n{m}"
-           for m in models} | (labels or {})
-    col = {m: OKABE_ITO[i % len(OKABE_ITO)] for i, m in enumerate(models)} | (colors or {})
+    jtt = f"{model_label('jtt')} x{results[0].config.jtt_upweight}"
+    lab = {m: jtt if m == "jtt" else model_label(m) for m in models} | (labels or {})
+    col = {m: model_color(m) for m in models} | (colors or {})
     if axes is None:
         fig, axes = plt.subplots(1, len(metrics), figsize=(4.4 * len(metrics) + 0.6, 3.9),
                                  squeeze=False)
@@ -190,9 +209,9 @@ def compare_models(results, arms=None, *, metrics=("smr", "clean_accuracy", "wor
         ms = [m for m in models if k in values[m]]
         bars_with_spread(ax, [lab[m] for m in ms], [values[m][k] for m in ms],
                          ylabel=METRIC_LABELS[k][0].replace("c1", c1),
-                         title=METRIC_LABELS[k][1].replace("c1", c1), colors=[col[m] for m in ms])
+                         title=METRIC_LABELS[k][1].replace("c1", c1), colors=[col[m] for m in ms],
+                         bounds=RATE)
         ax.set_xlabel("pruning arm" if k == "carriers_cut" else "model (each trained from scratch)")
-        ax.tick_params(axis="x", labelsize=8)
         if k.endswith("accuracy"):
             lowest = min(v for m in ms for v in values[m][k])
             ax.set_ylim(max(0.0, min(0.5, lowest - 0.1)), 1.0)
@@ -340,11 +359,12 @@ def separation_bars(axes, labels, measures, *, colors=None, xlabel=None, class_n
 
     regime = bars_with_spread(axes[0], labels, [m["regime"] for m in measures], title="Regime percentile",
                               ylabel=f"carriers' mean percentile in {class_name!r}", colors=colors,
-                              xlabel=xlabel, ylim=(0, 100),
+                              xlabel=xlabel, ylim=(0, 100), bounds=PERCENTILE,
                               marks={"50: spread evenly": 50, "floor: all easiest": means("floor")})
     ks = bars_with_spread(axes[1], labels, [m["ks"] for m in measures], ylabel="KS statistic",
                           title=f"Carriers vs other {class_name!r} (KS)", colors=colors, xlabel=xlabel,
-                          ylim=(0, 1), marks={"95% of random splits": means("ks_chance")})
+                          ylim=(0, 1), bounds=RATE,
+                          marks={"95% of random splits": means("ks_chance")})
     return {"regime": regime, "ks": ks}
 
 
@@ -364,7 +384,8 @@ def occupancy_bars(results, arms=None, *, labels=None, ax=None, title=None):
     arms : list of str, optional
         Arms to show (default: those of the first result, JTT excluded: it prunes nothing).
     labels : dict, optional
-        Arm -> bar label (default: the arm's name).
+        Arm -> bar label (default: the arm's own, :func:`spurlab.charts.model_label`; the bars
+        in the arm's colour, :func:`spurlab.charts.model_color`).
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -385,7 +406,7 @@ def occupancy_bars(results, arms=None, *, labels=None, ax=None, title=None):
     results, arms = _pruning_arms(results, arms, "it has no occupancy")
     if labels is not None and (not isinstance(labels, dict) or not all(_is_model(k) for k in labels)):
         raise ValueError(f"labels must be a dict keyed by arm names; got {labels!r}")
-    lab = {a: a for a in arms} | (labels or {})
+    lab = {a: model_label(a) for a in arms} | (labels or {})
 
     def per_seed(a, field):
         return [math.nan if getattr(r.arms[a], field) is None else getattr(r.arms[a], field)
@@ -399,10 +420,10 @@ def occupancy_bars(results, arms=None, *, labels=None, ax=None, title=None):
     fig = ax.figure
     c1 = results[0].scenario.target_name
     bars_with_spread(ax, [lab[a] for a in arms], [share[a] for a in arms], xlabel="pruning arm",
+                     colors=[model_color(a) for a in arms], bounds=RATE,
                      ylabel=f"carriers' share of the\n{c1!r} samples pruned",
                      title=title or f"Who was pruned from class {c1!r} ({len(results)} seeds)",
                      marks={f"carriers' share of class {c1!r}": base})
-    ax.tick_params(axis="x", labelsize=8)
     take = (f"Takeaway: carriers are {base:.0%} of class {c1!r}; among the {c1!r} samples each "
             "arm pruned they are " + ", ".join(
                 f"{a} {np.nanmean(share[a]):.0%} (occupancy {occ[a]:.2f})" for a in arms)
@@ -423,7 +444,7 @@ def composition_bars(results, arms=None, *, colors=None, title=None):
     arms : list of str, optional
         Arms to show (default: those of the first result).
     colors : list of str, optional
-        One colour per arm (default: Okabe-Ito).
+        One colour per arm (default: each arm's own, :func:`spurlab.charts.model_color`).
     title : str, optional
 
     Returns
@@ -443,7 +464,8 @@ def composition_bars(results, arms=None, *, colors=None, title=None):
     results, arms = _check_results(results, arms, False)
     if colors is not None:
         _check_colors("colors", colors, len(arms))
-    colors = colors or [OKABE_ITO[k % len(OKABE_ITO)] for k in (5, 4, 0, 2, 1, 3)][:len(arms)]
+    colors = colors or [model_color(a) for a in arms]
+    labels = [model_label(a) for a in arms]
     sc = results[0].scenario
     c1 = sc.target_class
 
@@ -457,8 +479,9 @@ def composition_bars(results, arms=None, *, colors=None, title=None):
     groups = [f"{sc.target_name!r} carriers", f"{sc.target_name!r} non-carriers", "other classes"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for j, (ax, grp) in enumerate(zip(axes, groups)):
-        bars_with_spread(ax, arms, [comp[a][:, j] for a in arms], colors=colors,
-                         ylabel="samples pruned", title=f"{grp} pruned", xlabel="pruning arm")
+        bars_with_spread(ax, labels, [comp[a][:, j] for a in arms], colors=colors,
+                         ylabel="samples pruned", title=f"{grp} pruned", xlabel="pruning arm",
+                         bounds=(0, math.inf))
         ax.axhline(p * sizes[j], ls="--", color=OKABE_ITO[7], lw=1, label=f"uniform {p:.0%}")
         ax.legend(fontsize=8)
     fig.suptitle(title or f"Composition of the pruned set at p = {p:.0%} ({len(results)} seeds)")
@@ -499,7 +522,7 @@ def difficulty_of_removed(results, arms=None, *, colors=None, title=None):
     arms : list of str, optional
         Arms to show (default: those of the first result that prune).
     colors : list of str, optional
-        One colour per arm (default: Okabe-Ito, as :func:`composition_bars`).
+        One colour per arm (default: each arm's own, as :func:`composition_bars`).
     title : str, optional
 
     Returns
@@ -518,7 +541,8 @@ def difficulty_of_removed(results, arms=None, *, colors=None, title=None):
     results, arms = _pruning_arms(results, arms, "it removed no carriers")
     if colors is not None:
         _check_colors("colors", colors, len(arms))
-    colors = colors or [OKABE_ITO[k % len(OKABE_ITO)] for k in (5, 4, 0, 2, 1, 3)][:len(arms)]
+    colors = colors or [model_color(a) for a in arms]
+    labels = [model_label(a) for a in arms]
     cuts = {by: {a: carriers_removed(results, a, by) for a in arms} for by in ("score", "latent")}
     if not all(c.defined for c in cuts["score"].values()):
         raise ValueError("which carriers an arm removed needs carriers in every seed; these "
@@ -531,15 +555,15 @@ def difficulty_of_removed(results, arms=None, *, colors=None, title=None):
     fig, axes = plt.subplots(1, len(panels) + 1, figsize=(4.6 * (len(panels) + 1), 3.8))
     for ax, by in zip(axes, panels):
         c0 = cuts[by][arms[0]]
-        bars_with_spread(ax, arms, per_seed("hard_removed", BY[by]), colors=colors,
+        bars_with_spread(ax, labels, per_seed("hard_removed", BY[by]), colors=colors,
                          ylabel="share of the hard carriers removed", xlabel="pruning arm",
                          title=f"Hard carriers removed\n(hardest quarter by {c0.score_name})",
-                         ylim=(0, 1.05),
+                         ylim=(0, 1.05), bounds=RATE,
                          marks={"all carriers removed": [cuts["score"][a].all["mean"] for a in arms]})
-    bars_with_spread(axes[-1], arms, per_seed("removed_percentile"), colors=colors,
+    bars_with_spread(axes[-1], labels, per_seed("removed_percentile"), colors=colors,
                      ylabel="difficulty percentile in the class", xlabel="pruning arm",
                      title="Difficulty of the carriers removed\n(early score; line: those kept)",
-                     ylim=(0, 100),
+                     ylim=(0, 100), bounds=PERCENTILE,
                      marks={"carriers kept": [float(sum(v) / len(v)) if None not in v
                                               else math.nan
                                               for v in per_seed("kept_percentile")]})
@@ -758,6 +782,7 @@ def group_trajectories(ax, dynamics, target_class=None, *, score="el2n", score_e
     label = "EL2N" if score == "el2n" else "confidence in the true label"
     better = "higher = harder" if score == "el2n" else "higher = easier"
     means = lines_with_spread(ax, epochs, curves, xlabel="epoch", colors=list(GROUP_COLORS),
+                              bounds=(0, math.sqrt(2)) if score == "el2n" else RATE,
                               ylabel=f"mean {label}", vlines={"scored": score_epoch},
                               title=title or f"Mean {label} per group ({better})")
     at = ", ".join(f"{name} {means[name][score_epoch - 1]:.3f}" for name in names)
@@ -811,7 +836,7 @@ def band_curve(percentiles, smr, *, class_name, k, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     lines_with_spread(ax, pct, {f"mean ± sd ({smr.shape[1]} seeds, dots)": smr.T},
-                      colors=[OKABE_ITO[5]], errorbars=True, dots=True,
+                      colors=[OKABE_ITO[5]], errorbars=True, dots=True, bounds=RATE,
                       xlabel=f"carriers' mean difficulty percentile within class {class_name!r}",
                       ylabel="spurious misclassification rate",
                       title=f"{k} carriers per band: reliance vs difficulty")
@@ -825,7 +850,8 @@ def band_curve(percentiles, smr, *, class_name, k, ax=None):
     return ax.figure, {"mean": mean, "upper_share": upper, "last_share": last}, take
 
 
-def carrier_share_bars(ax, shares, *, prune_ratio, title="Which samples pruning removes"):
+def carrier_share_bars(ax, shares, *, prune_ratio, title="Which samples pruning removes",
+                       colors=None):
     """The share of the carriers each arm pruned (bars: mean over seeds, sd, each seed a dot),
     against the prune ratio ``p`` (dashed): what pruning the same share at random takes on
     average.
@@ -834,9 +860,13 @@ def carrier_share_bars(ax, shares, *, prune_ratio, title="Which samples pruning 
     ----------
     ax : matplotlib Axes
     shares : dict of str -> list of float
-        Bar label -> per-seed share of the carriers pruned (:func:`spurlab.carrier_cut`).
+        Bar label -> per-seed share of the carriers pruned (:func:`spurlab.carrier_cut`). A
+        label's first line names the arm (``'hardest'``, ``'hardest\\n(strong line)'``).
     prune_ratio : float
     title : str
+    colors : list, optional
+        One colour per bar (default: the colour of the arm each label names,
+        :func:`spurlab.charts.model_color`).
 
     Returns
     -------
@@ -853,8 +883,9 @@ def carrier_share_bars(ax, shares, *, prune_ratio, title="Which samples pruning 
     if not isinstance(shares, dict) or not shares:
         raise TypeError(f"shares must be a non-empty dict of label -> per-seed shares; got {shares!r:.80}")
     prune_ratio = check_fraction("prune_ratio", prune_ratio, low=0, high=1)
-    means = bars_with_spread(ax, list(shares), list(shares.values()),
-                             colors=[OKABE_ITO[(2, 5, 4, 0, 1, 3)[i % 6]] for i in range(len(shares))],
+    if colors is None:
+        colors = [model_color(str(k).split("\n")[0]) for k in shares]
+    means = bars_with_spread(ax, list(shares), list(shares.values()), colors=colors, bounds=RATE,
                              ylabel="share of the carriers pruned", xlabel="pruning arm",
                              title=title)
     ax.axhline(prune_ratio, ls="--", color=OKABE_ITO[7], lw=1, label=f"p = {prune_ratio:g}")
@@ -902,6 +933,7 @@ def group_accuracy_bars(results, class_names=None, *, model="baseline", ax=None,
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 3.6))
     bars_with_spread(ax, labels, acc.T, ylabel="accuracy in the group", xlabel="group", ylim=(0, 1),
+                     bounds=RATE,
                      colors=[OKABE_ITO[0], OKABE_ITO[1]] * len(names),
                      title=title or f"{model} accuracy per group (class, clean or with the {feature}); "
                                     f"{len(results)} seeds")
@@ -968,10 +1000,13 @@ def carrier_counts(scenario, class_names, *, ax=None, title=None):
     k, feature = scenario.train.num_classes, scenario.feature.short_name()
     names = _check_labels("class_names", class_names, k)
     counts = np.bincount(scenario.train_groups.numpy(), minlength=2 * k).reshape(k, 2)
-    if ax is None:
+    own = ax is None
+    if own:
         _, ax = plt.subplots(figsize=(7, 3))
     stacked_bars(ax, names, {f"no {feature}": counts[:, 0], f"carries the {feature}": counts[:, 1]},
                  xlabel="class", ylabel="training images", title=title or f"Who carries the {feature}")
+    if own:
+        ax.figure.tight_layout()            # the legend right of the axes stays in the figure
     c1, carriers, totals = scenario.target_class, counts[:, 1], counts.sum(1)
     take = (f"Takeaway: {carriers[c1]} of {totals[c1]} {names[c1]}s ({carriers[c1] / totals[c1]:.0%}) "
             f"carry the {feature}; {carriers.sum() - carriers[c1]} images of the other classes do.")
@@ -1165,11 +1200,11 @@ def lead_vs_control(results, lead, control, *, metrics=("smr", "clean_accuracy")
                  f"{difference(results, lead, control).text()}.")
 
 
-__all__ = ["GROUP_COLORS", "METRIC_LABELS", "OKABE_ITO", "arm_differences", "band_curve",
-           "bars_with_spread", "carrier_counts", "carrier_gallery", "carrier_ranking",
-           "carrier_share_bars", "compare_models", "composition_bars", "data_map_plot",
-           "difficulty_grid", "difficulty_of_removed", "flip_gallery", "gallery", "group_accuracy_bars",
-           "group_trajectories", "lead_vs_control", "lines_with_spread", "occupancy_bars",
-           "overlaid_hist", "plot_result", "pruned_gallery", "pruning_takeaway", "rows_gallery",
-           "seed_values", "seeds_table", "separation_bars", "shortcut_bars", "shortcut_summary",
-           "stacked_bars"]
+__all__ = ["GROUP_COLORS", "METRIC_LABELS", "MODEL_STYLE", "OKABE_ITO", "arm_differences",
+           "band_curve", "bars_with_spread", "carrier_counts", "carrier_gallery",
+           "carrier_ranking", "carrier_share_bars", "compare_models", "composition_bars",
+           "data_map_plot", "difficulty_grid", "difficulty_of_removed", "flip_gallery", "gallery",
+           "group_accuracy_bars", "group_trajectories", "lead_vs_control", "lines_with_spread",
+           "model_color", "model_label", "occupancy_bars", "overlaid_hist", "plot_result",
+           "pruned_gallery", "pruning_takeaway", "rows_gallery", "seed_values", "seeds_table",
+           "separation_bars", "shortcut_bars", "shortcut_summary", "stacked_bars"]

@@ -187,20 +187,20 @@ def _figure(summary, headline, text, path):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .charts import OKABE_ITO
+    from .charts import model_color, model_label
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4))          # each model in its colour in every figure
     base = [v for v in summary.values() if v["arm"] == "baseline"]
     if base:
-        ax.axhline(base[0]["mean"], color="black", ls="--", label="baseline (ERM)")
+        ax.axhline(base[0]["mean"], color=model_color("baseline"), ls="--", label="baseline (ERM)")
     jtt = [v for v in summary.values() if v["arm"] == "jtt"]
     if jtt:
-        ax.axhline(jtt[0]["mean"], color="grey", ls=":", label="JTT")
-    for i, arm in enumerate(a for a in ARMS if any(v["arm"] == a for v in summary.values())):
+        ax.axhline(jtt[0]["mean"], color=model_color("jtt"), ls=":", label=model_label("jtt"))
+    for arm in (a for a in ARMS if any(v["arm"] == a for v in summary.values())):
         vs = sorted((v for v in summary.values() if v["arm"] == arm), key=lambda v: v["prune_ratio"])
         ax.errorbar([v["prune_ratio"] for v in vs], [v["mean"] for v in vs],
                     yerr=[v["sd"] for v in vs], marker="o", capsize=3, label=arm,
-                    color=OKABE_ITO[i])
+                    color=model_color(arm))
     ax.set_xlabel("prune ratio p")
     ax.set_ylabel(headline.replace("_", " "))
     ax.set_title(text.split(":")[0])

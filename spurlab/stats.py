@@ -3,7 +3,8 @@
 - :func:`difference_interval`: the difference of two proportions with the (wider) interval of
   independent samples (the shortcut's excess SMR: baseline minus the no-carrier model over the
   stamped test images).
-- :func:`seed_interval`: the mean of per-seed values with a 95% t-interval over seeds.
+- :func:`seed_interval`: the mean of per-seed values with a 95% t-interval over seeds (cut at
+  the metric's range with ``bounds=(0, 1)`` for a rate or an accuracy).
 - :func:`seed_difference`: per-seed differences with their interval and whether it excludes 0.
 
 What these numbers *say* (learned or not, which arm is better) is :mod:`spurlab.verdicts`'s job.
@@ -28,6 +29,9 @@ _T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 
 
+RATE = (0.0, 1.0)        # the range of a rate, an accuracy or a share: seed_interval(bounds=RATE)
+
+
 def t95(df):
     """Two-sided 95% critical value of Student's t with ``df`` degrees of freedom."""
     if df < 1:
@@ -42,30 +46,79 @@ def _values(name, values):
     return v[~np.isnan(v)]
 
 
-def seed_interval(values):
+def seed_interval(values, bounds=None):
     """Mean over seeds with a 95% t-interval (NaNs and Nones dropped).
+
+    Parameters
+    ----------
+    values : sequence of float
+        One value per seed.
+    bounds : (float, float), optional
+        The range the metric cannot leave, e.g. ``(0, 1)`` for a rate (SMR, a share) or an
+        accuracy. The t-interval is then cut at it: ``[max(lo, mean - h), min(hi, mean + h)]``
+        (with one seed, the whole range). Few seeds spread far apart give a t-interval that
+        reaches below 0 or above 1; cutting it there is exact, not cosmetic: the true mean of
+        a rate lies in ``[0, 1]``, so the part of the interval outside holds it with
+        probability 0 and the cut interval covers the mean exactly as often as the t-interval
+        does (95%). It still contains the mean drawn as the bar, and is the t-interval itself
+        wherever that fits. A t-interval on the logit scale would need an arbitrary clamp
+        ``eps`` for seeds at 0 or 1 (a common SMR) that moves the interval, and it brackets a
+        back-transformed logit mean, not the mean a bar shows; a percentile bootstrap over 2-5
+        seeds is far too narrow (2 seeds: it never leaves their range). Default ``None``: the
+        plain t-interval, for differences and other unbounded quantities.
 
     Returns
     -------
     dict
-        ``mean``, ``sd``, ``ci95`` ([lo, hi]; infinite with one seed) and ``n``.
+        ``mean``, ``sd``, ``ci95`` ([lo, hi]; infinite with one seed, or ``bounds``) and ``n``.
+
+    Raises
+    ------
+    ValueError
+        With ``bounds``, when a value lies outside them (a rate above 1 is a mistake upstream,
+        not something to cut).
 
     Examples
     --------
     >>> r = seed_interval([0.10, 0.12, 0.08])
     >>> round(r["mean"], 2), r["ci95"][0] > 0
     (0.1, True)
+    >>> [round(x, 3) for x in seed_interval([0.0, 0.0, 0.02, 0.9, 0.95])["ci95"]]
+    [-0.251, 0.999]
+    >>> [round(x, 3) for x in seed_interval([0.0, 0.0, 0.02, 0.9, 0.95], bounds=(0, 1))["ci95"]]
+    [0.0, 0.999]
     """
     v = _values("values", values)
+    if bounds is not None:
+        lo, hi = _bounds(bounds)
+        outside = v[(v < lo) | (v > hi)]
+        if len(outside):
+            raise ValueError(f"values must lie within bounds [{lo:g}, {hi:g}]; got "
+                             f"{outside.tolist()}")
     n = len(v)
     if n == 0:
         return {"mean": float("nan"), "sd": float("nan"), "ci95": [float("nan")] * 2, "n": 0}
     m = float(v.mean())
     if n == 1:
-        return {"mean": m, "sd": 0.0, "ci95": [-math.inf, math.inf], "n": 1}
-    sd = float(v.std(ddof=1))
-    half = t95(n - 1) * sd / math.sqrt(n)
-    return {"mean": m, "sd": sd, "ci95": [m - half, m + half], "n": int(n)}
+        ci = [-math.inf, math.inf]
+        sd = 0.0
+    else:
+        sd = float(v.std(ddof=1))
+        half = t95(n - 1) * sd / math.sqrt(n)
+        ci = [m - half, m + half]
+    if bounds is not None:
+        ci = [max(lo, ci[0]), min(hi, ci[1])]
+    return {"mean": m, "sd": sd, "ci95": ci, "n": int(n)}
+
+
+def _bounds(bounds):
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be a (low, high) pair of numbers; got {bounds!r}") from None
+    if not lo < hi:
+        raise ValueError(f"bounds must have low < high; got {bounds!r}")
+    return lo, hi
 
 
 def excludes_zero(interval):
@@ -132,5 +185,5 @@ def nan_if_none(x):
     return float("nan") if x is None else float(x)
 
 
-__all__ = ["difference_interval", "excludes_zero", "nan_if_none", "seed_difference",
+__all__ = ["RATE", "difference_interval", "excludes_zero", "nan_if_none", "seed_difference",
            "seed_interval", "summarize", "t95"]

@@ -66,9 +66,14 @@ def _regime_rows():
 
 
 def _x_marks(ax):
-    """(x, y) of the 'no shortcut' crosses on ``ax``."""
-    return sorted(tuple(map(float, o)) for c in ax.collections
+    """(column, row) of the cells with a 'no shortcut' cross on ``ax`` (categorical axes: each
+    cross sits in its cell, off its centre)."""
+    return sorted(tuple(round(float(v)) for v in o) for c in ax.collections
                   if c.get_label() == "x: no shortcut learned" for o in c.get_offsets())
+
+
+def _ticks(axis):
+    return [t.get_text() for t in axis.get_ticklabels()]
 
 
 def _texts(ax):
@@ -84,8 +89,11 @@ def test_cell_map_labels_every_cell_with_its_value():
                        norm=plt.Normalize(0, 0.5), xlabel="p", ylabel="salience", title="SMR")
     assert _texts(ax) == ["0.10", "0.25", "nan", "0.50"]
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("p", "salience", "SMR")
-    assert len(sc.get_offsets()) == 4
-    np.testing.assert_allclose(sc.get_offsets()[1], [0.3, 0.5])
+    # categorical axes: one equal cell per grid value, ticked with the value
+    np.testing.assert_allclose(sc.get_array().filled(np.nan), values)
+    assert (_ticks(ax.xaxis), _ticks(ax.yaxis)) == (["0.1", "0.3"], ["0.5", "1"])
+    assert [t.get_position() for t in ax.texts][1] == (1, 0)
+    assert maps.grid_position([0.1, 0.3], 0.3) == 1 and maps.grid_position([0.1, 0.3], 0.2) == 0.5
 
 
 def test_cell_map_refuses_mismatched_shapes_and_missing_labels():
@@ -113,10 +121,13 @@ def test_phase_map_draws_the_grid_means_and_names_where_pruning_works():
     assert _texts(left)[3:6] == ["1.05", "0.06", "0.04"]
     # right: hardest - random (the seed offsets cancel)
     assert _texts(right)[:6] == ["+0.01", "+0.03", "-0.04", "-0.05", "-0.02", "+0.10"]
-    assert "live (2 seeds)" in _texts(left) and "live (2 seeds)" in _texts(right)
-    # no shortcut at salience 0.1: an x on each of its cells (and on its baseline column)
-    assert _x_marks(left) == [(0.0, 0.1), (0.1, 0.1), (0.3, 0.1)]
-    assert _x_marks(right) == [(0.1, 0.1), (0.3, 0.1)]
+    for ax in (left, right):                    # the live star and the x, named under the map
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["live (2 seeds)",
+                                                                      "x: no shortcut learned"]
+    assert _ticks(left.xaxis) == ["0", "0.1", "0.3"] and _ticks(right.xaxis) == ["0.1", "0.3"]
+    # no shortcut at salience 0.1 (row 0): an x on each of its cells (and on its baseline column)
+    assert _x_marks(left) == [(0, 0), (1, 0), (2, 0)]
+    assert _x_marks(right) == [(0, 0), (1, 0)]
     assert take.startswith(
         "Takeaway (3 seeds per cell, hardest vs random on SMR): no shortcut in 2, helps in 3, "
         "backfires in 1 of 6 cells; no shortcut at salience 0.1 (x); pruning the hardest helps at "
@@ -152,7 +163,9 @@ def test_regime_map_cells_and_takeaway():
     assert "p = 0.25" in ax.get_title()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["the live setting",
                                                                   "x: no shortcut learned"]
-    assert _x_marks(ax) == [(0.3, 0.1), (0.6, 0.1)]
+    assert _x_marks(ax) == [(0, 0), (1, 0)]                # salience 0.1, prevalences 0.3 and 0.6
+    frame, = [p for p in ax.patches if p.get_label() == "the live setting"]
+    assert frame.get_xy() == (-0.5, 0.5)                   # prevalence 0.3, salience 0.5
     assert take == ("Takeaway (p = 0.25, 3 seeds per cell, hardest vs random on SMR): no shortcut in "
                     "2, helps in 3, backfires in 1 of 6 cells; backfires at (salience, prevalence): "
                     "(1, 0.3). The hardest arm cut 10% of the carriers where it backfires, 53% "
@@ -214,8 +227,8 @@ def test_compare_models_draws_means_labels_and_the_prune_ratio():
     fig, v = compare_models(RESULTS, metrics=("smr", "clean_accuracy", "carriers_cut"),
                             labels={"baseline": "ERM"}, title="three panels")
     smr_ax, acc_ax, cut_ax = fig.axes
-    assert [t.get_text() for t in smr_ax.get_xticklabels()] == ["no carriers", "ERM",
-                                                                "prune\nhardest", "prune\nrandom"]
+    assert [t.get_text() for t in smr_ax.get_xticklabels()] == ["no\ncarriers", "ERM",
+                                                                "hardest", "random"]
     np.testing.assert_allclose([b.get_height() for b in smr_ax.patches], [0.02, 0.15, 0.03, 0.15])
     assert smr_ax.get_ylabel() == "spurious misclassification rate" and smr_ax.get_title()
     assert acc_ax.get_ylim()[1] == 1.0 and acc_ax.get_xlabel() == "model (each trained from scratch)"
@@ -249,7 +262,7 @@ def test_compare_models_names_bad_arguments():
         compare_models(RESULTS, colors=["red"])
     # labels of models not shown are ignored (one dict for several figures)
     fig, _ = compare_models(RESULTS, ["hardest"], metrics=["smr"], labels={"hardest/oracle": "o"})
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "prune\nhardest"
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "hardest"
     with pytest.raises(ValueError, match="axes must hold one Axes per metric"):
         compare_models(RESULTS, axes=[plt.subplots()[1]])
     no_ref = result(0, 0.2, {"hardest": 0.1}, reference=False)
