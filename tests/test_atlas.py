@@ -381,3 +381,17 @@ def test_point_text_says_the_verdict_first_and_refuses_nothing_off_the_grid(tiny
     off = atlas.point_text(0.5, 0.3, 0.1, thickness=2)
     assert off.startswith("the atlas has no point at thickness 2, salience 0.5") and "run it live" in off
     assert "salience 1;" in off and "thickness 1, 2;" in off
+
+
+def test_no_cell_of_the_shipped_atlas_backfires(shipped):
+    """What the instructor guide (question bank, notebook 04, question 5) and notebook 07's
+    exercise rest on: over the shipped atlas's seeds, at every line thickness and prune ratio,
+    no cell leaves a higher SMR after pruning the hardest than after random pruning with an
+    interval that excludes 0. A rebuild that finds one fails here, and the prose must change."""
+    for t in shipped.grid["thickness"]:
+        for p in shipped.grid["prune_ratio"]:
+            v = shipped.verdicts(p, thickness=t)
+            bad = sorted(k for k, e in v.items() if e == "backfires")
+            assert not bad, f"thickness {t}, p = {p:g}: pruning the hardest backfires at {bad}"
+    guide = (ATLAS_PATH.parents[2] / "docs" / "instructor.md").read_text()
+    assert "Not on the shipped atlas: at the teaching scale" in guide

@@ -165,7 +165,7 @@ def check_pruned_most(answer, dynamics=None, prune_ratio=0.25):
     if pick == truth:
         _TRIES["n"] = 0
         why = (" It removes a larger share of the counter-examples (c1 samples without the feature) "
-               "than of the carriers: how pruning the hardest can backfire under a strong signal "
+               "than of the carriers: how pruning the hardest loses its grip under a strong signal "
                "(notebook 04)."
                if truth == "non-carriers" else "")
         print(f"pass: the {truth}.{numbers}{why}")
