@@ -407,8 +407,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def widget_outputs(nb, output):
-    """The outputs held by the Output widgets inside a displayed widget (a panel's results), in
-    the order they appear, from the widget state nbclient saved; ``[]`` for anything else."""
+    """What a displayed widget showed, from the widget state nbclient saved, in the order it
+    appears: the outputs held by its Output widgets (a panel's results), the pictures of its
+    Image widgets and the preformatted text of its HTML widgets (the playground's figure and
+    the line under it); ``[]`` for anything else."""
     state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     models = state.get("state", {})
     found, seen = [], set()
@@ -418,8 +420,18 @@ def widget_outputs(nb, output):
             return
         seen.add(model_id)
         model = models[model_id]
-        if model.get("model_name") == "OutputModel":
-            found.extend(model.get("state", {}).get("outputs", []))
+        name, state = model.get("model_name"), model.get("state", {})
+        if name == "OutputModel":
+            found.extend(state.get("outputs", []))
+        elif name == "ImageModel" and state.get("format", "png") == "png":
+            data = [b.get("data") for b in model.get("buffers", []) if b.get("path") == ["value"]
+                    and b.get("encoding") == "base64"]
+            if data and data[0]:
+                found.append({"output_type": "display_data", "metadata": {},
+                              "data": {"image/png": data[0]}})
+        elif name == "HTMLModel" and "<pre" in str(state.get("value", "")):
+            found.append({"output_type": "display_data", "metadata": {},
+                          "data": {"text/html": state["value"]}})
         for child in model.get("state", {}).get("children", []):
             if isinstance(child, str) and child.startswith("IPY_MODEL_"):
                 walk(child[len("IPY_MODEL_"):])

@@ -417,3 +417,34 @@ def test_html_pages_show_what_a_panels_output_widget_holds(tmp_path):
     mc.render_html([path], html_dir)
     assert "Takeaway: panel ran" in (html_dir / "00_x.html").read_text()
     assert len(nbformat.read(str(path), as_version=4).cells[0].outputs) == 1   # the notebook is unchanged
+
+
+def test_html_pages_show_the_playgrounds_figure_and_its_line(tmp_path):
+    """The playground draws into an Image widget and writes its takeaway into an HTML widget; the
+    page shows both (the picture from the saved buffer), and no other HTML widget's text."""
+    pytest.importorskip("nbconvert")
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    view = {"output_type": "display_data", "metadata": {},
+            "data": {"text/plain": "VBox()", mc.WIDGET_VIEW: {"model_id": "box", "version_major": 2,
+                                                              "version_minor": 0}}}
+    nb = new_notebook(cells=[new_code_cell("pg", outputs=[nbformat.from_dict(view)])])
+    controls = {"model_module": "@jupyter-widgets/controls", "model_module_version": "2.0.0"}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "version_major": 2, "version_minor": 0, "state": {
+            "box": {"model_name": "VBoxModel", **controls,
+                    "state": {"children": ["IPY_MODEL_head", "IPY_MODEL_img", "IPY_MODEL_text"]}},
+            "head": {"model_name": "HTMLModel", **controls, "state": {"value": "<b>Playground</b>"}},
+            "img": {"model_name": "ImageModel", **controls, "state": {"format": "png"},
+                    "buffers": [{"path": ["value"], "data": png, "encoding": "base64"}]},
+            "text": {"model_name": "HTMLModel", **controls,
+                     "state": {"value": "<pre>Takeaway: learned in 5 of 5 seeds</pre>"}}}}}
+    got = mc.widget_outputs(nb, nb.cells[0].outputs[0])
+    assert [sorted(o["data"]) for o in got] == [["image/png"], ["text/html"]]
+    assert got[0]["data"]["image/png"] == png
+    path = tmp_path / "07_x.ipynb"
+    nbformat.write(nb, str(path))
+    html_dir = tmp_path / "html"
+    html_dir.mkdir()
+    mc.render_html([path], html_dir)
+    page = (html_dir / "07_x.html").read_text()
+    assert png in page and "Takeaway: learned in 5 of 5 seeds" in page
