@@ -395,3 +395,19 @@ def test_no_cell_of_the_shipped_atlas_backfires(shipped):
             assert not bad, f"thickness {t}, p = {p:g}: pruning the hardest backfires at {bad}"
     guide = (ATLAS_PATH.parents[2] / "docs" / "instructor.md").read_text()
     assert "Not on the shipped atlas: at the teaching scale" in guide
+
+
+def test_the_notebooks_settings_are_points_of_the_shipped_atlas(shipped):
+    """One teaching scale: the notebooks' quick mode is the atlas's config, and the settings the
+    notebooks run live (the default, and notebook 03-04's strong signal, at the default prune
+    ratio and at 04's map ratio) are points of the shipped atlas, so every live number a
+    notebook prints can be looked up on the map (and verified against its range)."""
+    from spurlab.lesson import STRONG_SIGNAL, setup
+
+    quick = setup("shapes", mode="quick", verbose=False).config
+    assert quick == shipped.config == preset("playground")
+    for t, s, q in ((quick.thickness, quick.salience, quick.prevalence),
+                    (STRONG_SIGNAL["thickness"], STRONG_SIGNAL["salience"],
+                     STRONG_SIGNAL["prevalence"])):
+        for p in (quick.prune_ratio, 0.2):
+            assert shipped.has(s, q, p, thickness=t), (t, s, q, p)
