@@ -98,4 +98,32 @@ def test_the_guides_expected_ranges_are_the_atlas_s():
     guide = (ROOT / "docs" / "instructor.md").read_text()
     block = guide.split(mod.START, 1)[1].split(mod.END, 1)[0].strip()
     assert block == mod.table().strip()
-    assert "| baseline (ERM) SMR |" in block and "p = 0.2" in block and "p = 0.3" in block
+    assert "| baseline (ERM) SMR |" in block and "p = 0.25" in block
+    assert "The strong signal of notebooks 03-04" in block        # the 2-px layer is shipped
+
+
+def test_the_readmes_reading_of_the_atlas_is_the_shipped_atlas_s():
+    """The README's counts of the atlas's cells (learned, helps, no difference) at the notebooks'
+    p = 0.25, per line thickness, and the strong signal's shares, are what the shipped atlas
+    says by the one verdict rule."""
+    import spurlab as sl
+    from spurlab.flatten import effects_count
+
+    atlas = sl.load_atlas()
+    text = " ".join((ROOT / "README.md").read_text().split())
+    counts = {t: effects_count(atlas.verdicts(0.25, thickness=t)) for t in (1, 2)}
+    for t, word in ((1, "one-pixel"), (2, "two-pixel")):
+        v = atlas.verdicts(0.25, thickness=t)
+        learned = sum(e != "no shortcut" for e in v.values())
+        helps = sum(e == "helps" for e in v.values())
+        same = sum(e == "no difference" for e in v.values())
+        assert f"{learned} " in text.split(f"with the {word} line a shortcut is learned in")[1][:4], counts
+        after = text.split(f"with the {word} line")[1][:260]
+        assert str(helps) in after and str(same) in after, (word, helps, same, after)
+    point = atlas.point(1.0, 0.6, 0.25, thickness=2)
+    cut = sum(r["carriers_pruned_hardest"] / r["carriers"] for r in point["rows"]) / len(point["rows"])
+    point = point["arms"]
+    quoted = (f"it cut {cut:.0%} of the carriers and "
+              f"{point['hardest']['hard_removed']['mean']:.0%} of the hard ones, random pruning "
+              f"{point['random']['hard_removed']['mean']:.0%} of the hard ones")
+    assert quoted in text, quoted
