@@ -30,7 +30,7 @@ from spurlab.builds import build_atlas  # noqa: E402
 from spurlab.cache import clear_cache  # noqa: E402
 from spurlab.playground import Playground  # noqa: E402
 
-BUILD_GRID = {"salience": [0.5, 1.0], "prevalence": [0.3], "prune_ratio": [0.1, 0.3]}
+BUILD_GRID = {"thickness": [1], "salience": [0.5, 1.0], "prevalence": [0.3], "prune_ratio": [0.1, 0.3]}
 BUILD_SEEDS = (0, 1, 2, 3)
 
 
