@@ -25,7 +25,7 @@ from spurlab.config import PAPER_ARMS
 from spurlab.files import atomic_write_text, environment
 from spurlab.flatten import key, row_verdict
 from spurlab.flatten import rows as result_rows
-from spurlab.stats import seed_interval
+from spurlab.stats import RATE, seed_interval
 from spurlab.verdicts import combine, difference_of
 
 # the paper's four arms and the control that prunes as many hardest samples, sparing carriers
@@ -101,12 +101,14 @@ def verdicts(rows):
         "control_sparing_the_carriers_loses_the_effect": diff["hardest/sparing"].ci95[1] < 0,
         # the mechanism, measured (spurlab.mechanism): which carriers each arm removed
         "mechanism_hard_carriers_removed": {
-            a: seed_interval([r[key("hard_removed", a)] for r in rows]) for a in ARMS},
+            a: seed_interval([r[key("hard_removed", a)] for r in rows], bounds=RATE) for a in ARMS},
         "mechanism_all_carriers_removed": {
-            a: seed_interval([r[key("carriers_pruned", a)] / r["carriers"] for r in rows])
+            a: seed_interval([r[key("carriers_pruned", a)] / r["carriers"] for r in rows],
+                             bounds=RATE)
             for a in ARMS},
         "mechanism_latent_hard_carriers_removed": {
-            a: seed_interval([r[key("latent_hard_removed", a)] for r in rows]) for a in ARMS},
+            a: seed_interval([r[key("latent_hard_removed", a)] for r in rows], bounds=RATE)
+            for a in ARMS},
     }
 
 
