@@ -65,7 +65,7 @@ from .metrics import (  # noqa: E402
                        spurious_misclassification_rate,
                        worst_group_accuracy,
 )
-from .models import MODELS, ResNet18, TinyCNN, make_model  # noqa: E402
+from .models import MODELS, ResNet18, ResNet20, TinyCNN, make_model  # noqa: E402
 from .pipeline import carrier_cut, run, run_seeds  # noqa: E402
 from .prune import STRATEGIES, prune  # noqa: E402
 from .recipe import fit  # noqa: E402
@@ -97,7 +97,7 @@ __all__ = [
     "hardest_of_class", "pooled_p", "training_dynamics", "difficulty_agreement",
     "FEATURES", "Line", "Patch", "Pattern", "SpuriousFeature", "Tint", "make_feature",
     "accuracy", "average_accuracy", "group_accuracies", "group_balanced_accuracy",
-    "spurious_misclassification_rate", "worst_group_accuracy", "MODELS", "ResNet18", "TinyCNN",
+    "spurious_misclassification_rate", "worst_group_accuracy", "MODELS", "ResNet18", "ResNet20", "TinyCNN",
     "make_model", "STRATEGIES", "prune", "PLACEMENTS", "Scenario", "make_scenario", "SCORES",
     "ForgettingTracker", "difficulty", "el2n", "grand", "loss_scores", "margin_scores",
     "TrainingDiverged", "as_float", "predict", "predict_logits", "train", "train_model",

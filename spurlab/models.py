@@ -1,5 +1,7 @@
-"""Models, chosen by name: ``'tiny'`` (CPU-speed CNN, the default) and ``'resnet18'`` (the
-CIFAR-style ResNet-18 commonly used for CIFAR-10, for GPU use).
+"""Models, chosen by name: ``'tiny'`` (CPU-speed CNN, the default), ``'resnet20'`` (He et al.'s
+CIFAR ResNet-20, the model of the paper's CIFAR-10S reference code), ``'resnet18'`` (the
+CIFAR-style ResNet-18 commonly used for CIFAR-10, for GPU use) and ``'resnet50'`` (torchvision's
+ImageNet ResNet-50, the CelebA and Waterbirds protocols').
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from torch import nn
 from ._validate import check_choice, check_int, check_seed
 from .defaults import DATA_SHAPE, DEFAULTS
 
-MODELS = ("tiny", "resnet18", "resnet50")
+MODELS = ("tiny", "resnet20", "resnet18", "resnet50")
 _GLOBAL_RNG = threading.Lock()       # the global generator, for the one model that must use it
 
 
@@ -83,6 +85,50 @@ class ResNet18(nn.Module):
         return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
+class _BlockA(nn.Module):
+    """The basic block of He et al.'s CIFAR ResNets with the parameter-free shortcut (option A):
+    where the shape changes, the input is subsampled by the stride and zero-padded to the new
+    width, so the block adds no parameters beyond its two convolutions."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.b1 = nn.BatchNorm2d(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.b2 = nn.BatchNorm2d(cout)
+        self.stride, self.pad = stride, cout - cin
+
+    def forward(self, x):
+        out = self.b2(self.c2(torch.relu(self.b1(self.c1(x)))))
+        short = x[:, :, ::self.stride, ::self.stride] if self.stride > 1 else x
+        if self.pad:
+            short = nn.functional.pad(short, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+        return torch.relu(out + short)
+
+
+class ResNet20(nn.Module):
+    """He et al.'s CIFAR ResNet-20 (2016, section 4.2): a 3x3 stem of 16 channels, three stages
+    of three basic blocks (16, 32, 64 channels; stride 2 entering the second and third), global
+    average pooling and a linear head; parameter-free shortcuts. 0.27M parameters for 10
+    classes: the model the paper's CIFAR-10S reference code trains."""
+
+    def __init__(self, in_channels=3, num_classes=10, blocks_per_stage=3):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False),
+                                  nn.BatchNorm2d(16), nn.ReLU(inplace=True))
+        blocks, c = [], 16
+        for i, w in enumerate((16, 32, 64)):
+            for j in range(blocks_per_stage):
+                blocks.append(_BlockA(c, w, 2 if (j == 0 and i > 0) else 1))
+                c = w
+        self.blocks = nn.Sequential(*blocks)
+        self.head = nn.Linear(c, num_classes)
+
+    def forward(self, x):
+        x = self.blocks(self.stem(x))
+        return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
 def _resnet50(num_classes, pretrained, allow_random_init):
     import warnings
 
@@ -140,6 +186,7 @@ def make_model(name=DEFAULTS["model"], *, in_channels=DATA_SHAPE["in_channels"],
     # the same order, but never from the global generator, so threads cannot interleave draws
     with torch.device("meta"):
         model = (TinyCNN(in_channels, num_classes, image_size) if name == "tiny"
+                 else ResNet20(in_channels, num_classes) if name == "resnet20"
                  else ResNet18(in_channels, num_classes))
     model.to_empty(device="cpu")
     return _initialise(model, torch.Generator().manual_seed(seed))

@@ -84,6 +84,32 @@ def test_models_by_name():
         make_model("vgg")
 
 
+def test_resnet20_is_he_et_al_s_cifar_resnet20():
+    """The CIFAR-10S reference code's model: 0.27M parameters for 10 classes (He et al. 2016,
+    Table 6: 0.27M), three stages at 32, 16 and 8 px, parameter-free shortcuts; the same seed
+    gives the same weights; one-channel 16-px inputs work too (the shapes)."""
+    from spurlab.models import ResNet20
+
+    m = make_model("resnet20", in_channels=3, num_classes=10, image_size=32, seed=3)
+    assert isinstance(m, ResNet20) and sum(p.numel() for p in m.parameters()) == 269_722
+    convs = [x for x in m.modules() if isinstance(x, torch.nn.Conv2d)]
+    assert len(convs) == 19 and not any(x.kernel_size == (1, 1) for x in convs)   # 19 + fc = 20
+    sizes = []
+    hooks = [b.register_forward_hook(lambda _m, _i, o: sizes.append(tuple(o.shape[1:])))
+             for b in m.blocks]
+    assert m(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+    for h in hooks:
+        h.remove()
+    assert sizes == [(16, 32, 32)] * 3 + [(32, 16, 16)] * 3 + [(64, 8, 8)] * 3
+    again = make_model("resnet20", in_channels=3, num_classes=10, image_size=32, seed=3)
+    fresh = make_model("resnet20", in_channels=3, num_classes=10, image_size=32, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(),
+                                                 fresh.state_dict().values()))
+    other = make_model("resnet20", in_channels=3, num_classes=10, image_size=32, seed=4)
+    assert not torch.equal(other.stem[0].weight, fresh.stem[0].weight)
+    assert make_model("resnet20", in_channels=1, num_classes=6)(torch.rand(2, 1, 16, 16)).shape == (2, 6)
+
+
 def test_uint8_images_train_and_predict_like_their_floats(small_data):
     from spurlab import make_model, predict_logits, train
     from spurlab.scores import el2n, grand
