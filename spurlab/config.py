@@ -24,6 +24,7 @@ from .features import FEATURES
 from .models import MODELS
 from .prune import STRATEGIES
 from .scores import SCORES
+from .train import SCHEDULES
 
 # which samples pruning may remove (see Config)
 SCOPES = ("class", "global", "target", "oracle", "sparing")
@@ -102,7 +103,7 @@ class Config:
         check_fraction("lr", self.lr, high=10, low_open=True)
         check_fraction("momentum", self.momentum, high_open=True)
         check_fraction("weight_decay", self.weight_decay)
-        check_choice("schedule", self.schedule, ("cosine", "constant"))
+        check_choice("schedule", self.schedule, SCHEDULES)
         check_choice("score", self.score, SCORES)
         check_int("score_epoch", self.score_epoch, low=1, high=self.epochs)
         check_int("score_seeds", self.score_seeds, low=1)

@@ -32,7 +32,7 @@ DEFAULTS = {
     "lr": 0.05,                 # largest rate that trained stably over 5 seeds (SGD, Nesterov)
     "momentum": 0.9,            # standard SGD momentum (Nesterov when > 0)
     "weight_decay": 5e-4,       # the usual CIFAR value; mild regularisation
-    "schedule": "cosine",       # cosine to 0 over `epochs`; 'constant' for the CelebA recipe
+    "schedule": "cosine",       # cosine to 0 over `epochs`; 'constant' (CelebA); 'multistep' (CIFAR ResNet)
     # --- difficulty score (early in training, as the paper)
     "score": "el2n",            # the paper's score: ||softmax - onehot||_2
     "score_epoch": 3,           # early: 1/5 of training, as 10 of 25 epochs in the reference

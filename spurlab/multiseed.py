@@ -32,7 +32,15 @@ from ._validate import check_choice, check_fraction, check_int, check_seeds
 from .defaults import DEFAULTS
 from .device import get_device
 from .models import MODELS, TinyCNN, make_model
-from .train import TrainingDiverged, _check_data, _check_images, as_float, predict_logits
+from .train import (
+    SCHEDULES,
+    TrainingDiverged,
+    _check_data,
+    _check_images,
+    as_float,
+    lr_factor,
+    predict_logits,
+)
 
 PACKABLE = ("tiny",)
 
@@ -197,7 +205,7 @@ def train_seeds(images, labels, seeds, *, model=DEFAULTS["model"], num_classes=N
     lr = check_fraction("lr", lr, high=10.0, low_open=True)
     momentum = check_fraction("momentum", momentum, high_open=True)
     weight_decay = check_fraction("weight_decay", weight_decay)
-    check_choice("schedule", schedule, ("cosine", "constant"))
+    check_choice("schedule", schedule, SCHEDULES)
     if stop_epoch is not None:
         stop_epoch = check_int("stop_epoch", stop_epoch, low=1, high=epochs)
     if num_classes is None:
@@ -219,12 +227,9 @@ def train_seeds(images, labels, seeds, *, model=DEFAULTS["model"], num_classes=N
     y = labels.to(dev)
     n, S = len(x), len(seeds)
     starts = [s for s in range(0, n, batch_size) if min(batch_size, n - s) > 1]
-    total = epochs * len(starts)
     opt = torch.optim.SGD(packed.parameters(), lr=lr, momentum=momentum, nesterov=momentum > 0,
                           weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, (lambda s: 1.0) if schedule == "constant"
-        else (lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total))))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(schedule, epochs, len(starts)))
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     histories = [[] for _ in seeds]
     last = stop_epoch or epochs

@@ -181,6 +181,31 @@ def _num_classes(model, images):
     return shape[0]
 
 
+# the learning-rate schedules train() knows (Config.schedule takes its choices from here)
+SCHEDULES = ("cosine", "constant", "multistep")
+
+
+def lr_factor(schedule, epochs, steps_per_epoch):
+    """The schedule as ``step -> factor`` of the base learning rate (0-based optimizer steps).
+
+    Examples
+    --------
+    >>> f = lr_factor("multistep", 160, 10)
+    >>> [f(s) for s in (0, 799, 800, 1199, 1200, 1599)]
+    [1.0, 1.0, 0.1, 0.1, 0.01, 0.01]
+    >>> round(lr_factor("cosine", 4, 1)(2), 3), lr_factor("constant", 4, 1)(3)
+    (0.5, 1.0)
+    """
+    check_choice("schedule", schedule, SCHEDULES)
+    total = epochs * steps_per_epoch
+    if schedule == "constant":
+        return lambda s: 1.0
+    if schedule == "multistep":
+        return lambda s: (1.0, 0.1, 0.01)[(s // steps_per_epoch >= epochs // 2)
+                                          + (s // steps_per_epoch >= 3 * epochs // 4)]
+    return lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+
+
 def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"],
           lr=DEFAULTS["lr"], momentum=DEFAULTS["momentum"], weight_decay=DEFAULTS["weight_decay"],
           schedule=DEFAULTS["schedule"], seed=DEFAULTS["seed"], device=None, callback=None,
@@ -195,8 +220,11 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
         Length of the cosine schedule.
     batch_size, lr, momentum, weight_decay
         SGD (Nesterov) settings; a final batch of a single sample is skipped (BatchNorm).
-    schedule : {'cosine', 'constant'}
-        Learning-rate schedule over ``epochs`` (the CelebA recipe uses a constant rate).
+    schedule : {'cosine', 'constant', 'multistep'}
+        Learning-rate schedule over ``epochs`` (:data:`SCHEDULES`): cosine to 0, constant (the
+        CelebA recipe), or multistep, x0.1 at half and again at three quarters of ``epochs``
+        (the CIFAR ResNet recipe of He et al. and the CIFAR-10S reference code: epochs 80 and
+        120 of 160).
     seed : int
         Seeds the batch order (initialisation is seeded by :func:`spurlab.make_model`).
     device : str or torch.device, optional
@@ -249,7 +277,7 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
     momentum = check_fraction("momentum", momentum, high_open=True)
     weight_decay = check_fraction("weight_decay", weight_decay)
     seed = check_seed(seed)
-    check_choice("schedule", schedule, ("cosine", "constant"))
+    check_choice("schedule", schedule, SCHEDULES)
     if stop_epoch is not None:
         stop_epoch = check_int("stop_epoch", stop_epoch, low=1, high=epochs)
     if callback is not None and not callable(callback):
@@ -269,12 +297,9 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
     y = labels.to(dev)
     n = len(x)
     starts = [s for s in range(0, n, batch_size) if min(batch_size, n - s) > 1]
-    total = epochs * len(starts)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=momentum > 0,
                           weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, (lambda s: 1.0) if schedule == "constant"
-        else (lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total))))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(schedule, epochs, len(starts)))
     gen = torch.Generator().manual_seed(seed)
     history = []
     last = stop_epoch or epochs

@@ -131,3 +131,24 @@ def test_uint8_images_train_and_predict_like_their_floats(small_data):
     m8, h8s = train_seeds(x8[:256], tr.labels[:256], [0], epochs=1, batch_size=64, progress=False)
     mf, hfs = train_seeds(xf[:256], tr.labels[:256], [0], epochs=1, batch_size=64, progress=False)
     assert h8s == hfs and torch.equal(predict_logits(m8[0], xf[:50]), predict_logits(mf[0], xf[:50]))
+
+
+def test_the_multistep_schedule_is_the_cifar_resnet_recipe(small_data):
+    """'multistep' divides the rate by 10 at half and at three quarters of the epochs (the
+    reference code's epochs 80 and 120 of 160); the config and train() take it, packed seeds
+    too, and a wrong name is refused with the choices."""
+    from spurlab import Config, make_model, train
+    from spurlab.train import SCHEDULES, lr_factor
+
+    f = lr_factor("multistep", 160, 782)
+    assert [f(e * 782) for e in (0, 79, 80, 119, 120, 159)] == [1.0, 1.0, 0.1, 0.1, 0.01, 0.01]
+    assert f(80 * 782 - 1) == 1.0 and lr_factor("multistep", 4, 3)(6) == 0.1
+    assert Config(schedule="multistep").schedule == "multistep" and "multistep" in SCHEDULES
+    tr, _ = small_data
+    seen = []
+    model = make_model("tiny", seed=0)
+    hist = train(model, tr.images, tr.labels, epochs=4, schedule="multistep", progress=False,
+                 callback=lambda e, m: seen.append(e))
+    assert seen == [1, 2, 3, 4] and len(hist) == 4
+    with pytest.raises(ValueError, match="schedule must be one of 'cosine', 'constant', 'multistep'"):
+        Config(schedule="step")
