@@ -65,17 +65,19 @@ class _Block(nn.Module):
         return torch.relu(self.b2(self.c2(out)) + self.short(x))
 
 
-class ResNet18(nn.Module):
-    """CIFAR-style ResNet-18: 3x3 stem, no max-pool, four stages of two basic blocks."""
+class _CifarResNet(nn.Module):
+    """The CIFAR ResNet layout: a 3x3 stem (no max-pool) of ``widths[0]`` channels, one stage of
+    ``per_stage`` blocks per width (stride 2 entering every stage after the first), global
+    average pooling and a linear head."""
 
-    def __init__(self, in_channels=3, num_classes=10, width=64):
+    def __init__(self, in_channels, num_classes, widths, per_stage, block):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, width, 3, 1, 1, bias=False),
-                                  nn.BatchNorm2d(width), nn.ReLU(inplace=True))
-        blocks, c = [], width
-        for i, w in enumerate([width, 2 * width, 4 * width, 8 * width]):
-            for j in range(2):
-                blocks.append(_Block(c, w, 2 if (j == 0 and i > 0) else 1))
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False),
+                                  nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
+        blocks, c = [], widths[0]
+        for i, w in enumerate(widths):
+            for j in range(per_stage):
+                blocks.append(block(c, w, 2 if (j == 0 and i > 0) else 1))
                 c = w
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Linear(c, num_classes)
@@ -83,6 +85,14 @@ class ResNet18(nn.Module):
     def forward(self, x):
         x = self.blocks(self.stem(x))
         return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+class ResNet18(_CifarResNet):
+    """CIFAR-style ResNet-18: 3x3 stem, no max-pool, four stages of two basic blocks."""
+
+    def __init__(self, in_channels=3, num_classes=10, width=64):
+        super().__init__(in_channels, num_classes, [width, 2 * width, 4 * width, 8 * width], 2,
+                         _Block)
 
 
 class _BlockA(nn.Module):
@@ -106,27 +116,14 @@ class _BlockA(nn.Module):
         return torch.relu(out + short)
 
 
-class ResNet20(nn.Module):
+class ResNet20(_CifarResNet):
     """He et al.'s CIFAR ResNet-20 (2016, section 4.2): a 3x3 stem of 16 channels, three stages
     of three basic blocks (16, 32, 64 channels; stride 2 entering the second and third), global
     average pooling and a linear head; parameter-free shortcuts. 0.27M parameters for 10
     classes: the model the paper's CIFAR-10S reference code trains."""
 
     def __init__(self, in_channels=3, num_classes=10, blocks_per_stage=3):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False),
-                                  nn.BatchNorm2d(16), nn.ReLU(inplace=True))
-        blocks, c = [], 16
-        for i, w in enumerate((16, 32, 64)):
-            for j in range(blocks_per_stage):
-                blocks.append(_BlockA(c, w, 2 if (j == 0 and i > 0) else 1))
-                c = w
-        self.blocks = nn.Sequential(*blocks)
-        self.head = nn.Linear(c, num_classes)
-
-    def forward(self, x):
-        x = self.blocks(self.stem(x))
-        return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+        super().__init__(in_channels, num_classes, (16, 32, 64), blocks_per_stage, _BlockA)
 
 
 def _resnet50(num_classes, pretrained, allow_random_init):
