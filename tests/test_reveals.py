@@ -57,18 +57,21 @@ def allowed(nb):
     return literals | asserted
 
 
-def unexplained(nb):
-    ok = allowed(nb)
+def _stated(texts, ok):
+    """(cell, number) of every number in ``texts`` ((cell, text) pairs) that is neither a small
+    count, in ``ok``, nor declared fixed in its text."""
     out = []
-    for i, text in reveals(nb):
+    for i, text in texts:
         fixed = {_canon(t) for m in FIXED.finditer(text) for t in _numbers(m.group(1))}
-        body = FIXED.sub("", text)
-        for tok in _numbers(body):
+        for tok in _numbers(FIXED.sub("", text)):
             v = _canon(tok)
-            if (v.is_integer() and 0 <= v <= 10) or v in ok or v in fixed:
-                continue
-            out.append((i, tok))
+            if not ((v.is_integer() and 0 <= v <= 10) or v in ok or v in fixed):
+                out.append((i, tok))
     return out
+
+
+def unexplained(nb):
+    return _stated(reveals(nb), allowed(nb))
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -136,15 +139,7 @@ def prose(nb):
 
 
 def unexplained_prose(nb, known=None):
-    ok = allowed(nb) | (settings() if known is None else known)
-    out = []
-    for i, text in prose(nb):
-        fixed = {_canon(t) for m in FIXED.finditer(text) for t in _numbers(m.group(1))}
-        for tok in _numbers(FIXED.sub("", text)):
-            v = _canon(tok)
-            if not ((v.is_integer() and 0 <= v <= 10) or v in ok or v in fixed):
-                out.append((i, tok))
-    return out
+    return _stated(prose(nb), allowed(nb) | (settings() if known is None else known))
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
