@@ -6,6 +6,7 @@ ImageNet ResNet-50, the CelebA and Waterbirds protocols').
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 
@@ -49,20 +50,33 @@ class TinyCNN(nn.Module):
 
 
 class _Block(nn.Module):
-    def __init__(self, cin, cout, stride):
+    """The basic block of the CIFAR ResNets: two 3x3 conv-BN layers and a shortcut. Where the
+    shape changes the shortcut is a 1x1 conv-BN (``shortcut='conv'``, ResNet-18), or the input
+    subsampled by the stride and zero-padded to the new width (``shortcut='pad'``: He et al.'s
+    option A, ResNet-20), which adds no parameters."""
+
+    def __init__(self, cin, cout, stride, shortcut="conv"):
         super().__init__()
         self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
         self.b1 = nn.BatchNorm2d(cout)
         self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
         self.b2 = nn.BatchNorm2d(cout)
         self.short = nn.Sequential()
-        if stride != 1 or cin != cout:
+        self.stride, self.pad = stride, (cout - cin if shortcut == "pad" else None)
+        if self.pad is None and (stride != 1 or cin != cout):
             self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
                                        nn.BatchNorm2d(cout))
 
     def forward(self, x):
-        out = torch.relu(self.b1(self.c1(x)))
-        return torch.relu(self.b2(self.c2(out)) + self.short(x))
+        out = self.b2(self.c2(torch.relu(self.b1(self.c1(x)))))
+        if self.pad is None:
+            short = self.short(x)
+        else:
+            short = x[:, :, ::self.stride, ::self.stride]
+            if self.pad:
+                short = nn.functional.pad(short, (0, 0, 0, 0, self.pad // 2,
+                                                  self.pad - self.pad // 2))
+        return torch.relu(out + short)
 
 
 class _CifarResNet(nn.Module):
@@ -95,27 +109,6 @@ class ResNet18(_CifarResNet):
                          _Block)
 
 
-class _BlockA(nn.Module):
-    """The basic block of He et al.'s CIFAR ResNets with the parameter-free shortcut (option A):
-    where the shape changes, the input is subsampled by the stride and zero-padded to the new
-    width, so the block adds no parameters beyond its two convolutions."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.stride, self.pad = stride, cout - cin
-
-    def forward(self, x):
-        out = self.b2(self.c2(torch.relu(self.b1(self.c1(x)))))
-        short = x[:, :, ::self.stride, ::self.stride] if self.stride > 1 else x
-        if self.pad:
-            short = nn.functional.pad(short, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
-        return torch.relu(out + short)
-
-
 class ResNet20(_CifarResNet):
     """He et al.'s CIFAR ResNet-20 (2016, section 4.2): a 3x3 stem of 16 channels, three stages
     of three basic blocks (16, 32, 64 channels; stride 2 entering the second and third), global
@@ -123,7 +116,8 @@ class ResNet20(_CifarResNet):
     classes: the model the paper's CIFAR-10S reference code trains."""
 
     def __init__(self, in_channels=3, num_classes=10, blocks_per_stage=3):
-        super().__init__(in_channels, num_classes, (16, 32, 64), blocks_per_stage, _BlockA)
+        super().__init__(in_channels, num_classes, (16, 32, 64), blocks_per_stage,
+                         functools.partial(_Block, shortcut="pad"))
 
 
 def _resnet50(num_classes, pretrained, allow_random_init):
