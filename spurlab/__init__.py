@@ -19,7 +19,8 @@ The modules, layer by layer (each imports only from its own layer or below; the 
 (``results``: the typed :class:`Result` and its rows; ``verdicts``: every sentence about a
 result; ``cache``), the engine (``config``, ``recipe``: ``fit``; ``build``: ``build_scenario``;
 ``arms``; ``steps``: ``baseline``, ``arm``, ``reference``, ``evaluate``; ``pipeline``: ``run``,
-``run_seeds``; ``sweeps``; ``atlas``), teaching (``charts``, ``plotting``, ``maps``,
+``run_seeds``; ``sweeps``; ``atlas``; ``builds``: the atlas and drivers builds), the shipped measurements
+(``drivers``: which carriers drive the shortcut; ``datamodel``), teaching (``charts``, ``plotting``, ``maps``,
 ``widgets``, ``playground``, ``lesson``, ``exercises``) and entry points (``cli``,
 ``reproduce``).
 """
@@ -41,6 +42,7 @@ from .datasets import (  # noqa: E402
                        train_test_split,
 )
 from .device import configure_threads, get_device, usable_cpus  # noqa: E402
+from .drivers import DriverPoint, Drivers, load_drivers  # noqa: E402
 from .dynamics import (  # noqa: E402
                        DataMap,
                        Dynamics,
@@ -82,7 +84,7 @@ from .worst import worst_group_text, worst_groups  # noqa: E402
 train_model = train
 
 __all__ = [
-    "Atlas", "load_atlas",
+    "Atlas", "load_atlas", "DriverPoint", "Drivers", "load_drivers",
     "DATASETS", "SHAPE_CLASSES", "ImageSet", "class_names", "fetch", "from_tensors", "load_dataset",
     "load_digits",
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",

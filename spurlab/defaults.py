@@ -50,4 +50,10 @@ DEFAULTS = {
 # functions that build a model before any data is given (spurlab.make_model, TinyCNN).
 DATA_SHAPE = {"in_channels": 1, "num_classes": 6}
 
-__all__ = ["DATA_SHAPE", "DEFAULTS"]
+# The strong signal notebooks 03 and 04 share, so that what 03 shows about its carriers (they are
+# fit early and leave the hard tail) is what 04 prunes: a fully opaque line two pixels thick on 60%
+# of c1, a point of the atlas's 2-px layer and of the drivers build. The weak signal is each
+# preset's default (salience 0.5, one pixel, 30%).
+STRONG_SIGNAL = {"salience": 1.0, "prevalence": 0.6, "thickness": 2}
+
+__all__ = ["DATA_SHAPE", "DEFAULTS", "STRONG_SIGNAL"]

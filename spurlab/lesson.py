@@ -19,15 +19,10 @@ from dataclasses import dataclass
 from ._validate import check_choice
 from .catalog import STAMPED_DATASETS, class_names, fetch
 from .config import Config, preset
-from .defaults import DEFAULTS
+from .defaults import DEFAULTS, STRONG_SIGNAL
 
 MODES = ("quick", "full", "smoke")
 
-# The strong signal notebooks 03 and 04 share, so that what 03 shows about its carriers (they are
-# fit early and leave the hard tail) is what 04 prunes: a fully opaque line two pixels thick on 60%
-# of c1, a point of the atlas's 2-px layer. The weak signal is each preset's default (salience
-# 0.5, one pixel, 30%).
-STRONG_SIGNAL = {"salience": 1.0, "prevalence": 0.6, "thickness": 2}
 
 
 @dataclass(frozen=True)

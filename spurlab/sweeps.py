@@ -144,7 +144,6 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
             rows = grid(cfg, {"salience": [0.3, 0.6, 1.0], "prune_ratio": [0.1, 0.3]}, seeds=range(5),
                         executor=client)
     """
-    from .device import usable_cpus
 
     config = as_config(config)
     _check_axes(config, axes)
@@ -178,6 +177,38 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
             if threads is not None:
                 torch.set_num_threads(before)
 
+    rows = []
+    for task_rows in run_tasks(_run_task, [(c, p, arms, reference, device) for c, p in tasks],
+                               workers=workers, executor=executor, threads=threads):
+        rows.extend(task_rows)
+        if on_row is not None:
+            for row in task_rows:
+                on_row(row)
+    return rows
+
+
+def run_tasks(fn, tasks, *, workers=2, executor=None, threads=None):
+    """Run ``fn(*args, threads)`` for every ``args`` in ``tasks`` in local worker processes or
+    on a distributed engine; yield the results in the order of ``tasks`` as they arrive.
+
+    The machinery behind :func:`grid` and the drivers build (:func:`spurlab.drivers.build_drivers`):
+    ``fn`` must be importable by the workers (a module-level function) and take the torch
+    thread count as its last argument.
+
+    Parameters
+    ----------
+    fn : callable
+    tasks : sequence of tuple
+    workers : int
+        Local worker processes (spawned), each with ``threads`` torch threads, default
+        ``max(1, usable_cpus() // workers)``.
+    executor : object with ``submit(fn, *args)``, optional
+        A ``dask.distributed.Client`` or a ``concurrent.futures.Executor``; ``threads`` then
+        defaults to 1 per task.
+    threads : int, optional
+    """
+    from .device import usable_cpus
+
     own = None
     if executor is None:
         import concurrent.futures
@@ -190,19 +221,12 @@ def grid(config, axes, seeds, arms=("hardest", "random"), *, reference=True, dev
     else:
         threads = threads or 1
     try:
-        futures = [executor.submit(_run_task, cfg_string, points, arms, reference, device, threads)
-                   for cfg_string, points in tasks]
-        rows = []
+        futures = [executor.submit(fn, *args, threads) for args in tasks]
         for fut in futures:                   # in submission order: the same order as workers=1
-            task_rows = fut.result()
-            rows.extend(task_rows)
-            if on_row is not None:
-                for row in task_rows:
-                    on_row(row)
-        return rows
+            yield fut.result()
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
 
 
-__all__ = ["grid", "pivot"]  # pivot: spurlab.flatten's, here for the sweeps it reads
+__all__ = ["grid", "pivot", "run_tasks"]  # pivot: spurlab.flatten's, here for the sweeps it reads

@@ -20,7 +20,7 @@ MODULES = sorted(p for p in PKG.rglob("*.py"))
 
 # the engine and the record: one concern each, and small enough to read at once
 ENGINE = ("config", "recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "atlasfile",
-          "builds", "cache", "mechanism", "worst", "parts", "results", "verdicts")
+          "builds", "drivers", "datamodel", "cache", "mechanism", "worst", "parts", "results", "verdicts")
 # modules of the engine: a figure or a report is handed their output, never imports them
 RUNS = {"recipe", "build", "measure", "steps", "pipeline", "sweeps", "builds", "train",
         "multiseed", "identifiable", "reproduce"}
@@ -76,8 +76,9 @@ def test_no_module_imports_the_package_itself(path):
 LAYERS = [
     {"defaults", "_validate", "stats", "_version", "files", "device"},
     {"datasets", "catalog", "real_datasets", "celeba", "waterbirds", "features", "scenario"},
-    {"models", "train", "multiseed", "scores", "prune", "reweight", "metrics"},
-    {"config", "verdicts", "mechanism", "worst", "parts", "results", "flatten", "cache"},
+    {"models", "train", "multiseed", "scores", "prune", "reweight", "metrics", "datamodel",
+     "lastlayer"},
+    {"config", "verdicts", "drivers", "mechanism", "worst", "parts", "results", "flatten", "cache"},
     {"recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "atlasfile", "builds",
      "dynamics"},
     {"charts", "plotting", "report", "maps", "widgets", "playground", "lesson", "exercises",
@@ -130,7 +131,7 @@ NOT_THE_KNOB = {
 }
 # inference batch sizes (scoring, predicting): not the training batch size
 INFERENCE = {"el2n", "loss_scores", "margin_scores", "grand", "__init__", "predict_logits",
-             "predict_logits_seeds", "el2n_seeds"}
+             "predict_logits_seeds", "el2n_seeds", "penultimate"}
 
 
 def test_every_default_is_read_from_the_one_table():
