@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ._validate import check_choice
-from .config import SCOPES
+from .config import SCOPES, SPECIAL_ARMS
 from .defaults import DEFAULTS
 from .prune import STRATEGIES
 from .scores import percentile_within
@@ -32,17 +32,18 @@ def arm_name(strategy, scope):
 def parse_arm(name):
     """``'hardest/oracle'`` -> ``('hardest', 'oracle')``; scope defaults to ``'class'``.
 
-    The special arm ``'jtt'`` (no pruning: JTT-style upweighting of the samples the baseline
-    misclassifies at ``score_epoch``, repeated ``jtt_upweight`` times) parses to
-    ``('jtt', 'class')``.
+    The special arms parse to ``(name, 'class')``: ``'jtt'`` (no pruning: JTT-style
+    upweighting of the samples the baseline misclassifies at ``score_epoch``, repeated
+    ``jtt_upweight`` times), ``'dfr'`` and ``'afr'`` (the ERM model's last layer retrained on a
+    held-out split: :mod:`spurlab.lastlayer`).
     """
     if not isinstance(name, str):
         raise TypeError(f"arm must be a str such as 'hardest' or 'hardest/oracle'; got "
                         f"{name!r} ({type(name).__name__})")
-    if name == "jtt":
-        return "jtt", "class"
+    if name in SPECIAL_ARMS:
+        return name, "class"
     strategy, _, scope = name.partition("/")
-    check_choice("arm strategy", strategy, STRATEGIES + ("jtt",))
+    check_choice("arm strategy", strategy, STRATEGIES + SPECIAL_ARMS)
     check_choice("arm scope", scope or "class", SCOPES)
     return strategy, scope or "class"
 
@@ -50,10 +51,13 @@ def parse_arm(name):
 def labels_used(name):
     """Which group (carrier) labels arm ``name`` needs beyond the class labels: ``'training'``
     for the oracle and the carrier-sparing control (they are told who carries the feature),
-    ``'none'`` for label-free pruning and for JTT (whose error set needs no group label; its
-    papers tune it on a group-labelled validation split, which spurlab's fixed ``jtt_upweight``
-    does not)."""
-    _, scope = parse_arm(name)
+    ``'validation'`` for DFR (its held-out split is balanced by group), ``'none'`` for
+    label-free pruning, the AFR-style arm and JTT (whose error set needs no group label; their
+    papers tune them on a group-labelled validation split, which spurlab's fixed
+    ``jtt_upweight`` and AFR weight sharpness do not)."""
+    strategy, scope = parse_arm(name)
+    if strategy == "dfr":
+        return "validation"
     return "training" if scope in ("oracle", "sparing") else "none"
 
 
@@ -88,8 +92,8 @@ def prune_arm(name, scores, labels, ratio, *, carrier=None, target_class=None, s
     from .prune import prune
 
     strategy, scope = parse_arm(name)
-    if strategy == "jtt":
-        raise ValueError("arm 'jtt' upweights, it does not prune; see spurlab.arm")
+    if strategy in SPECIAL_ARMS:
+        raise ValueError(f"arm {strategy!r} does not prune; see spurlab.arm")
     kw = {"per_class": scope in ("class", "target", "oracle", "sparing")}
     if scope == "target":
         if target_class is None:

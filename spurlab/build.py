@@ -84,6 +84,41 @@ def build_scenario(config, *, device=None, progress=False, root=None, download=F
     return sc
 
 
+# the held-out split of the last-layer arms is drawn with the config's seed plus this offset
+HELD_OUT_SEED = 7919
+
+
+def held_out(config):
+    """A held-out split drawn like the config's data, for the last-layer arms (:mod:`spurlab.
+    lastlayer`): ``(like_train, group_val, groups)``. ``like_train`` is an :class:`ImageSet` with
+    the feature on the same share of the target class as in training (AFR's split: no group
+    labels needed); ``group_val`` holds clean images and a stamped copy of each, ``groups`` their
+    group ``2 * class + stamped`` (DFR's group-labelled validation split). Each is a fifth of
+    ``n_train`` images (before the stamped copies), drawn from the dataset's generator with seed
+    ``config.seed + HELD_OUT_SEED``: images the models never trained or were tested on. The
+    carriers of ``like_train`` are placed at random (whatever the config's placement).
+
+    Only generated data has such a split: other datasets are refused by name.
+    """
+    config = as_config(config)
+    if REGISTRY[config.dataset].source != "embedded":
+        raise ValueError(f"dataset must be generated ('shapes') for the last-layer arms 'dfr' and "
+                         f"'afr': they need a held-out split the models never saw; got "
+                         f"{config.dataset!r}")
+    key = fingerprint("held-out", scenario_knobs(config), HELD_OUT_SEED, __version__)
+    hit = CACHE.get("held-out", key, need=("_split",))
+    if hit is not None:
+        return hit["_split"]
+    n = max(config.n_train // 5, 60)
+    train_set, test_set = load_dataset(config.dataset, n_train=n, n_test=n,
+                                       size=config.image_size, seed=config.seed + HELD_OUT_SEED)
+    sc = make_scenario(train_set, test_set, make_config_feature(config), config.target_class,
+                       config.prevalence, placement="random", seed=config.seed + HELD_OUT_SEED)
+    split = (sc.train, sc.group_test, sc.group_test_groups)
+    CACHE.put("held-out", key, {"_split": split}, memory_only=True)
+    return split
+
+
 def placement_scores(config, train_set, *, device=None, progress=False):
     """How hard each clean training sample is, for placing carriers by difficulty.
 

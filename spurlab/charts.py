@@ -35,6 +35,9 @@ MODEL_STYLE = {
     "hardest/oracle": ("oracle", "#CC79A7"),          # the hardest within the carriers
     "hardest/sparing": ("sparing", "#F0E442"),        # as many of the hardest, no carrier
     "jtt": ("JTT", "#56B4E9"),                        # upweight the baseline's mistakes
+    # past the eight Okabe-Ito colours: Paul Tol's colour-blind-safe wine and olive
+    "dfr": ("DFR", "#882255"),                        # last layer on group-balanced validation
+    "afr": ("AFR-style", "#999933"),                  # last layer, loss-reweighted, label-free
     "random/oracle": ("oracle\n(random)", "#0072B2"),  # carriers at random
     "easiest/oracle": ("oracle\n(easiest)", "#E69F00"),  # the easiest carriers
 }

@@ -28,6 +28,11 @@ from .train import SCHEDULES
 
 # which samples pruning may remove (see Config)
 SCOPES = ("class", "global", "target", "oracle", "sparing")
+# arms that retrain only the last layer of the ERM model on a held-out split
+# (spurlab.lastlayer): DFR uses its group labels, the AFR-style arm none
+LAST_LAYER_ARMS = ("dfr", "afr")
+# arms that are not named 'strategy/scope': they prune nothing
+SPECIAL_ARMS = ("jtt",) + LAST_LAYER_ARMS
 # the paper's comparison at one prune ratio: label-free hardest, two controls (random, easiest)
 # and oracle pruning within the carriers (the identifiable setting)
 PAPER_ARMS = ("hardest", "random", "easiest", "hardest/oracle")
@@ -342,5 +347,6 @@ def preset(name="quick", **changes):
 
 
 __all__ = ["Config", "DATASET_PRESETS", "DATA_KNOBS", "DEFAULTS", "FEATURE_KNOBS", "KNOB_GROUPS",
+           "LAST_LAYER_ARMS", "SPECIAL_ARMS",
            "MODE_PRESETS", "PAPER_ARMS", "PRESETS", "PRUNE_KNOBS", "RECIPE_KNOBS", "SCALE_KNOBS",
            "SCOPES", "SCORE_KNOBS", "as_config", "knobs", "preset", "scale_of"]

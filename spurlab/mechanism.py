@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 
 from ._validate import check_choice, check_results
+from .config import SPECIAL_ARMS
 from .stats import RATE, seed_interval
 
 # which difficulty the hard carriers are ranked by: the early scores the arms prune by, or the
@@ -75,7 +76,7 @@ class CarriersRemoved:
         early EL2N) and 31% of all carriers; those it removed sat at difficulty percentile 87 of
         their class, those it kept at 41 (mean over 3 seeds)'``."""
         if not self.defined:
-            why = ("it prunes nothing" if self.arm == "jtt" else
+            why = ("it prunes nothing" if self.arm in SPECIAL_ARMS else
                    "no latent difficulty in these data" if self.by == "latent"
                    and self.n_carriers[1] else "there are no carriers")
             return f"{self.arm}: which carriers it removed is not defined here ({why})"
@@ -150,7 +151,8 @@ def mechanism_text(results, arms=None, by="score"):
     >>> # 'Takeaway: share of the hard carriers (the hardest 8 of 29 by early EL2N) removed: ...'
     """
     results = check_results(results)
-    arms = [a for a in (list(results[0].arms) if arms is None else arms) if a != "jtt"]
+    arms = [a for a in (list(results[0].arms) if arms is None else arms)
+            if a not in SPECIAL_ARMS]
     cuts = [carriers_removed(results, a, by) for a in arms]
     cuts = [c for c in cuts if c.defined]
     if not cuts:

@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 from ._validate import check_seeds
-from .arms import arm_name, check_arms, prune_arm
+from .arms import arm_name, check_arms, parse_arm, prune_arm
 from .build import build_scenario
-from .config import as_config, scale_of
+from .config import LAST_LAYER_ARMS, as_config, scale_of
 from .device import get_device
 from .files import environment
 from .results import Result, ScenarioFacts
@@ -58,8 +58,10 @@ def run(config=None, *, scenario=None, arms=None, reference=True, keep_models=Fa
         :func:`spurlab.from_tensors`, your feature, e.g. ``Pattern(mask=...)``, carriers by
         ``n_carriers`` or placed by your scores).
     arms : list of str, optional
-        Arms to run, each ``'strategy'`` or ``'strategy/scope'``, or ``'jtt'`` (e.g.
-        ``['hardest', 'random', 'easiest', 'hardest/oracle']``). Default: the config's own.
+        Arms to run, each ``'strategy'`` or ``'strategy/scope'``, ``'jtt'``, or a last-layer
+        baseline, ``'dfr'`` or ``'afr'`` (:mod:`spurlab.lastlayer`; generated data only), e.g.
+        ``['hardest', 'random', 'easiest', 'hardest/oracle']``. Default: the config's own.
+        Every arm's ``labels_used`` says which group labels it needs.
     reference : bool
         Also train a model on the data *without* carriers; its SMR is the floor of the excess
         SMR, and the shortcut verdict needs it.
@@ -88,11 +90,14 @@ def run(config=None, *, scenario=None, arms=None, reference=True, keep_models=Fa
     t0 = time.perf_counter()
     config, sc, _ = resolve(config, scenario, dev, progress)
     for name in arms:                  # an arm that cannot run is refused before any training
-        check_arm(config, name, sc)
+        check_arm(config, name, sc, custom=scenario is not None)
     timings = {"data": time.perf_counter() - t0}
     kw = dict(device=dev, progress=progress, keep_model=keep_models, cache=cache,
               cache_dir=cache_dir)
-    base = baseline_step(config, scenario, on_epoch=on_epoch, **kw)
+    # the last-layer arms (DFR, AFR) refit the ERM model's head: keep that model for them
+    last = any(parse_arm(a)[0] in LAST_LAYER_ARMS for a in arms)
+    base = baseline_step(config, scenario, on_epoch=on_epoch, **{**kw, "keep_model": keep_models
+                                                                 or last})
     timings["baseline"] = base.seconds
     history = {"baseline": base.history}
     models = {"baseline": base.model}

@@ -29,6 +29,7 @@ from .charts import (
     rows_gallery,
     stacked_bars,
 )
+from .config import SPECIAL_ARMS
 from .defaults import DEFAULTS
 from .mechanism import BY, carriers_removed, mechanism_text
 from .report import (
@@ -498,13 +499,14 @@ def _pruning_arms(results, arms, why):
     """The results and the pruning arms to draw (default: every arm but JTT's); an upweighting
     arm is refused with ``why`` it cannot be drawn."""
     if arms is None:
-        arms = [a for a in _check_results(results, None, False)[1] if a != "jtt"]
+        arms = [a for a in _check_results(results, None, False)[1] if a not in SPECIAL_ARMS]
     results, arms = _check_results(results, arms, False)
     if not arms:
         raise ValueError("arms must name at least one pruning arm; got none")
     for a in arms:
-        if results[0].arms[a].strategy == "jtt":
-            raise ValueError(f"arm {a!r} prunes nothing (JTT upweights): {why}")
+        if results[0].arms[a].strategy in SPECIAL_ARMS:
+            raise ValueError(f"arm {a!r} prunes nothing (JTT upweights, DFR and AFR retrain the "
+                             f"last layer): {why}")
     return results, arms
 
 
@@ -1155,6 +1157,109 @@ def carrier_ranking(ax, scores, carrier, labels, target_class, *, kept_by, class
     return f"Takeaway: of the {len(idx)} carriers of {cls}, " + "; ".join(parts) + "."
 
 
+def show(figure_and_takeaway):
+    """Show a lesson figure and print its takeaway beside it, in one call:
+    ``show(drivers_figure(point))`` for ``fig, take = drivers_figure(point); plt.show();
+    print(take)`` (the takeaway is the last item of what the figure function returned)."""
+    import matplotlib.pyplot as plt
+
+    take = figure_and_takeaway[-1]
+    if not isinstance(take, str):
+        raise TypeError(f"figure_and_takeaway must end with the takeaway (a str), as the lesson "
+                        f"figures return it; got {type(take).__name__}")
+    plt.show()
+    print(take)
+
+
+def drivers_figure(point):
+    """Notebook 02's counterfactual: each carrier's measured effect on the SMR against its early
+    EL2N percentile (left), and removing each EL2N decile of the carriers as a group, measured
+    over seeds and predicted by the datamodel (right).
+
+    Parameters
+    ----------
+    point : spurlab.DriverPoint
+        One point of :func:`spurlab.load_drivers`.
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+        ``takeaway`` is :meth:`spurlab.DriverPoint.text`.
+
+    Examples
+    --------
+    >>> fig, take = drivers_figure(load_drivers()["default"])  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    x, eff, ci = point.el2n_percentile, 100 * point.effect, 100 * point.effect_ci95
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ok = point.resolved()
+    for mask, color, marker, label in ((~ok, OKABE_ITO[0], "o", "interval includes 0"),
+                                       (ok, OKABE_ITO[5], "s", "interval excludes 0")):
+        ax.errorbar(x[mask], eff[mask], yerr=np.abs(ci[mask].T - eff[mask]), fmt=marker,
+                    color=color, ms=4, lw=0.8, alpha=0.8,
+                    label=f"{label} ({int(mask.sum())})")
+    ax.axhline(0, color="0.4", lw=0.8)
+    ax.set(xlabel=f"carrier's early EL2N percentile within class {point.class_name!r}",
+           ylabel="SMR drop when removed (points, 95% CI)", xlim=(0, 100))
+    _fit_title(ax, f"{len(x)} carriers, {point.n_retrainings} retrainings")
+    ax.legend(loc="upper left", fontsize=8)
+    d = point.deciles
+    pos = np.arange(len(d))
+    meas = np.array([100 * q["measured"]["mean"] for q in d])
+    mci = np.array([[100 * v for v in q["measured"]["ci95"]] for q in d])
+    pred = np.array([100 * q["predicted"]["mean"] for q in d])
+    pci = np.array([[100 * v for v in q["predicted"]["ci95"]] for q in d])
+    n_seeds = d[0]["measured"]["n"]
+    bx.bar(pos - 0.2, meas, 0.4, yerr=np.abs(mci.T - meas), color=OKABE_ITO[5], capsize=2,
+           label=f"measured ({n_seeds} seeds, 95% CI)")
+    bx.errorbar(pos + 0.2, pred, yerr=np.abs(pci.T - pred), fmt="D", color=OKABE_ITO[0], ms=4,
+                capsize=2, label="datamodel (sum of effects)")
+    bx.axhline(0, color="0.4", lw=0.8)
+    bx.set_xticks(pos, [str(q["decile"]) for q in d])
+    bx.set(xlabel="EL2N decile of the carriers removed (1 = easiest)",
+           ylabel="SMR drop (points)")
+    _fit_title(bx, "Removing a tenth of the carriers")
+    bx.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig, "Takeaway: " + point.text()
+
+
+def drivers_gallery(point, scenario, *, n=8):
+    """The ``n`` carriers whose removal lowers the SMR most (top row) and the ``n`` with the
+    smallest effect (bottom row), titled with their EL2N percentile and effect.
+
+    ``scenario`` is the point's (``build_scenario(Config.from_string(point.config))``); one of
+    another config is refused.
+
+    Returns
+    -------
+    fig, takeaway : matplotlib Figure, str
+    """
+    import numpy as np
+
+    n = check_int("n", n, low=1, high=len(point.carriers) // 2)
+    if not np.array_equal(scenario.carrier_indices.numpy(), point.carriers):
+        raise ValueError("scenario must be the drivers point's own (build_scenario("
+                         "Config.from_string(point.config))): its carriers differ")
+    name = point.class_name
+    order = np.argsort(-point.effect, kind="mergesort")
+    show = np.concatenate([order[:n], order[::-1][:n]])
+    fig = gallery(scenario.train.images[point.carriers[show]], ncols=n, size=1.3,
+                  row_labels=["top drivers", "least"],
+                  titles=[f"EL2N {point.el2n_percentile[i]:.0f}th\n{100 * point.effect[i]:+.2f} pts"
+                          for i in show],
+                  edge_colors=[OKABE_ITO[5]] * n + [OKABE_ITO[0]] * n,
+                  title=f"Carriers of {name!r} by measured effect on the SMR")
+    top, low = point.el2n_percentile[order[:n]], point.el2n_percentile[order[::-1][:n]]
+    take = (f"Takeaway: the {n} top drivers sit at a median early-EL2N percentile of "
+            f"{np.median(top):.0f} within {name!r}, the {n} least at "
+            f"{np.median(low):.0f}.")
+    return fig, take
+
+
 def lead_vs_control(results, lead, control, *, metrics=("smr", "clean_accuracy"), title=None):
     """A pruning arm against its control over seeds: :func:`compare_models` for the two arms
     (with the baseline and the no-carrier model), and a one-line takeaway that names the
@@ -1203,8 +1308,9 @@ def lead_vs_control(results, lead, control, *, metrics=("smr", "clean_accuracy")
 __all__ = ["GROUP_COLORS", "METRIC_LABELS", "MODEL_STYLE", "OKABE_ITO", "arm_differences",
            "band_curve", "bars_with_spread", "carrier_counts", "carrier_gallery",
            "carrier_ranking", "carrier_share_bars", "compare_models", "composition_bars",
-           "data_map_plot", "difficulty_grid", "difficulty_of_removed", "flip_gallery", "gallery",
+           "data_map_plot", "difficulty_grid", "drivers_figure", "drivers_gallery",
+           "difficulty_of_removed", "flip_gallery", "gallery",
            "group_accuracy_bars", "group_trajectories", "lead_vs_control", "lines_with_spread",
            "model_color", "model_label", "occupancy_bars", "overlaid_hist", "plot_result",
            "pruned_gallery", "pruning_takeaway", "rows_gallery", "seed_values", "seeds_table",
-           "separation_bars", "shortcut_bars", "shortcut_summary", "stacked_bars"]
+           "separation_bars", "shortcut_bars", "show", "shortcut_summary", "stacked_bars"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from .config import LAST_LAYER_ARMS
 from .stats import summarize
 from .verdicts import difference, share_removed, shortcut
 
@@ -114,10 +115,19 @@ def seeds_table(results, arms=None, *, reference=True):
         return (f"{s['mean']:6.1%} ± {s['sd']:5.1%}" if pct
                 else f"{s['mean']:.3f} ± {s['sd']:.3f}")
 
-    names = {mo: (mo if mo not in arms else f"prune {mo}") for mo in values}
+    def name(mo):
+        if mo not in arms:
+            return mo
+        return ("upweight jtt" if mo == "jtt" else f"last layer {mo}" if mo in LAST_LAYER_ARMS
+                else f"prune {mo}")
+
+    def tag(mo):
+        return results[0].arms[mo].labels_used if mo in arms else "none" if mo == "baseline" else "-"
+
+    names = {mo: name(mo) for mo in values}
     w = max(16, max(len(n) for n in names.values()) + 2)
     lines = [verdict.text()] if verdict is not None else []
-    lines.append(f"{'model':<{w}}{'SMR':>16}{'clean acc':>16}{'worst group':>16}"
+    lines.append(f"{'model':<{w}}{'groups':>11}{'SMR':>16}{'clean acc':>16}{'worst group':>16}"
                  f"{'excess removed':>18}{'carriers cut':>16}")
     for mo, v in values.items():
         ex = ""
@@ -126,8 +136,10 @@ def seeds_table(results, arms=None, *, reference=True):
             ex = "n/a" if s.mean is None else fmt([x for x in s.per_seed if x is not None], pct=True)
         cut = (f"{np.mean([r.arms[mo].carriers_pruned for r in results]):.0f}/"
                f"{np.mean([r.carriers for r in results]):.0f}") if mo in arms else ""
-        lines.append(f"{names[mo]:<{w}}{fmt(v['smr']):>16}{fmt(v['clean_accuracy']):>16}"
+        lines.append(f"{names[mo]:<{w}}{tag(mo):>11}{fmt(v['smr']):>16}{fmt(v['clean_accuracy']):>16}"
                      f"{fmt(v['worst_group_accuracy']):>16}{ex:>18}{cut:>16}".rstrip())
+    lines.append("groups: the group labels a method uses beyond the class labels (none, "
+                 "validation only, or training: the oracle)")
     used = next((s for s in shares.values() if s.mean is not None), None)
     if used is not None:
         lines.append(f"excess removed: mean ± sd over {used.over()}")

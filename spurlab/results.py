@@ -128,16 +128,17 @@ class Result:
         verdict = self.verdict()
         rows = []
         if self.reference is not None:
-            rows.append(("no carriers (reference)", self.reference, None))
-        rows.append(("baseline (ERM)", self.baseline, None))
+            rows.append(("no carriers (reference)", self.reference, None, "-"))
+        rows.append(("baseline (ERM)", self.baseline, None, "none"))
         for name, arm in self.arms.items():
             label = (f"upweight jtt x{self.config.jtt_upweight}" if name == "jtt"
+                     else f"last layer {name}" if name in ("dfr", "afr")
                      else f"prune {name} p={self.config.prune_ratio:g}")
-            rows.append((label, arm.metrics, arm))
-        head = (f"{'model':<28} {'clean acc':>9} {'SMR':>7} {'SMR clean':>9} {'worst grp':>9} "
-                f"{'carriers cut':>12} {'hard cut':>9} {'excess cut':>10}")
+            rows.append((label, arm.metrics, arm, arm.labels_used))
+        head = (f"{'model':<28} {'groups':>10} {'clean acc':>9} {'SMR':>7} {'SMR clean':>9} "
+                f"{'worst grp':>9} {'carriers cut':>12} {'hard cut':>9} {'excess cut':>10}")
         lines = [verdict.text(), head, "-" * len(head)]
-        for label, m, arm in rows:
+        for label, m, arm, tag in rows:
             cut_s = ex_s = hard_s = ""
             if arm is not None:
                 cut_s = f"{arm.carriers_pruned}/{self.carriers}"
@@ -145,7 +146,7 @@ class Result:
                 ex_s = "" if math.isnan(ex) else f"{ex:.0%}"
                 hard_s = ("" if arm.hard_removed is None
                           else f"{round(arm.hard_removed * arm.n_hard)}/{arm.n_hard}")
-            lines.append(f"{label:<28} {m.clean_accuracy:>9.3f} {m.smr:>7.3f} "
+            lines.append(f"{label:<28} {tag:>10} {m.clean_accuracy:>9.3f} {m.smr:>7.3f} "
                          f"{m.smr_clean:>9.3f} {m.worst_group_accuracy:>9.3f} "
                          f"{cut_s:>12} {hard_s:>9} {ex_s:>10}".rstrip())
         if verdict.learned is False:
@@ -153,6 +154,8 @@ class Result:
         sc = self.scenario
         lines.append(f"SMR: share of the {sc.n_stamped_test} stamped test images of other classes "
                      f"predicted {sc.target}")
+        lines.append("groups: the group labels a method uses beyond the class labels: none, on a "
+                     "validation split only, or in training (the oracle)")
         lines.append(f"hard cut: of the hard carriers (the hardest quarter of the carriers by "
                      f"early {self.config.score.upper()}), how many the arm pruned")
         lines.append(f"regime: carriers' mean early-{self.config.score.upper()} difficulty "

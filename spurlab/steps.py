@@ -25,11 +25,12 @@ import torch
 
 from ._version import __version__
 from .arms import carriers_by_difficulty, labels_used, occupancy, parse_arm, prune_arm, regime_percentile
-from .build import build_scenario, scenario_knobs
+from .build import build_scenario, held_out, scenario_knobs
 from .cache import CACHE, fingerprint
 from .catalog import REGISTRY, data_fingerprint
-from .config import as_config, knobs
+from .config import LAST_LAYER_ARMS, as_config, knobs
 from .device import get_device, thread_policy
+from .lastlayer import LAST_LAYER, afr, dfr
 from .measure import _evaluate, evaluate, stamp_predictions
 from .recipe import fit
 from .results import ArmResult, ModelMetrics
@@ -283,14 +284,16 @@ def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
                              "recipe, score and seed); it was trained for another one: call "
                              "spurlab.baseline(config, scenario) or leave base out")
     # "arm/2": entries that record which carriers were removed by difficulty (older ones do not)
-    key = fingerprint(base_key, name, config.prune_ratio if strategy != "jtt"
-                      else config.jtt_upweight, "arm/2")
+    knob = (config.jtt_upweight if strategy == "jtt" else LAST_LAYER
+            if strategy in LAST_LAYER_ARMS else config.prune_ratio)
+    key = fingerprint(base_key, name, knob, "arm/2")
 
     def compute():
-        check_arm(config, name, sc)
-        b = base if base is not None else baseline(config, scenario, device=dev,
-                                                    progress=progress, cache=cache,
-                                                    cache_dir=cache_dir)
+        check_arm(config, name, sc, custom=scenario is not None)
+        last = strategy in LAST_LAYER_ARMS        # needs the ERM model itself
+        b = (base if base is not None and not (last and base.model is None) else
+             baseline(config, scenario, device=dev, progress=progress, cache=cache,
+                      cache_dir=cache_dir, keep_model=last))
         return _run_arm(config, name, strategy, sc, b, dev, progress)
 
     hit, seconds = _cached("arm", key, compute, cache=cache, cache_dir=cache_dir,
@@ -303,12 +306,18 @@ def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
                                model=hit.get("_model") if keep_model else None)
 
 
-def check_arm(config, name, scenario):
+def check_arm(config, name, scenario, *, custom=False):
     """Refuse, before any training, an arm that cannot run on ``scenario``: oracle pruning
-    without carriers, a prune ratio that would empty a class or the carriers. The arm's own
+    without carriers, a prune ratio that would empty a class or the carriers, a last-layer arm
+    without a held-out split (a custom scenario, or data that is not generated). The arm's own
     pruning runs on placeholder scores, so the message is the one the real run would give."""
     strategy, _ = parse_arm(name)
-    if strategy != "jtt":
+    if strategy in LAST_LAYER_ARMS:
+        if custom:
+            raise ValueError(f"arm {name!r} needs a held-out split drawn like the config's data; "
+                             "a custom scenario (run(scenario=...)) has none: leave the arm out")
+        held_out(config)                   # refuses data without a generator, by name
+    elif strategy != "jtt":
         prune_arm(name, np.zeros(len(scenario.train)), scenario.train.labels.numpy(),
                   config.prune_ratio, carrier=scenario.carrier.numpy(),
                   target_class=scenario.target_class, seed=config.seed)
@@ -334,7 +343,15 @@ def _run_arm(config, name, strategy, sc, base, dev, progress):
     y = sc.train.labels
     carriers = sc.carrier.numpy()
     t = time.perf_counter()
-    if strategy == "jtt":
+    if strategy in LAST_LAYER_ARMS:
+        like_train, group_val, groups = held_out(config)
+        model = (dfr(base.model, group_val.images, group_val.labels, groups, seed=config.seed,
+                     device=dev) if strategy == "dfr" else
+                 afr(base.model, like_train.images, like_train.labels, device=dev))
+        h = []
+        out = _entry(evaluate(model, sc, device=dev), n_kept=int(len(y)), carriers_pruned=0,
+                     pruned=[], pruned_by_group=[0] * sc.num_groups)
+    elif strategy == "jtt":
         errors = np.asarray(base.errors, dtype=bool)
         idx = upweight_indices(errors, config.jtt_upweight)
         model, h = fit(config, sc.train.images[idx], y[idx], num_classes=sc.train.num_classes,
