@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ._validate import check_choice
-from .config import SCOPES, SPECIAL_ARMS
+from .config import ATTRIBUTION_ARM, SCOPES, SPECIAL_ARMS
 from .defaults import DEFAULTS
 from .prune import STRATEGIES
 from .scores import percentile_within
@@ -35,13 +35,17 @@ def parse_arm(name):
     The special arms parse to ``(name, 'class')``: ``'jtt'`` (no pruning: JTT-style
     upweighting of the samples the baseline misclassifies at ``score_epoch``, repeated
     ``jtt_upweight`` times), ``'dfr'`` and ``'afr'`` (the ERM model's last layer retrained on a
-    held-out split: :mod:`spurlab.lastlayer`).
+    held-out split: :mod:`spurlab.lastlayer`); ``'attribution'`` (prune as many samples as
+    ``'hardest'`` would, those a gradient attribution blames most for the shortcut:
+    :mod:`spurlab.attribution`) parses to ``('attribution', 'global')``.
     """
     if not isinstance(name, str):
         raise TypeError(f"arm must be a str such as 'hardest' or 'hardest/oracle'; got "
                         f"{name!r} ({type(name).__name__})")
     if name in SPECIAL_ARMS:
         return name, "class"
+    if name == ATTRIBUTION_ARM:
+        return name, "global"
     strategy, _, scope = name.partition("/")
     check_choice("arm strategy", strategy, STRATEGIES + SPECIAL_ARMS)
     check_choice("arm scope", scope or "class", SCOPES)
@@ -56,7 +60,7 @@ def labels_used(name):
     papers tune them on a group-labelled validation split, which spurlab's fixed
     ``jtt_upweight`` and AFR weight sharpness do not)."""
     strategy, scope = parse_arm(name)
-    if strategy == "dfr":
+    if strategy in ("dfr", ATTRIBUTION_ARM):
         return "validation"
     return "training" if scope in ("oracle", "sparing") else "none"
 
@@ -92,8 +96,8 @@ def prune_arm(name, scores, labels, ratio, *, carrier=None, target_class=None, s
     from .prune import prune
 
     strategy, scope = parse_arm(name)
-    if strategy in SPECIAL_ARMS:
-        raise ValueError(f"arm {strategy!r} does not prune; see spurlab.arm")
+    if strategy in SPECIAL_ARMS or strategy == ATTRIBUTION_ARM:
+        raise ValueError(f"arm {strategy!r} does not prune by scores; see spurlab.arm")
     kw = {"per_class": scope in ("class", "target", "oracle", "sparing")}
     if scope == "target":
         if target_class is None:

@@ -33,6 +33,9 @@ SCOPES = ("class", "global", "target", "oracle", "sparing")
 LAST_LAYER_ARMS = ("dfr", "afr")
 # arms that are not named 'strategy/scope': they prune nothing
 SPECIAL_ARMS = ("jtt",) + LAST_LAYER_ARMS
+# the arm that prunes the samples a gradient attribution blames for the shortcut, scored on
+# stamped validation images (spurlab.attribution): as many as 'hardest' prunes, over all classes
+ATTRIBUTION_ARM = "attribution"
 # the paper's comparison at one prune ratio: label-free hardest, two controls (random, easiest)
 # and oracle pruning within the carriers (the identifiable setting)
 PAPER_ARMS = ("hardest", "random", "easiest", "hardest/oracle")
@@ -347,6 +350,6 @@ def preset(name="quick", **changes):
 
 
 __all__ = ["Config", "DATASET_PRESETS", "DATA_KNOBS", "DEFAULTS", "FEATURE_KNOBS", "KNOB_GROUPS",
-           "LAST_LAYER_ARMS", "SPECIAL_ARMS",
+           "LAST_LAYER_ARMS", "SPECIAL_ARMS", "ATTRIBUTION_ARM",
            "MODE_PRESETS", "PAPER_ARMS", "PRESETS", "PRUNE_KNOBS", "RECIPE_KNOBS", "SCALE_KNOBS",
            "SCOPES", "SCORE_KNOBS", "as_config", "knobs", "preset", "scale_of"]

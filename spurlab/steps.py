@@ -25,10 +25,11 @@ import torch
 
 from ._version import __version__
 from .arms import carriers_by_difficulty, labels_used, occupancy, parse_arm, prune_arm, regime_percentile
+from .attribution import ATTRIBUTION, shortcut_attribution
 from .build import build_scenario, held_out, scenario_knobs
 from .cache import CACHE, fingerprint
 from .catalog import REGISTRY, data_fingerprint
-from .config import LAST_LAYER_ARMS, as_config, knobs
+from .config import ATTRIBUTION_ARM, LAST_LAYER_ARMS, as_config, knobs
 from .device import get_device, thread_policy
 from .lastlayer import LAST_LAYER, afr, dfr
 from .measure import _evaluate, evaluate, stamp_predictions
@@ -285,7 +286,8 @@ def arm(config, name, scenario=None, *, base=None, device=None, progress=False,
                              "spurlab.baseline(config, scenario) or leave base out")
     # "arm/2": entries that record which carriers were removed by difficulty (older ones do not)
     knob = (config.jtt_upweight if strategy == "jtt" else LAST_LAYER
-            if strategy in LAST_LAYER_ARMS else config.prune_ratio)
+            if strategy in LAST_LAYER_ARMS else (config.prune_ratio, ATTRIBUTION)
+            if strategy == ATTRIBUTION_ARM else config.prune_ratio)
     key = fingerprint(base_key, name, knob, "arm/2")
 
     def compute():
@@ -312,11 +314,13 @@ def check_arm(config, name, scenario, *, custom=False):
     without a held-out split (a custom scenario, or data that is not generated). The arm's own
     pruning runs on placeholder scores, so the message is the one the real run would give."""
     strategy, _ = parse_arm(name)
-    if strategy in LAST_LAYER_ARMS:
+    if strategy in LAST_LAYER_ARMS or strategy == ATTRIBUTION_ARM:
         if custom:
             raise ValueError(f"arm {name!r} needs a held-out split drawn like the config's data; "
                              "a custom scenario (run(scenario=...)) has none: leave the arm out")
         held_out(config)                   # refuses data without a generator, by name
+        if strategy == ATTRIBUTION_ARM:
+            check_arm(config, "hardest", scenario)      # it prunes as many as 'hardest'
     elif strategy != "jtt":
         prune_arm(name, np.zeros(len(scenario.train)), scenario.train.labels.numpy(),
                   config.prune_ratio, carrier=scenario.carrier.numpy(),
@@ -361,8 +365,9 @@ def _run_arm(config, name, strategy, sc, base, dev, progress):
                      upweighted=int(errors.sum()),
                      upweighted_carriers=int(carriers[errors].sum()))
     else:
-        keep = prune_arm(name, np.asarray(base.scores), y.numpy(), config.prune_ratio,
-                         carrier=carriers, target_class=sc.target_class, seed=config.seed)
+        keep = (_blamed_kept(config, sc, base, dev) if strategy == ATTRIBUTION_ARM else
+                prune_arm(name, np.asarray(base.scores), y.numpy(), config.prune_ratio,
+                          carrier=carriers, target_class=sc.target_class, seed=config.seed))
         model, h = fit(config, sc.train.images[keep], y[keep], num_classes=sc.train.num_classes,
                        device=dev, progress=progress, desc=f"retrain {name}")
         pruned = np.setdiff1d(np.arange(len(y)), keep)
@@ -375,6 +380,22 @@ def _run_arm(config, name, strategy, sc, base, dev, progress):
                      **_cuts(pruned, carriers, y.numpy(), sc, base.scores))
     out.update(history=h, seconds=time.perf_counter() - t, _model=model, config=config.to_dict())
     return out
+
+
+def _blamed_kept(config, sc, base, dev):
+    """The samples the attribution arm keeps: all but as many as ``'hardest'`` prunes, those
+    with the most blame for the shortcut at the scoring checkpoint (retrained to
+    ``score_epoch``: same seed, same model as the baseline's scores came from)."""
+    x, y = sc.train.images, sc.train.labels
+    n_cut = len(y) - len(prune_arm("hardest", np.asarray(base.scores), y.numpy(),
+                                   config.prune_ratio, seed=config.seed))
+    ckpt, _ = fit(config, x, y, num_classes=sc.train.num_classes, device=dev,
+                  stop_epoch=config.score_epoch, desc="attribution checkpoint")
+    _, group_val, groups = held_out(config)
+    probe = group_val.images[(groups % 2 == 1) & (group_val.labels != sc.target_class)]
+    blame = shortcut_attribution(ckpt, x, y, probe, sc.target_class, seed=config.seed)
+    order = np.argsort(-blame.numpy(), kind="mergesort")
+    return np.sort(order[n_cut:])
 
 
 # --------------------------------------------------------------------------- the reference

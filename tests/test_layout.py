@@ -77,7 +77,7 @@ LAYERS = [
     {"defaults", "_validate", "stats", "_version", "files", "device"},
     {"datasets", "catalog", "real_datasets", "celeba", "waterbirds", "features", "scenario"},
     {"models", "train", "multiseed", "scores", "prune", "reweight", "metrics", "datamodel",
-     "lastlayer"},
+     "lastlayer", "attribution"},
     {"config", "verdicts", "drivers", "mechanism", "worst", "parts", "results", "flatten", "cache"},
     {"recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "atlasfile", "builds",
      "dynamics"},
