@@ -5,6 +5,7 @@ spurlab/data/atlas.json.gz.
     python scripts/build_atlas.py                       # 2 local workers (2.5 hours on 2 cores)
     python scripts/build_atlas.py --workers 1
     python scripts/build_atlas.py --dask                # a local Dask cluster (pip install dask[distributed])
+    python scripts/build_atlas.py --scheduler tcp://HOST:8786   # an existing Dask cluster
     python scripts/build_atlas.py --smoke --out /tmp/atlas.json.gz   # a tiny grid, in a minute
 
 Every model goes through the engine's disk cache (--cache-dir, default .atlas-cache), so an
@@ -33,6 +34,10 @@ def main(argv=None):
     p.add_argument("--out", default=str(ATLAS_PATH), help="output file (default: the shipped atlas)")
     p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     p.add_argument("--dask", action="store_true", help="run on a local Dask cluster instead")
+    p.add_argument("--scheduler", default=None,
+                   help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (its "
+                        "workers must see the same --cache-dir through SPURLAB_CACHE_DIR to resume "
+                        "from it; --state-dir pieces are written here)")
     p.add_argument("--cache-dir", default=".atlas-cache", help="disk cache (resume from it)")
     p.add_argument("--state-dir", default=None,
                    help="folder of finished pieces, one per (thickness, prevalence): commit it as "
@@ -44,6 +49,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.workers < 1:
         p.error(f"--workers must be >= 1; got {a.workers}")
+    if a.dask and a.scheduler:
+        p.error("give --dask (start a local cluster) or --scheduler ADDRESS (use one), not both")
     command = "python " + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:]))
     kw = {}
     if a.smoke:
@@ -52,12 +59,19 @@ def main(argv=None):
                                         "prune_ratio": [0.1, 0.3]},
                   arms=("hardest", "hardest/sparing"), seeds=(0, 1))
     t = time.perf_counter()
-    if a.dask:
+    if a.scheduler:
+        from dask.distributed import Client
+
+        with Client(a.scheduler) as client:
+            atlas = build_atlas(a.out, executor=client, cache_dir=a.cache_dir, command=command,
+                                state_dir=a.state_dir, **kw)
+    elif a.dask:
         from dask.distributed import Client, LocalCluster
 
         # the cluster's worker processes read the disk cache from their environment: set it
         # before they start, so that a Dask build resumes like a local one
         os.environ["SPURLAB_CACHE_DIR"] = os.path.abspath(a.cache_dir)
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # idle OpenMP threads sleep
 
         with LocalCluster(n_workers=a.workers, threads_per_worker=1) as cluster, \
                 Client(cluster) as client:

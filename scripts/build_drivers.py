@@ -52,6 +52,7 @@ def main(argv=None):
             with Client(a.scheduler) as client:
                 doc = build_drivers(a.out, executor=client, **kw)
         else:
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # idle OpenMP threads sleep
             with LocalCluster(n_workers=a.workers, threads_per_worker=1) as cluster, \
                     Client(cluster) as client:
                 doc = build_drivers(a.out, executor=client, **kw)

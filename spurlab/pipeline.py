@@ -95,9 +95,8 @@ def run(config=None, *, scenario=None, arms=None, reference=True, keep_models=Fa
     kw = dict(device=dev, progress=progress, keep_model=keep_models, cache=cache,
               cache_dir=cache_dir)
     # the last-layer arms (DFR, AFR) refit the ERM model's head: keep that model for them
-    last = any(parse_arm(a)[0] in LAST_LAYER_ARMS for a in arms)
-    base = baseline_step(config, scenario, on_epoch=on_epoch, **{**kw, "keep_model": keep_models
-                                                                 or last})
+    keep = keep_models or any(parse_arm(a)[0] in LAST_LAYER_ARMS for a in arms)
+    base = baseline_step(config, scenario, on_epoch=on_epoch, **{**kw, "keep_model": keep})
     timings["baseline"] = base.seconds
     history = {"baseline": base.history}
     models = {"baseline": base.model}

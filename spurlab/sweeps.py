@@ -209,12 +209,18 @@ def run_tasks(fn, tasks, *, workers=2, executor=None, threads=None):
     """
     from .device import usable_cpus
 
-    own = None
+    own, saved = None, None
     if executor is None:
         import concurrent.futures
         import multiprocessing
+        import os
 
         threads = threads or max(1, usable_cpus() // workers)
+        # idle OpenMP threads sleep instead of spinning, so that workers sharing the cores run
+        # side by side (the test suite's conftest sets the same); the workers inherit it at
+        # spawn, and a value the user set is kept
+        saved = os.environ.get("OMP_WAIT_POLICY")
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         # spawn, not fork: a forked copy of a process that already ran torch threads can hang
         own = executor = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
@@ -222,11 +228,23 @@ def run_tasks(fn, tasks, *, workers=2, executor=None, threads=None):
         threads = threads or 1
     try:
         futures = [executor.submit(fn, *args, threads) for args in tasks]
+        if own is not None:                   # every worker has started: put the variable back
+            _restore("OMP_WAIT_POLICY", saved)
         for fut in futures:                   # in submission order: the same order as workers=1
             yield fut.result()
     finally:
         if own is not None:
+            _restore("OMP_WAIT_POLICY", saved)
             own.shutdown(wait=True, cancel_futures=True)
+
+
+def _restore(name, value):
+    import os
+
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 __all__ = ["grid", "pivot", "run_tasks"]  # pivot: spurlab.flatten's, here for the sweeps it reads
