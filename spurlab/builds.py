@@ -310,6 +310,7 @@ def build_drivers(path, *, points=None, workers=2, executor=None, state_dir=None
         CHUNK,
         FORMAT,
         GROUP_SEEDS,
+        KEEP,
         POINTS,
         SCALE,
         SUBSET_SEEDS,
@@ -337,7 +338,7 @@ def build_drivers(path, *, points=None, workers=2, executor=None, state_dir=None
     t0 = time.perf_counter()
     if state_dir is not None:
         os.makedirs(state_dir, exist_ok=True)
-    doc_points = {}
+    doc_points, resumed = {}, 0
     for name in points:
         config = preset(scale).replace(**POINTS[name])
         sc = build_scenario(config)
@@ -371,6 +372,7 @@ def build_drivers(path, *, points=None, workers=2, executor=None, state_dir=None
             done = (_load_piece(state_dir, ident, piece) if state_dir is not None else None)
             if done is not None:
                 got[(kind, seed, c)] = done
+                resumed += 1
             else:
                 todo.append((kind, seed, masks, c, ident, piece))
         if progress:
@@ -415,12 +417,13 @@ def build_drivers(path, *, points=None, workers=2, executor=None, state_dir=None
     from .files import environment
 
     doc = {"format": FORMAT, "version": __version__, "scale": scale,
-           "settings": {"keep": 0.5, "subset_seeds": list(subset_seeds),
+           "settings": {"keep": KEEP, "subset_seeds": list(subset_seeds),
                         "subsets_per_carrier": per, "group_seeds": list(group_seeds),
                         "bootstrap": reps, "data_seed": 0},
            "provenance": {"command": command, "date": datetime.datetime.now(
                               datetime.timezone.utc).isoformat(timespec="seconds"),
                           "wall_s": round(time.perf_counter() - t0, 1), "workers": workers,
+                          "pieces_resumed": resumed,
                           "executor": None if executor is None else type(executor).__name__,
                           "cpus": usable_cpus(), "machine": platform.machine(),
                           **environment(get_device())},

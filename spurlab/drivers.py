@@ -245,13 +245,17 @@ class DriverPoint:
 
     def verdict(self):
         """Claim 2 carrier by carrier, by the one rule (an interval that excludes 0):
-        ``'no shortcut'`` (the carriers together do not measurably raise the SMR), ``'holds'``
-        (the harder a carrier by early EL2N, the more removing it lowers the SMR), ``'fails'``
-        (the easier ones drive it more) or ``'not resolved'`` (the rank correlation's interval
-        includes 0)."""
+        ``'no shortcut'`` (the carriers together do not measurably raise the SMR),
+        ``'saturated'`` (they do, but the carriers' effects on random halves sum to less than
+        half of it: half of the carriers already teach the whole shortcut, so no single removal
+        moves it and the datamodel cannot rank them), ``'holds'`` (the harder a carrier by early
+        EL2N, the more removing it lowers the SMR), ``'fails'`` (the easier ones drive it more)
+        or ``'not resolved'`` (the rank correlation's interval includes 0)."""
         measured = self.total_effect["measured_all_minus_none"]
         if not (measured["n"] > 1 and measured["ci95"][0] > 0):
             return "no shortcut"
+        if self.total_effect["ci95"][1] < measured["ci95"][0] / 2:
+            return "saturated"
         lo, hi = self.rank_correlation["ci95"]
         return "holds" if lo > 0 else "fails" if hi < 0 else "not resolved"
 
@@ -259,11 +263,19 @@ class DriverPoint:
         """What the measurement says, in one paragraph (the notebooks' takeaway)."""
         m = self.total_effect["measured_all_minus_none"]
         n_seeds = m["n"]
-        head = (f"All {len(self.carriers)} carriers together raise the SMR by {m['mean']:.1%} "
-                f"[{m['ci95'][0]:.1%}, {m['ci95'][1]:.1%}] over {n_seeds} seeds")
+        head = (f"All {len(self.carriers)} carriers together raise the SMR by "
+                f"{100 * m['mean']:.1f} points [{100 * m['ci95'][0]:.1f}, "
+                f"{100 * m['ci95'][1]:.1f}] (all carriers kept minus none, over {n_seeds} seeds)")
         v = self.verdict()
         if v == "no shortcut":
             return head + ": no shortcut learned, so no carrier can be said to drive one."
+        t = self.total_effect
+        if v == "saturated":
+            return (f"{head}, but on random halves of the carriers their single effects sum to "
+                    f"only {100 * t['sum']:.1f} points [{100 * t['ci95'][0]:.1f}, "
+                    f"{100 * t['ci95'][1]:.1f}]: half of the carriers already teach the whole "
+                    "shortcut, so removing one more moves nothing, and which carriers drive it "
+                    "cannot be read from single removals here (read the decile groups instead).")
         r = self.rank_correlation
         q = self.hardest_quarter_share
         rho = (f"the rank correlation between a carrier's early EL2N and its measured effect is "
@@ -282,17 +294,32 @@ class DriverPoint:
 
 @dataclass
 class Drivers:
-    """The shipped counterfactual drivers: :class:`DriverPoint` per point, and provenance."""
+    """The shipped counterfactual drivers: :class:`DriverPoint` per point, the build's
+    settings (seeds, subsets per carrier, bootstrap resamples) and its provenance (command,
+    date, wall time, machine), the scale (a preset name) and the spurlab version."""
 
     points: dict
     provenance: dict
     version: str
     scale: str
+    settings: dict
 
     def __getitem__(self, name):
         if name not in self.points:
             raise KeyError(f"no point {name!r}; the drivers hold {sorted(self.points)}")
         return self.points[name]
+
+    def describe(self):
+        """Where the numbers come from, in a few lines."""
+        s, p = self.settings, self.provenance
+        n = sum(q.n_retrainings for q in self.points.values())
+        return (f"counterfactual drivers: {n:,} models retrained at the {self.scale!r} scale "
+                f"(spurlab {self.version}), points {', '.join(self.points)}; random halves of the "
+                f"carriers, {s['subsets_per_carrier']} per carrier per training seed "
+                f"{s['subset_seeds']}, decile groups over {len(s['group_seeds'])} seeds, "
+                f"{s['bootstrap']} bootstrap resamples; built by `{p['command']}` on "
+                f"{p['date'][:10]} ({p['wall_s'] / 60:.0f} min; "
+                f"{p.get('pieces_resumed', 0)} pieces resumed from earlier runs)")
 
 
 def checksum(doc):
@@ -353,7 +380,7 @@ def load_drivers(path=None):
             deciles=s["deciles"], heldout=s["heldout"],
             n_retrainings=len(p["subsets"]["hits"]) + len(p["groups"]["hits"]),
             lam=s["lam"], intercepts=s["intercepts"], raw=p)
-    return Drivers(points, doc["provenance"], doc["version"], doc["scale"])
+    return Drivers(points, doc["provenance"], doc["version"], doc["scale"], doc["settings"])
 
 
 __all__ = ["DRIVERS_PATH", "DriverPoint", "Drivers", "DriversError", "FORMAT", "POINTS",

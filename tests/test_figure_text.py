@@ -466,6 +466,15 @@ def _identifiable(names, c1):
     return identifiable.figure(identifiable.load_results())[0]
 
 
+def _drivers_figure(names, c1):                 # the shipped drivers: both panels, every carrier
+    return plotting.drivers_figure(sl.load_drivers()["default"])[0]
+
+
+def _drivers_gallery(names, c1):
+    p = sl.load_drivers()["strong"]
+    return plotting.drivers_gallery(p, sl.build_scenario(sl.Config.from_string(p.config)))[0]
+
+
 FIGURES = {
     "bars_with_spread": _bars_with_spread, "lines_with_spread": _lines_with_spread,
     "gallery": _gallery, "difficulty_grid": _difficulty_grid, "stacked_bars": _stacked_bars,
@@ -481,7 +490,8 @@ FIGURES = {
     "pruned_gallery": _pruned_gallery, "carrier_ranking": _carrier_ranking,
     "lead_vs_control": _lead_vs_control, "cell_map": _cell_map, "phase_map": _phase_map,
     "regime_map": _regime_map, "Playground.figure": _playground,
-    "identifiable.figure": _identifiable,
+    "identifiable.figure": _identifiable, "drivers_figure": _drivers_figure,
+    "drivers_gallery": _drivers_gallery,
 }
 # the figures that name classes: drawn with the shapes' names and Fashion-MNIST's
 NAMES_CLASSES = {"difficulty_grid", "stacked_bars", "overlaid_hist", "rows_gallery", "plot_result",
@@ -494,7 +504,7 @@ NAMES_CLASSES = {"difficulty_grid", "stacked_bars", "overlaid_hist", "rows_galle
 NOT_FIGURES = {"GROUP_COLORS", "METRIC_LABELS", "MODEL_ALIASES", "MODEL_STYLE", "OKABE_ITO",
                "DIVERGING", "SEQUENTIAL", "MARK_UP", "arm_differences", "fit_xticks", "grid_position",
                "model_color", "model_label", "pruning_takeaway", "seed_values", "seeds_table",
-               "shortcut_summary"}
+               "shortcut_summary", "show"}
 CASES = [(n, "shapes") for n in FIGURES] + [(n, "fashion_mnist") for n in FIGURES
                                             if n in NAMES_CLASSES]
 
