@@ -66,15 +66,13 @@ def main(argv=None):
             atlas = build_atlas(a.out, executor=client, cache_dir=a.cache_dir, command=command,
                                 state_dir=a.state_dir, **kw)
     elif a.dask:
-        from dask.distributed import Client, LocalCluster
+        from spurlab.sweeps import local_cluster
 
         # the cluster's worker processes read the disk cache from their environment: set it
         # before they start, so that a Dask build resumes like a local one
         os.environ["SPURLAB_CACHE_DIR"] = os.path.abspath(a.cache_dir)
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # idle OpenMP threads sleep
 
-        with LocalCluster(n_workers=a.workers, threads_per_worker=1) as cluster, \
-                Client(cluster) as client:
+        with local_cluster(a.workers) as client:
             atlas = build_atlas(a.out, executor=client, cache_dir=a.cache_dir, command=command,
                                 state_dir=a.state_dir, **kw)
     else:

@@ -19,8 +19,8 @@ import sys
 import time
 
 import spurlab as sl
-from spurlab.builds import build_drivers
 from spurlab.drivers import DRIVERS_PATH
+from spurlab.driversbuild import build_drivers
 
 
 def main(argv=None):
@@ -45,17 +45,16 @@ def main(argv=None):
         kw.update(scale="smoke", subset_seeds=(0,), subsets_per_carrier=1, group_seeds=(0, 1),
                   reps=50)
     t = time.perf_counter()
-    if a.dask or a.scheduler:
-        from dask.distributed import Client, LocalCluster
+    if a.scheduler:
+        from dask.distributed import Client
 
-        if a.scheduler:
-            with Client(a.scheduler) as client:
-                doc = build_drivers(a.out, executor=client, **kw)
-        else:
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # idle OpenMP threads sleep
-            with LocalCluster(n_workers=a.workers, threads_per_worker=1) as cluster, \
-                    Client(cluster) as client:
-                doc = build_drivers(a.out, executor=client, **kw)
+        with Client(a.scheduler) as client:
+            doc = build_drivers(a.out, executor=client, **kw)
+    elif a.dask:
+        from spurlab.sweeps import local_cluster
+
+        with local_cluster(a.workers) as client:
+            doc = build_drivers(a.out, executor=client, **kw)
     else:
         doc = build_drivers(a.out, workers=a.workers, **kw)
     n = sum(len(q["subsets"]["hits"]) + len(q["groups"]["hits"]) for q in doc["points"].values())

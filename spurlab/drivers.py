@@ -2,7 +2,7 @@
 
 The notebooks infer which carriers teach the shortcut from a label-free guess (early EL2N). This
 module holds the measured answer: at the teaching scale one model trains in about a second, so
-:func:`spurlab.builds.build_drivers` retrains on thousands of random halves of the carriers
+:func:`spurlab.driversbuild.build_drivers` retrains on thousands of random halves of the carriers
 (each carrier kept with probability 1/2, several training seeds) and fits a linear datamodel of
 the SMR on which carriers were kept (:mod:`spurlab.datamodel`). Each carrier's **effect** is how
 much the SMR drops when it is removed (the datamodel's weight), with a bootstrap interval over

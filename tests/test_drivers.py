@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import spurlab as sl
-from spurlab import builds
+from spurlab import driversbuild as builds
 from spurlab.datamodel import bootstrap_weights, fit_datamodel, interval, spearman
 from spurlab.drivers import (
     DRIVERS_PATH,

@@ -20,9 +20,10 @@ MODULES = sorted(p for p in PKG.rglob("*.py"))
 
 # the engine and the record: one concern each, and small enough to read at once
 ENGINE = ("config", "recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "atlasfile",
-          "builds", "drivers", "datamodel", "cache", "mechanism", "worst", "parts", "results", "verdicts")
+          "builds", "drivers", "datamodel", "driversbuild", "cache", "mechanism", "worst", "parts",
+          "results", "verdicts")
 # modules of the engine: a figure or a report is handed their output, never imports them
-RUNS = {"recipe", "build", "measure", "steps", "pipeline", "sweeps", "builds", "train",
+RUNS = {"recipe", "build", "measure", "steps", "pipeline", "sweeps", "builds", "driversbuild", "train",
         "multiseed", "identifiable", "reproduce"}
 
 
@@ -80,6 +81,7 @@ LAYERS = [
      "lastlayer", "attribution"},
     {"config", "verdicts", "drivers", "mechanism", "worst", "parts", "results", "flatten", "cache"},
     {"recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "atlasfile", "builds",
+     "driversbuild",
      "dynamics"},
     {"charts", "plotting", "report", "maps", "widgets", "playground", "lesson", "exercises",
      "identifiable"},
