@@ -140,3 +140,17 @@ def test_a_bad_policy_is_named(monkeypatch):
             thread_policy()
     monkeypatch.setenv("SPURLAB_THREADS", " 3 ")
     assert thread_policy() == 3
+
+
+def test_undo_malloc_trim_acts_only_where_dask_set_the_variable():
+    import subprocess
+    import sys
+
+    code = ("from spurlab.device import undo_malloc_trim as u; "
+            "print(u(), u())")                  # once per process
+    env = {k: v for k, v in __import__("os").environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    dask = subprocess.run([sys.executable, "-c", code], env={**env, "MALLOC_TRIM_THRESHOLD_": "65536"},
+                          capture_output=True, text=True)
+    assert plain.stdout.split() == ["False", "False"], plain.stderr
+    assert dask.stdout.split() == ["True", "False"], dask.stderr
