@@ -278,9 +278,11 @@ def test_seeds_table_prints_the_verdict_means_and_spread_of_the_inputs():
     lines = table.splitlines()
     assert lines[0].startswith("shortcut learned in 2 of 2 seeds (combined z = ")
     assert "mean excess SMR +0.130, 95% interval over 2 seeds [-" in lines[0]
-    assert lines[1].split()[:2] == ["model", "SMR"] and len(lines) == 8
+    assert lines[1].split()[:3] == ["model", "groups", "SMR"] and len(lines) == 9
     base = lines[3].split()
-    assert base[:4] == ["baseline", "0.150", "±", "0.071"]       # mean and sd of 0.20 and 0.10
+    assert base[:5] == ["baseline", "none", "0.150", "±", "0.071"]   # mean and sd of 0.20, 0.10
+    assert lines[4].split()[:3] == ["prune", "hardest", "none"]     # the label-usage tag
+    assert lines[-3].startswith("groups: the group labels")
     hard = lines[4]
     ex = [(b - h) / (b - 0.02) for b, h in ((0.20, 0.04), (0.10, 0.02))]
     assert f"{np.mean(ex):6.1%}" in hard and "10/40" in hard    # carriers: mean of 10 and 11 -> 10
@@ -300,7 +302,7 @@ def test_seeds_table_prints_the_verdict_means_and_spread_of_the_inputs():
     # a long arm name widens the first column instead of breaking the alignment
     long = [result(s, 0.2 + s / 100, {"hardest": 0.04, "hardest/sparing": 0.18}) for s in range(3)]
     lines = seeds_table(long).splitlines()
-    assert len({ln.index("±") for ln in lines[2:-2]}) == 1
+    assert len({ln.index("±") for ln in lines[2:-3]}) == 1           # the rows, not the notes
 
 
 def test_pruning_takeaway_reports_the_inputs_numbers():
