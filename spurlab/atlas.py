@@ -19,8 +19,6 @@ Examples
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
 from pathlib import Path
 
@@ -74,20 +72,11 @@ def load_atlas(path=None):
     >>> atlas.grid["salience"]                                   # doctest: +SKIP
     [0.1, 0.3, 0.5, 0.7, 1.0]
     """
+    from .files import read_gzip_json
+
     path = Path(ATLAS_PATH if path is None else path)
-    if not path.is_file():
-        raise AtlasError(f"no atlas file at {path}: build it with `python scripts/build_atlas.py "
-                         f"--out {path}` (about an hour on 2 cores), or run points live")
-    try:
-        with gzip.open(path, "rt") as f:
-            data = json.load(f)
-    except (OSError, EOFError, ValueError) as exc:
-        raise AtlasError(f"atlas file {path} is corrupt (not gzipped JSON: {exc}); rebuild it "
-                         "with `python scripts/build_atlas.py`") from None
-    if not isinstance(data, dict) or data.get("format") not in FORMATS:
-        got = data.get("format") if isinstance(data, dict) else type(data).__name__
-        raise AtlasError(f"{path} is not a spurlab atlas: format must be one of {FORMATS}; "
-                         f"got {got!r}")
+    data = read_gzip_json(path, what="atlas", formats=FORMATS, build="scripts/build_atlas.py",
+                          error=AtlasError, hint=", or run points live")
     missing = [k for k in ("config", "version", "grid", "arms", "seeds", "columns", "rows",
                            "provenance") if k not in data]
     if missing:

@@ -347,20 +347,11 @@ def load_drivers(path=None):
     >>> d = load_drivers()                                        # doctest: +SKIP
     >>> d["default"].rank_correlation                             # doctest: +SKIP
     """
+    from .files import read_gzip_json
+
     path = Path(DRIVERS_PATH if path is None else path)
-    if not path.is_file():
-        raise DriversError(f"no drivers file at {path}: build it with `python "
-                           f"scripts/build_drivers.py --out {path}` (about an hour on 2 cores)")
-    try:
-        with gzip.open(path, "rt") as f:
-            doc = json.load(f)
-    except (OSError, EOFError, ValueError) as exc:
-        raise DriversError(f"drivers file {path} is corrupt (not gzipped JSON: {exc}); rebuild "
-                           "it with `python scripts/build_drivers.py`") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise DriversError(f"{path} is not a spurlab drivers file: format must be {FORMAT!r}; "
-                           f"got {got!r}")
+    doc = read_gzip_json(path, what="drivers", formats=(FORMAT,),
+                         build="scripts/build_drivers.py", error=DriversError)
     if doc.get("checksum") != checksum(doc):
         raise DriversError(f"drivers file {path} fails its checksum (edited or truncated); "
                            "rebuild it with `python scripts/build_drivers.py`")

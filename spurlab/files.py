@@ -138,5 +138,31 @@ def environment(device):
             **machine()}
 
 
+def read_gzip_json(path, *, what, formats, build, error, hint=""):
+    """The document of a shipped gzipped JSON file whose ``"format"`` is one of ``formats``, or
+    ``error`` (an exception class) naming the file and what is wrong: missing (with the
+    command ``build`` that makes it, and ``hint``), corrupt, or of another format. Nothing is
+    downloaded. ``what`` names the kind of file in the messages (``'atlas'``, ``'drivers'``)."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"no {what} file at {path}: build it with `python {build} --out {path}` "
+                    f"(about an hour on 2 cores){hint}")
+    try:
+        with gzip.open(path, "rt") as f:
+            doc = json.load(f)
+    except (OSError, EOFError, ValueError) as exc:
+        raise error(f"{what} file {path} is corrupt (not gzipped JSON: {exc}); rebuild it with "
+                    f"`python {build}`") from None
+    if not isinstance(doc, dict) or doc.get("format") not in formats:
+        got = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+        raise error(f"{path} is not a spurlab {what} file: format must be one of "
+                    f"{list(formats)}; got {got!r}")
+    return doc
+
+
 __all__ = ["atomic_write_bytes", "atomic_write_text", "environment", "jsonable", "machine",
-           "save_figure"]
+           "read_gzip_json", "save_figure"]
