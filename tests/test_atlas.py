@@ -319,7 +319,7 @@ def test_shipped_atlas_cells_recompute_within_their_range(shipped):
     """A few cells, chosen at random (the seed is printed; SPURLAB_ATLAS_CHECK_SEED repeats a
     choice), retrained here with the atlas's thread count: each value matches the atlas's own
     value for that seed within 0.02 (a few test images: another CPU sums floats in another
-    order) or lies in the range the atlas predicts for a seed."""
+    order) or lies in the range the atlas predicts for a seed (99%)."""
     import torch
 
     pick = int(os.environ.get("SPURLAB_ATLAS_CHECK_SEED", random.Random().randrange(10**6)))
@@ -339,7 +339,14 @@ def test_shipped_atlas_cells_recompute_within_their_range(shipped):
             row = rows(spurlab.run(cfg, arms=[arm]), [arm])
             same = [x for x in point["rows"] if x["seed"] == seed][0]
             for k in (key("smr", "baseline"), key("smr", arm), key("clean_accuracy", "baseline")):
-                lo, hi = prediction_range([x[k] for x in point["rows"]])
+                values = [x[k] for x in point["rows"]]
+                lo, hi = prediction_range(values)          # 95%: what Verify live flags
+                assert len(values) == 5
+                # six checks of a retraining on another CPU's kernels (a new draw, not the
+                # seed's value) at 95% each failed about one run in twenty: check at 99%
+                # (t quantile 0.995 with 4 degrees of freedom, 4.604, against t95's 2.776)
+                mid, half = (lo + hi) / 2, (hi - lo) / 2 * 4.604 / 2.776
+                lo, hi = mid - half, mid + half
                 assert abs(row[k] - same[k]) <= 0.02 or lo <= row[k] <= hi, (
                     f"seed {pick}: {k} at thickness {t}, salience {s}, prevalence {p}, p {r}, "
                     f"seed {seed} = "
