@@ -27,6 +27,7 @@ import time
 import spurlab as sl
 from spurlab.atlas import ATLAS_PATH
 from spurlab.builds import build_atlas
+from spurlab.sweeps import build_executor
 
 
 def main(argv=None):
@@ -59,25 +60,13 @@ def main(argv=None):
                                         "prune_ratio": [0.1, 0.3]},
                   arms=("hardest", "hardest/sparing"), seeds=(0, 1))
     t = time.perf_counter()
-    if a.scheduler:
-        from dask.distributed import Client
-
-        with Client(a.scheduler) as client:
-            atlas = build_atlas(a.out, executor=client, cache_dir=a.cache_dir, command=command,
-                                state_dir=a.state_dir, **kw)
-    elif a.dask:
-        from spurlab.sweeps import local_cluster
-
-        # the cluster's worker processes read the disk cache from their environment: set it
-        # before they start, so that a Dask build resumes like a local one
+    if a.dask:
+        # the local cluster's worker processes read the disk cache from their environment: set
+        # it before they start, so that a Dask build resumes like a local one
         os.environ["SPURLAB_CACHE_DIR"] = os.path.abspath(a.cache_dir)
-
-        with local_cluster(a.workers) as client:
-            atlas = build_atlas(a.out, executor=client, cache_dir=a.cache_dir, command=command,
-                                state_dir=a.state_dir, **kw)
-    else:
-        atlas = build_atlas(a.out, workers=a.workers, cache_dir=a.cache_dir, command=command,
-                            state_dir=a.state_dir, **kw)
+    with build_executor(dask=a.dask, scheduler=a.scheduler, workers=a.workers) as client:
+        atlas = build_atlas(a.out, workers=a.workers if client is None else 1, executor=client,
+                            cache_dir=a.cache_dir, command=command, state_dir=a.state_dir, **kw)
     print(f"wrote {a.out}: {len(atlas['rows'])} rows, {os.path.getsize(a.out):,} bytes, "
           f"{time.perf_counter() - t:.0f} s (spurlab {sl.__version__})")
 

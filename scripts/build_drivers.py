@@ -21,6 +21,7 @@ import time
 import spurlab as sl
 from spurlab.drivers import DRIVERS_PATH
 from spurlab.driversbuild import build_drivers
+from spurlab.sweeps import build_executor
 
 
 def main(argv=None):
@@ -45,18 +46,8 @@ def main(argv=None):
         kw.update(scale="smoke", subset_seeds=(0,), subsets_per_carrier=1, group_seeds=(0, 1),
                   reps=50)
     t = time.perf_counter()
-    if a.scheduler:
-        from dask.distributed import Client
-
-        with Client(a.scheduler) as client:
-            doc = build_drivers(a.out, executor=client, **kw)
-    elif a.dask:
-        from spurlab.sweeps import local_cluster
-
-        with local_cluster(a.workers) as client:
-            doc = build_drivers(a.out, executor=client, **kw)
-    else:
-        doc = build_drivers(a.out, workers=a.workers, **kw)
+    with build_executor(dask=a.dask, scheduler=a.scheduler, workers=a.workers) as client:
+        doc = build_drivers(a.out, workers=a.workers, executor=client, **kw)
     n = sum(len(q["subsets"]["hits"]) + len(q["groups"]["hits"]) for q in doc["points"].values())
     print(f"wrote {a.out}: {n} retrainings, {os.path.getsize(a.out):,} bytes, "
           f"{time.perf_counter() - t:.0f} s (spurlab {sl.__version__})")

@@ -255,6 +255,25 @@ def worker_pool(workers):
 
 
 @contextlib.contextmanager
+def build_executor(*, dask=False, scheduler=None, workers=2):
+    """The executor a build's command line asked for, as a context: a client of the Dask
+    cluster at ``scheduler``, a :func:`local_cluster` of ``workers`` workers (``dask=True``), or
+    ``None`` (local worker processes; the build's ``workers=`` says how many)."""
+    if dask and scheduler:
+        raise ValueError("give dask=True (start a local cluster) or scheduler (use one), not both")
+    if scheduler:
+        from dask.distributed import Client
+
+        with Client(scheduler) as client:
+            yield client
+    elif dask:
+        with local_cluster(workers) as client:
+            yield client
+    else:
+        yield None
+
+
+@contextlib.contextmanager
 def local_cluster(n_workers=None):
     """A local Dask cluster set up for spurlab's work, as a ``dask.distributed.Client``:
     ``n_workers`` worker processes (default: the usable cores) of one thread each, idle OpenMP
@@ -283,4 +302,4 @@ def local_cluster(n_workers=None):
 
 
 # pivot: spurlab.flatten's, here for the sweeps it reads
-__all__ = ["grid", "local_cluster", "pivot", "run_tasks", "worker_pool"]
+__all__ = ["build_executor", "grid", "local_cluster", "pivot", "run_tasks", "worker_pool"]
