@@ -18,7 +18,10 @@ Steps, each printing its figures:
    the overlap of the hardest quarter (what pruning uses);
 4. two epochs of a CIFAR-10-sized ResNet-18 (``make_model("resnet18")``, 50,000 synthetic 32x32
    images) with bf16 and channels_last: images per second and achieved TFLOP/s beside the
-   airbench reference figures (see ``REFERENCE`` below).
+   airbench reference figures (see ``REFERENCE`` below);
+5. one epoch of the CIFAR-10S reference recipe (``preset("cifar10s-reference")``: ResNet-20,
+   the red line on 100 airplanes, pad-4 crop and flip, CIFAR normalisation, plain momentum,
+   batch 64) on 50,000 synthetic images: its time and the projected time of the experiment.
 
 Exit status: 0 when every check and claim holds, 1 when one fails, 2 when no CUDA device is
 there (without ``--dry-run``). ``--dry-run`` forces the CPU and tiny sizes and runs the same
@@ -64,11 +67,11 @@ BUDGET_S = 300
 FULL = dict(quick={}, arms=["hardest", "random"],
             seeds=[0, 1, 2, 3, 4], seeds_n=3000, seeds_epochs=5, seeds_batch=128,
             score_n=3000, score_epochs=2, grand_n=1000,
-            resnet_n=50_000, resnet_batch=512, resnet_warmup=4096)
+            resnet_n=50_000, resnet_batch=512, resnet_warmup=4096, reference_n=50_000)
 DRY = dict(quick=dict(n_train=600, n_test=120, epochs=2, score_epoch=1), arms=["hardest", "random"],
            seeds=[0, 1], seeds_n=256, seeds_epochs=2, seeds_batch=32,
            score_n=300, score_epochs=1, grand_n=48,
-           resnet_n=64, resnet_batch=32, resnet_warmup=32)
+           resnet_n=64, resnet_batch=32, resnet_warmup=32, reference_n=96)
 
 
 class Report:
@@ -334,6 +337,38 @@ def step_resnet(report, dev, sizes):
                      f"{ips:,.0f} images/s")
 
 
+def step_reference(report, dev, sizes):
+    print("5. one epoch of the CIFAR-10S reference recipe (preset 'cifar10s-reference': "
+          "ResNet-20, red line, crop + flip, CIFAR normalisation, plain momentum; synthetic "
+          "images)", flush=True)
+    from spurlab.build import make_config_feature
+    from spurlab.recipe import fit
+
+    cfg = sl.preset("cifar10s-reference")
+    n = sizes["reference_n"]
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=gen).float() / 255
+    y = torch.randint(0, 10, (n,), generator=gen)
+    carriers = (y == cfg.target_class).nonzero().flatten()[:cfg.n_carriers]
+    x[carriers] = make_config_feature(cfg).apply(x[carriers])
+    line = x[carriers][:, 0, :, 16] * 255
+    report.check("the reference line: red channel, column 16, value 191",
+                 bool(len(carriers)) and bool((line.round() == 191).all()),
+                 f"{len(carriers)} stamped images")
+    _sync(dev)
+    t = time.perf_counter()
+    model, hist = fit(cfg, x, y, num_classes=10, device=dev, stop_epoch=1)
+    _sync(dev)
+    dt = time.perf_counter() - t
+    report.figure(f"reference recipe epoch ({n:,} images, batch {cfg.batch_size})", dt, "s")
+    report.figure("reference recipe throughput", n / dt, "images/s")
+    report.figure(f"projected {cfg.epochs} epochs x 3 models (hardest, easiest, no carriers) "
+                  "+ 9 scoring epochs", (3 * cfg.epochs + cfg.score_epoch) * dt / 60, "min")
+    report.check("the reference epoch trained (finite loss)", math.isfinite(hist[-1]["loss"]))
+    report.check("the model is a ResNet-20 that normalises its input",
+                 isinstance(model, sl.ResNet20) and model.norm is not None)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true",
@@ -362,7 +397,7 @@ def main(argv=None):
     print(f"gpu_check{' --dry-run' if args.dry_run else ''}: spurlab {sl.__version__}, torch "
           f"{torch.__version__}, device {dev} ({name}), {torch.get_num_threads()} CPU threads",
           flush=True)
-    for step in (step_quick_run, step_packed_seeds, step_scores, step_resnet):
+    for step in (step_quick_run, step_packed_seeds, step_scores, step_resnet, step_reference):
         try:
             step(report, dev, sizes)
         except Exception as exc:  # noqa: BLE001 - a crashed step is a failed check, then go on

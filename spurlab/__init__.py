@@ -64,6 +64,7 @@ from .metrics import (  # noqa: E402
                        average_accuracy,
                        group_accuracies,
                        group_balanced_accuracy,
+                       smr_by_class,
                        spurious_misclassification_rate,
                        worst_group_accuracy,
 )
@@ -99,7 +100,8 @@ __all__ = [
     "hardest_of_class", "pooled_p", "training_dynamics", "difficulty_agreement",
     "FEATURES", "Line", "Patch", "Pattern", "SpuriousFeature", "Tint", "make_feature",
     "accuracy", "average_accuracy", "group_accuracies", "group_balanced_accuracy",
-    "spurious_misclassification_rate", "worst_group_accuracy", "MODELS", "ResNet18", "ResNet20", "TinyCNN",
+    "smr_by_class", "spurious_misclassification_rate", "worst_group_accuracy",
+    "MODELS", "ResNet18", "ResNet20", "TinyCNN",
     "make_model", "STRATEGIES", "prune", "PLACEMENTS", "Scenario", "make_scenario", "SCORES",
     "ForgettingTracker", "difficulty", "el2n", "grand", "loss_scores", "margin_scores",
     "TrainingDiverged", "as_float", "predict", "predict_logits", "train", "train_model",

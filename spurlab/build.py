@@ -16,13 +16,15 @@ from .features import make_feature
 from .recipe import fit
 from .scenario import make_scenario
 from .scores import difficulty
+from .train import augmented_view
 
 
 def make_config_feature(config):
     """The spurious feature a config describes."""
     if config.feature == "line":
         return make_feature("line", salience=config.salience, orientation=config.orientation,
-                            thickness=config.thickness)
+                            thickness=config.thickness, value=config.feature_value,
+                            channel=config.feature_channel)
     return make_feature(config.feature, salience=config.salience)
 
 
@@ -124,7 +126,9 @@ def placement_scores(config, train_set, *, device=None, progress=False):
 
     The dataset's latent difficulty when it has one (the embedded shapes), else the
     ``config.score`` (EL2N for ``'forgetting'``) at epoch ``config.score_epoch`` of a model
-    trained with ``config``'s recipe on the clean data; higher = harder either way.
+    trained with ``config``'s recipe on the clean data (with ``config.augment``, taken on one
+    augmented view of each image, as the CIFAR-10S reference code scores over its augmented
+    loader); higher = harder either way.
 
     Examples
     --------
@@ -148,7 +152,8 @@ def placement_scores(config, train_set, *, device=None, progress=False):
 
     def cb(epoch, model):
         if epoch == config.score_epoch:
-            got["s"] = difficulty(model, train_set.images, train_set.labels,
+            got["s"] = difficulty(model, augmented_view(train_set.images, config.augment,
+                                                         config.seed), train_set.labels,
                                   "el2n" if config.score == "forgetting" else config.score)
 
     fit(config, train_set.images, train_set.labels, num_classes=train_set.num_classes,

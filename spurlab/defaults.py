@@ -18,6 +18,8 @@ DEFAULTS = {
     "salience": 0.5,            # half opacity: learned, yet carriers are not the easiest (weak)
     "orientation": "horizontal",
     "thickness": 1,             # one pixel at 16 px, as thin as the paper's line at 32 px
+    "feature_value": 1.0,       # the colour the line is blended toward: white
+    "feature_channel": None,    # every colour channel; 0 = red only (the CIFAR-10S reference)
     "target_class": 4,          # c1 = 'ring': a mid-difficulty class of the shapes
     "prevalence": 0.3,          # 30% of c1 carries it: weak enough that carriers spread evenly
     "n_carriers": None,         # an exact count instead of prevalence (claim 2: "100 hardest")
@@ -30,9 +32,12 @@ DEFAULTS = {
     "epochs": 15,               # the tiny CNN's test accuracy plateaus by ~12 epochs
     "batch_size": 128,          # 47 steps per epoch at 6,000 images; small enough for BatchNorm
     "lr": 0.05,                 # largest rate that trained stably over 5 seeds (SGD, Nesterov)
-    "momentum": 0.9,            # standard SGD momentum (Nesterov when > 0)
+    "momentum": 0.9,            # standard SGD momentum
+    "nesterov": True,           # Nesterov momentum (the CIFAR-10S reference code: plain)
     "weight_decay": 5e-4,       # the usual CIFAR value; mild regularisation
     "schedule": "cosine",       # cosine to 0 over `epochs`; 'constant' (CelebA); 'multistep' (CIFAR ResNet)
+    "augment": "none",          # no augmentation (seconds per model); 'crop-flip': pad-4 crop + flip
+    "normalize": "none",        # images in [0, 1] as they are; 'cifar': CIFAR-10's mean and std
     # --- difficulty score (early in training, as the paper)
     "score": "el2n",            # the paper's score: ||softmax - onehot||_2
     "score_epoch": 3,           # early: 1/5 of training, as 10 of 25 epochs in the reference

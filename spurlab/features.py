@@ -78,6 +78,14 @@ class SpuriousFeature:
         images = _check_images(images)
         m = self.mask(images.shape[-2], images.shape[-1], images.device).to(images.dtype)
         a = self.salience * m
+        channel = getattr(self, "channel", None)
+        if channel is not None:         # one colour channel only (the reference's red line)
+            if channel >= images.shape[1]:
+                raise ValueError(f"channel must be below the images' {images.shape[1]} "
+                                 f"channel(s); got {channel}")
+            only = torch.zeros(images.shape[1], 1, 1, dtype=images.dtype, device=images.device)
+            only[channel] = 1
+            a = a * only
         out = ((1 - a) * images + a * self.pattern(images)).clamp_(0, 1)
         return out.numpy() if as_numpy else out
 
@@ -132,18 +140,32 @@ class Line(SpuriousFeature):
     orientation : {'horizontal', 'vertical'}
     value : float or sequence
         Colour of the line (1.0 = white; three values for RGB).
+    channel : int, optional
+        Draw on this colour channel only, leaving the others as they are (the CIFAR-10S
+        reference code's line: ``channel=0``, red, ``value=191/255``, ``salience=1``).
+        ``None`` (default): every channel.
+
+    Examples
+    --------
+    >>> x = torch.zeros(1, 3, 32, 32)
+    >>> red = Line(salience=1.0, orientation="vertical", value=191 / 255, channel=0).apply(x)
+    >>> (red[0, :, 5, 16] * 255).round().tolist(), float(red[0, 0, 5, 15])
+    ([191.0, 0.0, 0.0], 0.0)
     """
 
     salience: float = DEFAULTS["salience"]
     thickness: int = DEFAULTS["thickness"]
     orientation: str = DEFAULTS["orientation"]
-    value: object = 1.0
+    value: object = DEFAULTS["feature_value"]
+    channel: int | None = DEFAULTS["feature_channel"]
 
     def __post_init__(self):
         self.salience = check_fraction("salience", self.salience)
         self.thickness = check_int("thickness", self.thickness, low=1)
         check_choice("orientation", self.orientation, ("horizontal", "vertical"))
         self.value = _colour("value", self.value)
+        if self.channel is not None:
+            self.channel = check_int("channel", self.channel, low=0)
 
     def mask(self, height, width, device=None):
         n = height if self.orientation == "horizontal" else width

@@ -17,6 +17,7 @@ from .metrics import (
     accuracy,
     group_accuracies,
     group_balanced_accuracy,
+    smr_by_class,
     spurious_misclassification_rate,
     worst_group_accuracy,
 )
@@ -32,8 +33,10 @@ def evaluate(model, scenario, *, device=None):
     misclassification rate on stamped test images of the other classes), ``smr_clean`` (its
     clean baseline), ``worst_group_accuracy``, ``group_balanced_accuracy`` and
     ``group_accuracy`` (one per group ``2*class + stamped``; ``None`` for an empty group) on
-    the group-labelled test set. A model that cannot take the scenario's images, or that does
-    not output one score per class, is refused before anything is measured.
+    the group-labelled test set, and ``smr_by_class`` (the SMR within each other class: the
+    CIFAR-10S reference code's automobile probe is its class 1). A model that cannot take the
+    scenario's images, or that does not output one score per class, is refused before anything
+    is measured.
     """
     _check_model_fits(model, scenario, device)
     return _evaluate(model, scenario, device)[0]
@@ -77,6 +80,8 @@ def _evaluate(model, scenario, device):
         group_balanced_accuracy=group_balanced_accuracy(g_pred, g_y, g_g, G),
         group_accuracy=tuple(None if math.isnan(a) else a
                              for a in group_accuracies(g_pred, g_y, g_g, G).tolist()),
+        smr_by_class=smr_by_class(stamped_pred, scenario.stamped_test.labels, c1,
+                                  scenario.train.num_classes),
     ), hits
 
 

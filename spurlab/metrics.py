@@ -4,6 +4,9 @@
 - **spurious misclassification rate** (SMR): share of test images of classes other than ``c1``
   that are predicted ``c1`` once the spurious feature is stamped on them; its **clean baseline**
   is the same share on the unstamped images.
+- **SMR by class**: the same share within each other class alone; the CIFAR-10S reference code
+  reports one of them, the **automobile probe**: how many of the 1,000 stamped automobile test
+  images are predicted airplane (class 1 of the SMR by class, times its count).
 - **group accuracy**: accuracy within each group ``2 * class + has_feature``.
 - **worst-group accuracy**: the minimum over non-empty groups.
 - **group-balanced accuracy**: the unweighted mean over non-empty groups.
@@ -56,6 +59,27 @@ def spurious_misclassification_rate(pred, labels, target_class):
     if not m.any():
         raise ValueError(f"no sample has a label other than target_class={target_class}")
     return float(np.mean(pred[m] == target_class))
+
+
+def smr_by_class(pred, labels, target_class, num_classes):
+    """The SMR within each class: the share of class ``k``'s samples predicted
+    ``target_class``, for every ``k`` (``None`` for ``target_class`` itself and for classes
+    without samples). Their mean weighted by the class counts is the SMR.
+
+    Examples
+    --------
+    >>> smr_by_class([0, 0, 2, 0], [1, 2, 2, 0], target_class=0, num_classes=3)
+    (None, 1.0, 0.5)
+    """
+    target_class = check_int("target_class", target_class, low=0)
+    num_classes = check_int("num_classes", num_classes, low=target_class + 1)
+    pred, labels = _pair(pred, labels)
+    out = []
+    for k in range(num_classes):
+        m = labels == k
+        out.append(None if k == target_class or not m.any()
+                   else float(np.mean(pred[m] == target_class)))
+    return tuple(out)
 
 
 def group_accuracies(pred, labels, groups, num_groups=None):

@@ -17,6 +17,25 @@ from ._validate import check_choice, check_int, check_seed
 from .defaults import DATA_SHAPE, DEFAULTS
 
 MODELS = ("tiny", "resnet20", "resnet18", "resnet50")
+# how a model normalises its input (Config.normalize): not at all (images in [0, 1]), or by
+# CIFAR-10's per-channel training-set mean and standard deviation, the CIFAR recipe's
+# transforms.Normalize. (Many CIFAR codes copy the std (0.2023, 0.1994, 0.2010), which is not
+# the training set's; these are its measured values.)
+NORMALIZE_CHOICES = ("none", "cifar")
+NORMALIZE_STATS = {"cifar": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))}
+
+
+class Normalize(nn.Module):
+    """``(x - mean) / std`` per channel, the model's first step (so every caller of the model,
+    training, scoring and every probe, feeds it images in [0, 1] alike)."""
+
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x):
+        return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
 _GLOBAL_RNG = threading.Lock()       # the global generator, for the one model that must use it
 
 
@@ -44,8 +63,11 @@ class TinyCNN(nn.Module):
         if side < 1:
             raise ValueError(f"image_size must be at least {2 ** len(widths)}; got {image_size}")
         self.head = nn.Linear(c * side * side, num_classes)
+        self.norm = None            # make_model(normalize=...) sets a Normalize here
 
     def forward(self, x):
+        if self.norm is not None:
+            x = self.norm(x)
         return self.head(torch.flatten(self.features(x), 1))
 
 
@@ -95,8 +117,11 @@ class _CifarResNet(nn.Module):
                 c = w
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Linear(c, num_classes)
+        self.norm = None            # make_model(normalize=...) sets a Normalize here
 
     def forward(self, x):
+        if self.norm is not None:
+            x = self.norm(x)
         x = self.blocks(self.stem(x))
         return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
@@ -147,8 +172,12 @@ def _resnet50(num_classes, pretrained, allow_random_init):
 
 def make_model(name=DEFAULTS["model"], *, in_channels=DATA_SHAPE["in_channels"],
                num_classes=DATA_SHAPE["num_classes"], image_size=DEFAULTS["image_size"],
-               seed=DEFAULTS["seed"], pretrained=DEFAULTS["pretrained"], allow_random_init=False):
+               seed=DEFAULTS["seed"], pretrained=DEFAULTS["pretrained"], allow_random_init=False,
+               normalize=DEFAULTS["normalize"]):
     """Build a freshly initialised model by name; the same seed gives the same weights.
+
+    ``normalize='cifar'`` makes the model's first step a :class:`Normalize` by CIFAR-10's
+    channel statistics (:data:`NORMALIZE_STATS`; 3 input channels; not for ``'resnet50'``).
 
     ``'resnet50'`` is torchvision's ImageNet ResNet-50 (3 input channels) with a new head;
     ``pretrained=True`` loads ImageNet weights (downloaded once), and if they cannot be had
@@ -165,6 +194,10 @@ def make_model(name=DEFAULTS["model"], *, in_channels=DATA_SHAPE["in_channels"],
     num_classes = check_int("num_classes", num_classes, low=2)
     image_size = check_int("image_size", image_size, low=8)
     seed = check_seed(seed)
+    check_choice("normalize", normalize, NORMALIZE_CHOICES)
+    if normalize != "none" and (name == "resnet50" or in_channels != 3):
+        raise ValueError(f"normalize={normalize!r} takes 3-channel images and a model trained "
+                         f"from scratch; got model={name!r} with in_channels={in_channels}")
     if name == "resnet50":
         if in_channels != 3:
             raise ValueError(f"in_channels must be 3 for resnet50; got {in_channels}")
@@ -180,7 +213,10 @@ def make_model(name=DEFAULTS["model"], *, in_channels=DATA_SHAPE["in_channels"],
                  else ResNet20(in_channels, num_classes) if name == "resnet20"
                  else ResNet18(in_channels, num_classes))
     model.to_empty(device="cpu")
-    return _initialise(model, torch.Generator().manual_seed(seed))
+    model = _initialise(model, torch.Generator().manual_seed(seed))
+    if normalize != "none":
+        model.norm = Normalize(*NORMALIZE_STATS[normalize])
+    return model
 
 
 def _initialise(model, generator):

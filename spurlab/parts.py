@@ -52,6 +52,10 @@ class ModelMetrics:
         not empty.
     group_accuracy : tuple
         One accuracy per group, ``None`` for an empty group.
+    smr_by_class : tuple
+        The SMR within each class (:func:`spurlab.metrics.smr_by_class`; ``None`` for the
+        target class and for classes without stamped test images); ``()`` when it was not
+        measured (records written before it existed). :meth:`probe` reads one class.
     """
 
     clean_accuracy: float
@@ -60,6 +64,16 @@ class ModelMetrics:
     worst_group_accuracy: float
     group_balanced_accuracy: float
     group_accuracy: tuple
+    smr_by_class: tuple = ()
+
+    def probe(self, class_index):
+        """The SMR within one class (e.g. 1, automobile, the CIFAR-10S reference code's
+        probe: the share of stamped automobiles predicted airplane); ``None`` where it was not
+        measured or the class had no stamped test images."""
+        k = int(class_index)
+        if not 0 <= k < len(self.smr_by_class):
+            return None
+        return self.smr_by_class[k]
 
     @property
     def worst_group(self):
@@ -75,7 +89,8 @@ class ModelMetrics:
         return cls(float(d["clean_accuracy"]), float(d["smr"]), float(d["smr_clean"]),
                    _num(d["worst_group_accuracy"]), _num(d["group_balanced_accuracy"]),
                    tuple(None if a is None or (isinstance(a, float) and math.isnan(a)) else float(a)
-                         for a in d["group_accuracy"]))
+                         for a in d["group_accuracy"]),
+                   tuple(None if a is None else float(a) for a in d.get("smr_by_class", ())))
 
 
 # --------------------------------------------------------------------------- what was run

@@ -21,8 +21,9 @@ def fit(config, images, labels, *, seed=None, num_classes=None, callback=None, s
     Parameters
     ----------
     config : Config or str
-        Supplies the recipe: ``model``, ``pretrained``, ``epochs``, ``batch_size``, ``lr``,
-        ``momentum``, ``weight_decay``, ``schedule`` (and ``seed`` when ``seed`` is not given).
+        Supplies the recipe: ``model``, ``pretrained``, ``normalize``, ``epochs``,
+        ``batch_size``, ``lr``, ``momentum``, ``nesterov``, ``weight_decay``, ``schedule``,
+        ``augment`` (and ``seed`` when ``seed`` is not given).
     images : torch.Tensor (N, C, H, W); labels : torch.Tensor (N,)
     seed : int, optional
         Seeds initialisation and batch order (default ``config.seed``).
@@ -56,9 +57,11 @@ def fit(config, images, labels, *, seed=None, num_classes=None, callback=None, s
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if len(labels) else 0
     model = make_model(config.model, in_channels=images.shape[1], num_classes=num_classes,
-                       image_size=images.shape[-1], seed=seed, pretrained=config.pretrained)
+                       image_size=images.shape[-1], seed=seed, pretrained=config.pretrained,
+                       normalize=config.normalize)
     hist = train(model, images, labels, epochs=config.epochs, batch_size=config.batch_size,
-                 lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
+                 lr=config.lr, momentum=config.momentum, nesterov=config.nesterov,
+                 augment=config.augment, weight_decay=config.weight_decay,
                  schedule=config.schedule, seed=seed, device=device, callback=callback,
                  stop_epoch=stop_epoch, progress=progress, desc=desc, batch_callback=batch_callback)
     return model, hist

@@ -33,22 +33,32 @@ from .build import build_scenario
 from .config import PAPER_ARMS, preset
 from .files import atomic_write_text, environment, save_figure
 from .pipeline import run
-from .stats import summarize
+from .stats import difference_interval, proportion_interval, seed_interval, summarize
+from .verdicts import difference_of
 
-SETTINGS = ("cifar10s", "celeba", "waterbirds")
+SETTINGS = ("cifar10s", "cifar10s-reference", "celeba", "waterbirds")
 ARMS = PAPER_ARMS
-# each setting's default arms (the baseline, ERM, always runs): Waterbirds adds JTT beside them
-SETTING_ARMS = {"cifar10s": ARMS, "celeba": ARMS, "waterbirds": ARMS + ("jtt",)}
+# the CIFAR-10S claim-2 experiment as the reference code runs it: ERM on the line stamped on the
+# 100 hardest airplanes against ERM on the 100 easiest, beside a model without carriers
+REFERENCE_SETTING = "cifar10s-reference"
+REFERENCE_PLACEMENTS = ("hardest", "easiest")
+# the reference code's probe: stamped automobiles (class 1) predicted airplane
+PROBE_CLASS = 1
+# each setting's default arms (the baseline, ERM, always runs): Waterbirds adds JTT beside them;
+# the reference experiment prunes nothing (its code has no pruning script)
+SETTING_ARMS = {"cifar10s": ARMS, REFERENCE_SETTING: (), "celeba": ARMS,
+                "waterbirds": ARMS + ("jtt",)}
 # the headline metric of each setting: CIFAR-10S the spurious misclassification rate; CelebA
 # the test accuracy of females with glasses (group 2*male + glasses = 1), as the reference code;
 # Waterbirds the worst-group test accuracy, the metric every Waterbirds paper reports
-HEADLINE = {"cifar10s": "smr", "celeba": "female_glasses_accuracy",
-            "waterbirds": "worst_group_accuracy"}
+HEADLINE = {"cifar10s": "smr", REFERENCE_SETTING: "automobile_as_airplane",
+            "celeba": "female_glasses_accuracy", "waterbirds": "worst_group_accuracy"}
 
 
 def setting_config(setting, quick=False):
-    """The protocol's config: the presets ``'cifar10s'``, ``'celeba'`` and their ``'-quick'``
-    CPU-sized variants (see :data:`spurlab.config.PRESETS`, where every choice is explained)."""
+    """The protocol's config: the presets ``'cifar10s'``, ``'cifar10s-reference'``,
+    ``'celeba'``, ``'waterbirds'`` and their ``'-quick'`` CPU-sized variants (see
+    :data:`spurlab.config.PRESETS`, where every choice is explained)."""
     check_choice("setting", setting, SETTINGS)
     return preset(f"{setting}-quick" if quick else setting)
 
@@ -58,8 +68,11 @@ def protocol(setting, quick, config=None):
     c = config or setting_config(setting, quick)
     mode = "QUICK variant (not the paper's scale)" if quick else "full protocol"
     recipe = (f"model {c.model}{' (ImageNet-pretrained)' if c.pretrained else ''}, {c.epochs} "
-              f"epochs, SGD Nesterov momentum {c.momentum} lr {c.lr} ({c.schedule}), weight decay "
-              f"{c.weight_decay}, batch {c.batch_size}; EL2N at epoch {c.score_epoch}")
+              f"epochs, SGD {'Nesterov' if c.nesterov else 'plain'} momentum {c.momentum} lr "
+              f"{c.lr} ({c.schedule}), weight decay {c.weight_decay}, batch {c.batch_size}"
+              f"{', pad-4 crop + flip' if c.augment == 'crop-flip' else ''}"
+              f"{', CIFAR normalisation' if c.normalize == 'cifar' else ''}; EL2N at epoch "
+              f"{c.score_epoch}")
     if setting == "waterbirds":
         return (f"Waterbirds, waterbird vs landbird, spurious = the background, {mode}: up to "
                 f"{c.n_train} training and {c.n_test} test images of the official splits "
@@ -68,6 +81,17 @@ def protocol(setting, quick, config=None):
                 f"baseline's errors at epoch {c.score_epoch} x{c.jtt_upweight}; oracle pruning "
                 f"within the spurious-aligned groups (landbirds on land, waterbirds on water), "
                 f"per class; headline: worst-group test accuracy at the last epoch.")
+    if setting == REFERENCE_SETTING:
+        return (f"CIFAR-10S claim 2 as the reference code runs it, {mode}: {c.n_train} train / "
+                f"{c.n_test} test images at {c.image_size}px; a {c.thickness}-pixel "
+                f"{c.orientation} line of value {round(c.feature_value * 255)} on "
+                f"{'the red channel only' if c.feature_channel == 0 else 'every channel'} "
+                f"(column {c.image_size // 2}), stamped before augmentation on the "
+                f"{c.n_carriers} hardest or the {c.n_carriers} easiest images of class "
+                f"{c.target_class} (airplane) by EL2N of a model trained on the clean data "
+                f"(epoch {c.score_epoch}, one augmented view); beside them a model without "
+                f"carriers; {recipe}; probe: the line on the automobile test images, the share "
+                f"predicted airplane (and the SMR over all other classes).")
     if setting == "cifar10s":
         return (f"CIFAR-10S, {mode}: {c.n_train} train / {c.n_test} test images at "
                 f"{c.image_size}px; a {c.orientation} line (value 1.0 white, salience "
@@ -92,7 +116,10 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
 
     Parameters
     ----------
-    setting : {'cifar10s', 'celeba', 'waterbirds'}
+    setting : {'cifar10s', 'cifar10s-reference', 'celeba', 'waterbirds'}
+        ``'cifar10s-reference'`` trains ERM with the carriers placed on the hardest and on the
+        easiest images of the class (and a model without carriers) for every seed, prunes
+        nothing unless ``arms`` are given, and reports the automobile probe.
     out : str
         Output folder (cache files, ``results.json``, ``results.png``).
     quick : bool
@@ -123,17 +150,25 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
     headline = HEADLINE[setting]
     log(f"protocol: {text}")
     rows = []
+    placements = REFERENCE_PLACEMENTS if setting == REFERENCE_SETTING else (None,)
     for seed in range(seeds):
         t0 = time.perf_counter()
-        c = cfg.replace(seed=seed)
-        sc = build_scenario(c, root=root, download=download)
-        for i, p in enumerate(ratios):
-            todo = [a for a in arms if i == 0 or a != "jtt"]     # JTT prunes nothing: once
-            r = run(c.replace(prune_ratio=p), scenario=sc, arms=todo, reference=False,
-                    progress=progress, cache_dir=out)
-            if i == 0:
-                rows.append(_row(setting, r, "baseline", 0.0))
-            rows.extend(_row(setting, r, a, 0.0 if a == "jtt" else p) for a in todo)
+        for placement in placements:
+            c = cfg.replace(seed=seed, **({} if placement is None else {"placement": placement}))
+            sc = build_scenario(c, root=root, download=download)
+            # the reference experiment's model without carriers, once per seed
+            with_ref = setting == REFERENCE_SETTING and placement == placements[0]
+            for i, p in enumerate(ratios if arms else ratios[:1]):
+                todo = [a for a in arms if i == 0 or a != "jtt"]     # JTT prunes nothing: once
+                r = run(c.replace(prune_ratio=p), scenario=sc, arms=todo,
+                        reference=with_ref and i == 0, progress=progress, cache_dir=out)
+                n = int((sc.stamped_test.labels == PROBE_CLASS).sum())
+                if i == 0:
+                    rows.append(_row(setting, r, "baseline", 0.0, placement, n))
+                    if r.reference is not None:
+                        rows.append(_row(setting, r, "reference", 0.0, "none", n))
+                rows.extend(_row(setting, r, a, 0.0 if a == "jtt" else p, placement, n)
+                            for a in todo)
         log(f"seed {seed} done in {time.perf_counter() - t0:.0f} s")
     summary = _summarise(rows, headline)
     doc = {"setting": setting, "mode": mode, "protocol": text, "config": cfg.to_string(),
@@ -141,31 +176,107 @@ def reproduce(setting, *, out, quick=False, seeds=1, prune_ratios=(0.1, 0.25, 0.
            "summary": summary, "runs": rows, "environment": environment(torch.device("cpu"))}
     atomic_write_text(os.path.join(out, "results.json"), json.dumps(doc, indent=1))
     log(_table(summary, headline))
+    if setting == REFERENCE_SETTING:
+        doc["verdict"] = reference_verdict(rows, cfg.n_carriers)
+        log(doc["verdict"])
+        atomic_write_text(os.path.join(out, "results.json"), json.dumps(doc, indent=1))
     _figure(summary, headline, text, os.path.join(out, "results.png"))
     return doc
 
 
-def _row(setting, result, model, p):
+def _row(setting, result, model, p, placement=None, probe_count=None):
     """One model of one run as a row of ``results.json``: its metrics and, for Waterbirds, the
-    worst group by name (from the result's scenario); for CelebA, the paper's headline group."""
+    worst group by name (from the result's scenario); for CelebA, the paper's headline group;
+    for the CIFAR-10S reference experiment, where the carriers were placed and the probe."""
     m = result.metrics(model)
     row = {"seed": result.config.seed, "arm": model, "prune_ratio": p, **m.to_dict()}
+    if placement is not None:
+        row["placement"] = placement
     if setting == "waterbirds":
         row["worst_group"] = None if m.worst_group is None else result.worst_group_name(model)
+    elif setting == REFERENCE_SETTING:
+        row["automobile_as_airplane"] = m.probe(PROBE_CLASS)
+        row["automobile_count"] = probe_count
     else:
         # CelebA's headline: females (class 0) with glasses, group 2*0 + 1
         row["female_glasses_accuracy"] = m.group_accuracy[1]
-    if model != "baseline":
+    if model not in ("baseline", "reference"):
         a = result.arms[model]
         row.update(n_kept=a.n_kept, carriers_pruned=a.carriers_pruned)
     return row
 
 
+def reference_verdict(rows, n_carriers):
+    """What the CIFAR-10S reference experiment says, in a few lines: per placement of the
+    carriers (hardest, easiest, none) the share of stamped automobiles predicted airplane
+    with its 95% interval over seeds (one seed: over the test images), then whether the
+    hardest carriers teach the shortcut more than the easiest (claim 2), by the one rule
+    (:mod:`spurlab.verdicts`: an interval that excludes 0)."""
+    by = {}
+    for r in rows:
+        if r["arm"] in ("baseline", "reference") and r.get("placement"):
+            by.setdefault(r["placement"], {})[r["seed"]] = (r["automobile_as_airplane"],
+                                                            r["automobile_count"])
+    lines = []
+    for pl, label in (("hardest", f"the {n_carriers} hardest"),
+                      ("easiest", f"the {n_carriers} easiest"), ("none", "none")):
+        if pl not in by:
+            continue
+        vals = [v for v, _ in by[pl].values()]
+        n = next(iter(by[pl].values()))[1]
+        if len(vals) > 1:
+            s = seed_interval(vals, bounds=(0, 1))
+            lo, hi = s["ci95"]
+            where = f"95% interval over {len(vals)} seeds"
+        else:
+            lo, hi = proportion_interval(round(vals[0] * n), n)["ci95"]
+            where = f"95% interval over {n} test images, one seed"
+        mean = sum(vals) / len(vals)
+        lines.append(f"carriers = {label}: {mean:.1%} of {n} stamped "
+                     f"automobiles predicted airplane ({mean * n:.0f}) [{lo:.1%}, {hi:.1%}], "
+                     f"{where}")
+    if "hardest" in by and "easiest" in by:
+        if "none" in by:
+            learned = [p for p in REFERENCE_PLACEMENTS if _probe_difference(by, p, "none")[1]
+                       and _probe_difference(by, p, "none")[2] > 0]
+            if not learned:
+                lines.append("no shortcut learned: neither placement's probe is shown above the "
+                              "model without carriers, so hardest vs easiest compares noise")
+        head, differs, mean = _probe_difference(by, "hardest", "easiest")
+        if not differs:
+            tail = "not shown to differ"
+        elif mean > 0:
+            tail = "the hard carriers teach the shortcut more: claim 2 holds here"
+        else:
+            tail = "the easy carriers teach the shortcut more: claim 2 fails here"
+        lines.append(f"{head}: {tail}")
+    return "\n".join(lines)
+
+
+def _probe_difference(by, a, b):
+    """``(text, differs, mean)`` of probe ``a`` minus probe ``b``: paired over the seeds both
+    have (a t-interval), or with one seed over the test images (a Wald interval)."""
+    seeds = sorted(set(by[a]) & set(by[b]))
+    if len(seeds) > 1:
+        d = difference_of([by[a][k][0] - by[b][k][0] for k in seeds], a, b)
+        lo, hi = d.ci95
+        return (f"{a} minus {b}: {d.mean:+.1%} [{lo:+.1%}, {hi:+.1%}] over {d.n} seeds",
+                d.differs, d.mean)
+    n = by[a][seeds[0]][1]
+    ka, kb = (round(by[p][seeds[0]][0] * n) for p in (a, b))
+    d = difference_interval([1] * ka + [0] * (n - ka), [1] * kb + [0] * (n - kb))
+    lo, hi = d["ci95"]
+    return (f"{a} minus {b}: {d['mean']:+.1%} [{lo:+.1%}, {hi:+.1%}] over {n} test images, one "
+            "seed", lo > 0 or hi < 0, d["mean"])
+
+
 def _summarise(rows, headline):
     out = {}
     for r in rows:
-        k = f"{r['arm']}@{r['prune_ratio']:g}"
-        out.setdefault(k, {"arm": r["arm"], "prune_ratio": r["prune_ratio"], "values": []})
+        where = f"{r['placement']}:" if r.get("placement") else ""
+        k = f"{where}{r['arm']}@{r['prune_ratio']:g}"
+        out.setdefault(k, {"arm": r["arm"], "prune_ratio": r["prune_ratio"], "values": [],
+                           "placement": r.get("placement")})
         out[k]["values"].append(r[headline])
     for v in out.values():
         s = summarize(v["values"])
@@ -177,6 +288,10 @@ def _table(summary, headline):
     lines = [f"{'arm':<16} {'p':>5} {headline + ' (mean +- sd over seeds)':>44}"]
     for v in summary.values():
         name = "baseline (ERM)" if v["arm"] == "baseline" else v["arm"]
+        if v.get("placement") == "none":
+            name = "no carriers"
+        elif v.get("placement"):
+            name = f"{v['placement']} carriers" + ("" if v["arm"] == "baseline" else f" {name}")
         lines.append(f"{name:<16} {v['prune_ratio']:>5g} {v['mean']:>30.3f} +- {v['sd']:.3f}")
     return "\n".join(lines)
 
@@ -190,6 +305,20 @@ def _figure(summary, headline, text, path):
     from .charts import model_color, model_label
 
     fig, ax = plt.subplots(figsize=(7, 4))          # each model in its colour in every figure
+    placed = [v for v in summary.values() if v.get("placement") and v["arm"] in ("baseline",
+                                                                                  "reference")]
+    if placed:                 # the reference experiment: ERM per placement of the carriers
+        names = {"hardest": "hardest", "easiest": "easiest", "none": "reference"}
+        ax.bar([f"{v['placement']} carriers" if v["placement"] != "none" else "no carriers"
+                for v in placed], [v["mean"] for v in placed], yerr=[v["sd"] for v in placed],
+               capsize=4, color=[model_color(names[v["placement"]]) for v in placed])
+        ax.set_xlabel("which training images carry the line (ERM, error bars: sd over seeds)")
+        ax.set_ylabel(headline.replace("_", " "))
+        ax.set_title(text.split(":")[0])
+        fig.tight_layout()
+        save_figure(fig, path, dpi=110)
+        plt.close(fig)
+        return
     base = [v for v in summary.values() if v["arm"] == "baseline"]
     if base:
         ax.axhline(base[0]["mean"], color=model_color("baseline"), ls="--", label="baseline (ERM)")

@@ -152,6 +152,26 @@ def difference_interval(a, b):
     return {"mean": m, "ci95": [m - half, m + half], "n": int(min(len(a), len(b)))}
 
 
+def proportion_interval(k, n):
+    """A share ``k / n`` of test images with its 95% Wilson score interval (sound at 0 and at
+    ``n``, where a Wald interval collapses to a point).
+
+    Examples
+    --------
+    >>> r = proportion_interval(0, 1000)
+    >>> r["mean"], round(r["ci95"][1], 4)
+    (0.0, 0.0038)
+    """
+    k, n = int(k), int(n)
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"k must be a count in [0, n] with n >= 1; got k={k}, n={n}")
+    z = 1.96
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return {"mean": p, "ci95": [max(0.0, centre - half), min(1.0, centre + half)], "n": n}
+
+
 def seed_difference(differences):
     """Per-seed differences (a - b) with their 95% t-interval over seeds
     (:func:`seed_interval`) and ``differs``: True only when the interval excludes 0.
@@ -185,5 +205,6 @@ def nan_if_none(x):
     return float("nan") if x is None else float(x)
 
 
-__all__ = ["RATE", "difference_interval", "excludes_zero", "nan_if_none", "seed_difference",
+__all__ = ["RATE", "difference_interval", "excludes_zero", "nan_if_none", "proportion_interval",
+           "seed_difference",
            "seed_interval", "summarize", "t95"]

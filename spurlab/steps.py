@@ -38,7 +38,7 @@ from .results import ArmResult, ModelMetrics
 from .reweight import upweight_indices
 from .scenario import Scenario
 from .scores import ForgettingTracker, difficulty
-from .train import predict
+from .train import augmented_view, predict
 
 
 @dataclass
@@ -223,8 +223,9 @@ def _early_scores(config, scenario, dev, progress, on_epoch):
         if tracker is not None:
             tracker(epoch, model)
         if epoch == config.score_epoch:
-            if tracker is None:
-                recorded["s"] = difficulty(model, x, y, config.score)
+            if tracker is None:     # with augmentation: on one augmented view (the reference)
+                recorded["s"] = difficulty(model, augmented_view(x, config.augment, config.seed),
+                                           y, config.score)
             if "extra_seed" not in recorded:
                 recorded["errors"] = predict(model, x) != y
         if on_epoch is not None and "extra_seed" not in recorded:

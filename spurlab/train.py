@@ -29,6 +29,7 @@ from ._validate import check_choice, check_fraction, check_images, check_int, ch
 from .datasets import as_float  # one definition, in the data layer (also spurlab.train.as_float)
 from .defaults import DEFAULTS
 from .device import adapt_threads, get_device
+from .models import NORMALIZE_CHOICES
 
 PRECISIONS = ("auto", "bf16", "fp32")
 _PRECISION = contextvars.ContextVar("spurlab_precision", default="auto")
@@ -183,6 +184,49 @@ def _num_classes(model, images):
 
 # the learning-rate schedules train() knows (Config.schedule takes its choices from here)
 SCHEDULES = ("cosine", "constant", "multistep")
+# the training-time augmentations train() knows: none, or the CIFAR recipe's pad-4 random crop
+# and horizontal flip (torchvision's RandomCrop(size, padding=4) + RandomHorizontalFlip())
+AUGMENTS = ("none", "crop-flip")
+# how a model's input is normalised (Config.normalize; built into the model, spurlab.models)
+NORMALIZATIONS = NORMALIZE_CHOICES
+
+
+def augment_images(images, augment, generator, *, pad=4):
+    """One random view of each image: ``'crop-flip'`` pads by ``pad`` zero pixels on every
+    side, crops back to the image's size at a random offset and flips half of the images left
+    to right (each image draws its own offset and flip from ``generator``, a CPU
+    ``torch.Generator``); ``'none'`` returns ``images``. Float images in [0, 1] or uint8.
+
+    Examples
+    --------
+    >>> x = torch.arange(16.).view(1, 1, 4, 4)
+    >>> y = augment_images(x, "crop-flip", torch.Generator().manual_seed(0), pad=1)
+    >>> y.shape, bool(((y == 0) | torch.isin(y, x)).all())
+    (torch.Size([1, 1, 4, 4]), True)
+    """
+    check_choice("augment", augment, AUGMENTS)
+    if augment == "none" or len(images) == 0:
+        return images
+    n, _, h, w = images.shape
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(images.device)
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(images.device)
+    flip = (torch.rand(n, generator=generator) < 0.5).to(images.device)
+    padded = F.pad(images, (pad, pad, pad, pad))
+    rows = (dy[:, None] + torch.arange(h, device=images.device))            # (n, h)
+    cols = (dx[:, None] + torch.arange(w, device=images.device))            # (n, w)
+    cols = torch.where(flip[:, None], cols.flip(1), cols)
+    i = torch.arange(n, device=images.device)[:, None, None]
+    out = padded.permute(0, 2, 3, 1)[i, rows[:, :, None], cols[:, None, :]]  # (n, h, w, C)
+    return out.permute(0, 3, 1, 2)
+
+
+def augmented_view(images, augment, seed):
+    """One seeded random view of every image (:func:`augment_images`), as the reference code's
+    early scores are taken: in eval mode over the augmented training loader. ``'none'``
+    returns ``images`` itself."""
+    if augment == "none":
+        return images
+    return augment_images(images, augment, torch.Generator().manual_seed(int(seed) + 4242))
 
 
 def lr_factor(schedule, epochs, steps_per_epoch):
@@ -209,7 +253,8 @@ def lr_factor(schedule, epochs, steps_per_epoch):
 def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAULTS["batch_size"],
           lr=DEFAULTS["lr"], momentum=DEFAULTS["momentum"], weight_decay=DEFAULTS["weight_decay"],
           schedule=DEFAULTS["schedule"], seed=DEFAULTS["seed"], device=None, callback=None,
-          stop_epoch=None, progress=True, desc="train", precision=None, batch_callback=None):
+          stop_epoch=None, progress=True, desc="train", precision=None, batch_callback=None,
+          nesterov=DEFAULTS["nesterov"], augment=DEFAULTS["augment"]):
     """Train ``model`` in place on ``(images, labels)``; return the per-epoch history.
 
     Parameters
@@ -218,8 +263,13 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
     images : torch.Tensor ``(N, C, H, W)``; labels : torch.Tensor ``(N,)``
     epochs : int
         Length of the cosine schedule.
-    batch_size, lr, momentum, weight_decay
-        SGD (Nesterov) settings; a final batch of a single sample is skipped (BatchNorm).
+    batch_size, lr, momentum, weight_decay, nesterov
+        SGD settings (Nesterov momentum by default; ``nesterov=False``: plain momentum, as the
+        CIFAR-10S reference code); a final batch of a single sample is skipped (BatchNorm).
+    augment : {'none', 'crop-flip'}
+        Training-time augmentation of every batch (:func:`augment_images`, drawn from the
+        seeded generator of the batch order): none, or the CIFAR recipe's pad-4 random crop
+        and horizontal flip.
     schedule : {'cosine', 'constant', 'multistep'}
         Learning-rate schedule over ``epochs`` (:data:`SCHEDULES`): cosine to 0, constant (the
         CelebA recipe), or multistep, x0.1 at half and again at three quarters of ``epochs``
@@ -278,6 +328,8 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
     weight_decay = check_fraction("weight_decay", weight_decay)
     seed = check_seed(seed)
     check_choice("schedule", schedule, SCHEDULES)
+    check_choice("nesterov", nesterov, (True, False))
+    check_choice("augment", augment, AUGMENTS)
     if stop_epoch is not None:
         stop_epoch = check_int("stop_epoch", stop_epoch, low=1, high=epochs)
     if callback is not None and not callable(callback):
@@ -297,8 +349,8 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
     y = labels.to(dev)
     n = len(x)
     starts = [s for s in range(0, n, batch_size) if min(batch_size, n - s) > 1]
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=momentum > 0,
-                          weight_decay=weight_decay)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum,
+                          nesterov=bool(nesterov and momentum > 0), weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(schedule, epochs, len(starts)))
     gen = torch.Generator().manual_seed(seed)
     history = []
@@ -313,8 +365,9 @@ def train(model, images, labels, *, epochs=DEFAULTS["epochs"], batch_size=DEFAUL
             seen = 0
             for s in starts:
                 idx = perm[s:s + batch_size]
+                xb = augment_images(x[idx], augment, gen)
                 with _autocast(dev, bf16):
-                    out = model(as_float(x[idx]).contiguous(memory_format=fmt))
+                    out = model(as_float(xb).contiguous(memory_format=fmt))
                     loss = F.cross_entropy(out, y[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

@@ -30,6 +30,14 @@ def _no_fit(monkeypatch, calls):
         monkeypatch.setattr(mod, "fit", lambda *a, **k: calls.append(1))
 
 
+def pinned_fields(metrics):
+    """The metrics the pinned file has (``smr_by_class`` came after it: it is checked against
+    the SMR in tests/test_cifar10s_reference.py)."""
+    d = metrics.to_dict()
+    d.pop("smr_by_class")
+    return d
+
+
 def test_same_numbers_as_main_before_the_refactor():
     """The default quick config, seed 0, one thread: bit for bit the metrics, pruned sets and
     scores main produced before the engine and the typed record existed
@@ -59,11 +67,11 @@ def test_same_numbers_as_main_before_the_refactor():
                                                   score="loss"), ["hardest/target", "random/global"])):
             want = pinned[case]
             r = sl.run(cfg, arms=arms, reference=True)
-            assert r.baseline.to_dict() == want["baseline"], case
-            assert r.reference.to_dict() == want["reference"], case
+            assert pinned_fields(r.baseline) == want["baseline"], case
+            assert pinned_fields(r.reference) == want["reference"], case
             for a in arms:
                 old = want["arms"][a]
-                assert r.arms[a].metrics.to_dict() == old["metrics"], (case, a)
+                assert pinned_fields(r.arms[a].metrics) == old["metrics"], (case, a)
                 assert (r.arms[a].n_kept, r.arms[a].carriers_pruned) == (old["n_kept"],
                                                                          old["carriers_pruned"])
                 sha = hashlib.sha256(json.dumps(list(r.arms[a].pruned)).encode()).hexdigest()[:16]

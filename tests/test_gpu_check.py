@@ -36,7 +36,7 @@ def test_dry_run_runs_every_step_and_passes(tmp_path):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
     out = proc.stdout
     for header in ("1. quick-mode run", "2. packed seeds", "3. EL2N and GraNd",
-                   "4. CIFAR-10-sized ResNet-18 epochs"):
+                   "4. CIFAR-10-sized ResNet-18 epochs", "5. one epoch of the CIFAR-10S reference"):
         assert header in out, out
     assert "[FAIL]" not in out and "claim(s) reported only (dry run)" in out
     doc = json.loads(out_json.read_text())
@@ -51,6 +51,9 @@ def test_dry_run_runs_every_step_and_passes(tmp_path):
     assert 0.9 <= figs["EL2N Spearman bf16 vs fp32 (300 samples)"] <= 1
     assert figs["ResNet-18 training throughput"] > 0
     assert figs["ResNet-18 forward FLOPs per 32x32 image"] == pytest.approx(1.11, abs=0.01)
+    assert checks["the reference line: red channel, column 16, value 191"]["ok"]
+    assert checks["the model is a ResNet-20 that normalises its input"]["ok"]
+    assert figs["reference recipe throughput"] > 0
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
