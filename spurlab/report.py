@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from .config import LAST_LAYER_ARMS
-from .stats import summarize
+from .stats import seed_interval, summarize
 from .verdicts import difference, share_removed, shortcut
 
 METRIC_LABELS = {
@@ -87,13 +87,15 @@ def _is_model(name):
     return True
 
 
-def seeds_table(results, arms=None, *, reference=True):
+def seeds_table(results, arms=None, *, reference=True, spread="sd"):
     """A plain-text table over seeds: first the shortcut verdict (:func:`spurlab.verdicts.shortcut`:
     over the stamped test images for one seed, the seeds' combined evidence for several), then
     per model mean ± sd of SMR, clean and worst-group accuracy, and per arm the share of the
     excess SMR removed (:func:`spurlab.verdicts.share_removed`: "n/a" when no shortcut was
     learned; a line under the table says over which seeds the mean was taken) and the carriers
-    pruned; then the regime indicator of each seed.
+    pruned; then the regime indicator of each seed. ``spread='ci95'`` shows each mean with its
+    95% t-interval over seeds (:func:`spurlab.stats.seed_interval`, cut at the metric's range)
+    instead of the standard deviation.
 
     Examples
     --------
@@ -103,6 +105,8 @@ def seeds_table(results, arms=None, *, reference=True):
     """
     import numpy as np
 
+    if spread not in ("sd", "ci95"):
+        raise ValueError(f"spread must be 'sd' or 'ci95'; got {spread!r}")
     values = seed_values(results, arms, reference=reference)
     results, arms = _check_results(results, arms, reference)
     verdict = shortcut(results) if reference else None
@@ -112,8 +116,14 @@ def seeds_table(results, arms=None, *, reference=True):
         s = summarize(v)
         if not s["n"]:
             return "n/a"
+        if spread == "ci95" and s["n"] > 1:
+            lo, hi = seed_interval(v, None if pct else (0, 1))["ci95"]
+            return (f"{s['mean']:6.1%} [{lo:.0%}, {hi:.0%}]" if pct
+                    else f"{s['mean']:.3f} [{lo:.3f}, {hi:.3f}]")
         return (f"{s['mean']:6.1%} ± {s['sd']:5.1%}" if pct
                 else f"{s['mean']:.3f} ± {s['sd']:.3f}")
+
+    col = 24 if spread == "ci95" else 16
 
     def name(mo):
         if mo not in arms:
@@ -127,8 +137,10 @@ def seeds_table(results, arms=None, *, reference=True):
     names = {mo: name(mo) for mo in values}
     w = max(16, max(len(n) for n in names.values()) + 2)
     lines = [verdict.text()] if verdict is not None else []
-    lines.append(f"{'model':<{w}}{'groups':>11}{'SMR':>16}{'clean acc':>16}{'worst group':>16}"
-                 f"{'excess removed':>18}{'carriers cut':>16}")
+    exw = col + 2 if reference else 0        # the excess removed needs the no-carrier model
+    lines.append(f"{'model':<{w}}{'groups':>11}{'SMR':>{col}}{'clean acc':>{col}}"
+                 f"{'worst group':>{col}}{'excess removed' if reference else '':>{exw}}"
+                 f"{'carriers cut':>16}")
     for mo, v in values.items():
         ex = ""
         if mo in shares:
@@ -136,13 +148,17 @@ def seeds_table(results, arms=None, *, reference=True):
             ex = "n/a" if s.mean is None else fmt([x for x in s.per_seed if x is not None], pct=True)
         cut = (f"{np.mean([r.arms[mo].carriers_pruned for r in results]):.0f}/"
                f"{np.mean([r.carriers for r in results]):.0f}") if mo in arms else ""
-        lines.append(f"{names[mo]:<{w}}{tag(mo):>11}{fmt(v['smr']):>16}{fmt(v['clean_accuracy']):>16}"
-                     f"{fmt(v['worst_group_accuracy']):>16}{ex:>18}{cut:>16}".rstrip())
+        lines.append(f"{names[mo]:<{w}}{tag(mo):>11}{fmt(v['smr']):>{col}}"
+                     f"{fmt(v['clean_accuracy']):>{col}}{fmt(v['worst_group_accuracy']):>{col}}"
+                     f"{ex:>{exw}}{cut:>16}".rstrip())
     lines.append("groups: the group labels a method uses beyond the class labels (none, "
                  "validation only, or training: the oracle)")
+    if spread == "ci95" and len(results) > 1:
+        lines.append(f"[lo, hi]: the 95% t-interval of the mean over {len(results)} seeds")
     used = next((s for s in shares.values() if s.mean is not None), None)
     if used is not None:
-        lines.append(f"excess removed: mean ± sd over {used.over()}")
+        lines.append(f"excess removed: mean {'[95% interval]' if spread == 'ci95' else '± sd'} "
+                     f"over {used.over()}")
     score = results[0].config.score.upper()
     lines.append(f"regime indicator (carriers' mean early-{score} percentile in "
                  f"{results[0].scenario.target}) per seed: "

@@ -442,3 +442,15 @@ def test_composition_bars_count_what_each_arm_pruned():
     assert f"hardest removes {shares[0]:.0%}" in take and "hardest/sparing removes 0%" in take
     heights = [p.get_height() for p in axes[0].patches]
     assert heights[2] == 0 and heights[0] == np.mean([r.arms["hardest"].carriers_pruned for r in rs])
+
+
+def test_seeds_table_can_show_intervals_instead_of_the_sd():
+    from spurlab.stats import seed_interval
+
+    lines = seeds_table(RESULTS, spread="ci95").splitlines()
+    lo, hi = seed_interval([0.20, 0.10], (0, 1))["ci95"]
+    assert f"0.150 [{lo:.3f}, {hi:.3f}]" in lines[3] and "±" not in lines[3]
+    assert "[lo, hi]: the 95% t-interval of the mean over 2 seeds" in lines
+    assert lines[-2] == "excess removed: mean [95% interval] over all 2 seeds"
+    with pytest.raises(ValueError, match="spread must be 'sd' or 'ci95'; got 'iqr'"):
+        seeds_table(RESULTS, spread="iqr")
