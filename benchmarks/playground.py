@@ -3,6 +3,8 @@ verification, and the atlas build's wall time with 1 worker, 2 workers and a loc
 
     python benchmarks/playground.py --json benchmarks/playground.json
     python benchmarks/playground.py --moves 50 --no-build      # skip the build timings
+    python benchmarks/playground.py --explorer --json benchmarks/playground.json   # only the
+        # explorer's interactions, added to the file's other numbers
 
 Goals (issue "An instant playground"): slider median <= 0.3 s and p95 <= 1 s including the redraw
 (the figure rendered to PNG, as the panel sends it); live first seed <= 2 s and all seeds <= 10 s.
@@ -64,6 +66,56 @@ def live(pg):
     return stamps, rows
 
 
+def _spread(times):
+    q = statistics.quantiles(times, n=20) if len(times) > 1 else times * 19
+    return {"n": len(times), "median_s": round(statistics.median(times), 3),
+            "p95_s": round(q[18], 3), "max_s": round(max(times), 3)}
+
+
+def explorer_latency(n, seed):
+    """Each interaction of the explorer (spurlab.explorer) with its widgets built, as a learner
+    has it (every answer rendered to PNG): ``n`` random moves of one control, ``n // 3`` cell
+    clicks, the first stamp toggle (it trains the two models) and ``n // 3`` toggles after it."""
+    from spurlab.explorer import Explorer
+
+    ex = Explorer()
+    ex.widget()
+    rng = random.Random(seed)
+    out = {}
+
+    def timed(fn, *args, **kw):
+        t = time.perf_counter()
+        fn(*args, **kw)
+        return time.perf_counter() - t
+
+    moves = []
+    for _ in range(n):
+        name = rng.choice(["prune_ratio", "prune_ratio", "salience", "prevalence", "thickness",
+                           "arm"])
+        options = ex.ex.arms if name == "arm" else ex.grid[name]
+        value = rng.choice([o for o in options if o != ex.state[name]])
+        moves.append(timed(ex.show, **{name: value}))
+    out["move"] = _spread(moves)
+    clicks = []
+    for _ in range(max(2, n // 3)):
+        s, q = rng.choice(ex.grid["salience"]), rng.choice(ex.grid["prevalence"])
+        clicks.append(timed(ex.open_cell, s, q))
+    out["cell_click"] = _spread(clicks)
+    ex.show(arm="hardest")
+    clear_cache()
+    out["stamp_first_s"] = round(timed(ex.toggle_stamp, True), 2)
+    toggles = []
+    for i in range(max(2, n // 3)):
+        ex.state["test_image"] = i
+        toggles.append(timed(ex.toggle_stamp, not ex.state["stamped"]))
+    out["stamp_toggle"] = _spread(toggles)
+    for k in ("move", "cell_click", "stamp_toggle"):
+        print(f"explorer {k}: median {out[k]['median_s']} s, p95 {out[k]['p95_s']} s over "
+              f"{out[k]['n']}", flush=True)
+    print(f"explorer first stamp (trains ERM and the pruned model): {out['stamp_first_s']} s")
+    return out
+
+
 def build_times(workers_list, dask):
     out = {}
     for label, kw in [(f"{w}_workers", {"workers": w}) for w in workers_list] + (
@@ -99,9 +151,24 @@ def main(argv=None):
     p.add_argument("--no-dask", action="store_true", help="skip the Dask build timing")
     p.add_argument("--atlas", default=str(ATLAS_PATH), help="atlas file (default: the shipped one)")
     p.add_argument("--no-live", action="store_true", help="skip the live verification")
+    p.add_argument("--explorer", action="store_true",
+                   help="time only the explorer's interactions; with --json, update that key of "
+                        "the file and keep its other numbers")
     a = p.parse_args(argv)
     if a.moves < 1:
         p.error(f"--moves must be >= 1; got {a.moves}")
+    if a.explorer:
+        import platform
+
+        import torch
+
+        res = json.load(open(a.json)) if a.json and os.path.exists(a.json) else {}
+        res["explorer"] = {**explorer_latency(a.moves, a.seed), "machine": {
+            "cpus": sl.usable_cpus(), "processor": platform.processor(),
+            "torch": torch.__version__, "threads": torch.get_num_threads()}}
+        if a.json:
+            sl.results.atomic_write_text(a.json, json.dumps(res, indent=1) + "\n")
+        return
     pg = Playground(a.atlas)
     if pg.atlas is None:
         sys.exit(f"no atlas: {pg.notice}")

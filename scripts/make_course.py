@@ -445,11 +445,13 @@ def widget_outputs(nb, output):
     return [nbformat.from_dict(o) for o in found]
 
 
-def render_html(notebooks, html_dir):
+def render_html(notebooks, html_dir, playground=None):
     """Write ``html_dir/NAME.html`` for every notebook; links between them point at the pages.
 
     A page needs no widget JavaScript to show a panel's results: what the panel's Output widget
-    holds is written after the widget as ordinary outputs.
+    holds is written after the widget as ordinary outputs. A widget that left nothing to show
+    gets a link to the static playground page instead, when ``playground`` (its path relative
+    to ``html_dir``) is given.
 
     Returns ``{file name: title}``.
     """
@@ -463,7 +465,8 @@ def render_html(notebooks, html_dir):
         nb = _read(path)
         for cell in nb.cells:
             if cell.cell_type == "code":
-                cell.outputs = [x for o in cell.outputs for x in [o, *widget_outputs(nb, o)]]
+                cell.outputs = [x for o in cell.outputs
+                                for x in [o, *(widget_outputs(nb, o) or _static_link(o, playground))]]
         for cell in nb.cells:
             if cell.cell_type == "markdown":
                 cell.source = link.sub(lambda m: f"]({m['stem']}.html)" if m["stem"] in stems
@@ -472,6 +475,17 @@ def render_html(notebooks, html_dir):
         (Path(html_dir) / f"{path.stem}.html").write_text(body, encoding="utf-8")
         titles[path.name] = _title(nb, path.stem)
     return titles
+
+
+def _static_link(output, playground):
+    """For a widget that saved nothing to show: a link to the static playground page."""
+    import nbformat
+
+    if not playground or not output.get("data", {}).get(WIDGET_VIEW):
+        return []
+    return [nbformat.from_dict({"output_type": "display_data", "metadata": {}, "data": {
+        "text/html": f"<p>(An interactive panel stands here; it needs a running kernel. Its "
+                     f"static version: <a href='{playground}'>the playground page</a>.)</p>"}})]
 
 
 def _duration(seconds):
@@ -501,6 +515,8 @@ text-align:left;border-bottom:1px solid #ddd}}.t{{text-align:right;white-space:n
 <table><tr><th>notebook</th><th>file</th><th class="t">run time</th><th>exercises filled</th></tr>
 {rows}
 </table>
+<p>The playground without a kernel: <a href="playground/index.html">its static page</a> (the data
+map at every prune ratio, the cells, the galleries).</p>
 <p>Built by <code>{html.escape(manifest["command"])}</code>; see <code>course.json</code>.</p>
 </body></html>
 """
@@ -673,9 +689,13 @@ def build(args, command):
         if args.execute:
             html_dir = tmp / "html"
             html_dir.mkdir()
-            titles = render_html([instructor / e["notebook"] for e in entries], html_dir)
+            from spurlab.explorer import export
+
+            export(html_dir / "playground")
+            titles = render_html([instructor / e["notebook"] for e in entries], html_dir,
+                                 playground="playground/index.html")
             write_index(html_dir, manifest, titles)
-            print(f"html/: {len(entries)} pages and index.html")
+            print(f"html/: {len(entries)} pages, index.html and playground/ (static)")
         (tmp / "course.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _install(tmp, out, args.force, source)
     except BaseException:

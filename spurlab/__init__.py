@@ -21,8 +21,8 @@ result; ``cache``), the engine (``config``, ``recipe``: ``fit``; ``build``: ``bu
 ``arms``; ``steps``: ``baseline``, ``arm``, ``reference``, ``evaluate``; ``pipeline``: ``run``,
 ``run_seeds``; ``sweeps``; ``atlas``; ``builds``: the atlas and drivers builds), the shipped measurements
 (``drivers``: which carriers drive the shortcut; ``datamodel``), teaching (``charts``, ``plotting``, ``maps``,
-``widgets``, ``playground``, ``lesson``, ``exercises``) and entry points (``cli``,
-``reproduce``).
+``widgets``, ``playground``, ``explorer`` with its data ``explorable``, ``lesson``,
+``exercises``) and entry points (``cli``, ``reproduce``).
 """
 
 from ._version import __version__  # noqa: E402,F401
@@ -54,6 +54,8 @@ from .dynamics import (  # noqa: E402
                        pooled_p,
                        training_dynamics,
 )
+from .explorable import Explorable, load_explorable  # noqa: E402
+from .explorer import Explorer  # noqa: E402
 from .features import FEATURES, Line, Patch, Pattern, SpuriousFeature, Tint, make_feature  # noqa: E402
 from .flatten import rows  # noqa: E402
 from .lesson import STRONG_SIGNAL  # noqa: E402
@@ -85,7 +87,8 @@ from .worst import worst_group_text, worst_groups  # noqa: E402
 train_model = train
 
 __all__ = [
-    "Atlas", "load_atlas", "DriverPoint", "Drivers", "load_drivers",
+    "Atlas", "load_atlas", "DriverPoint", "Drivers", "load_drivers", "Explorable",
+    "load_explorable", "Explorer",
     "DATASETS", "SHAPE_CLASSES", "ImageSet", "class_names", "fetch", "from_tensors", "load_dataset",
     "load_digits",
     "make_shapes", "train_test_split", "configure_threads", "get_device", "usable_cpus",

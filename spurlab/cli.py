@@ -119,6 +119,13 @@ def _playground(args):
     import subprocess
     from pathlib import Path
 
+    if args.export:
+        from .explorer import export
+
+        page = export(args.export)
+        print(f"wrote {page}: the data map at every prune ratio, the cells and the galleries "
+              "(open it in a browser; no server needed)")
+        return 0
     if not 1 <= args.port <= 65535:
         raise ValueError(f"--port must be in 1-65535; got {args.port}")
     folder = Path(args.dir)
@@ -178,6 +185,9 @@ def main(argv=None):
     pgp.add_argument("--port", type=int, default=8866, help="port (default 8866)")
     pgp.add_argument("--print-command", action="store_true",
                      help="print the command that would start the page, and exit")
+    pgp.add_argument("--export", metavar="DIR", default=None,
+                     help="write a static page of the playground (images, no server, no widget "
+                          "JavaScript) to DIR, and exit")
     args = parser.parse_args(argv)
     try:
         _check_outputs(args)

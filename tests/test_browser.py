@@ -1,5 +1,5 @@
 """A real browser drives the Playground notebook (07) in JupyterLab: Run All, move a slider, press
-Verify live.
+Verify live; then the explorer's threshold, a cell click and a stamp toggle.
 
 Starts JupyterLab on 127.0.0.1 (a free port, a token, temporary settings, workspaces, config and
 runtime folders, news and update checks off, autosave off) on a temporary copy of
@@ -380,9 +380,52 @@ def _drive(page, url, cells, code_idx, panel_idx, stem):
     panel_cell.screenshot(path=str(ARTIFACTS / f"browser_{stem}_panel.png"))
     page.screenshot(path=str(ARTIFACTS / f"browser_{stem}.png"))
     assert "Takeaway (live" in box.inner_text(), "no live takeaway under the figure"
+    explored = _drive_explorer(page, cells, stem)
     return (f"Run All {run_all_s:.0f} s; salience {before} -> {after}, redrawn in {move_s:.1f} s "
             f"(browser round trip); Verify live: {status.inner_text()[:120]}; "
-            f"figure changed {len({before_img, moved_img, live_img})} times")
+            f"figure changed {len({before_img, moved_img, live_img})} times; {explored}")
+
+
+def _drive_explorer(page, cells, stem):
+    """The explorable's three interactions: the threshold, a cell click, a stamp toggle."""
+    shown = re.compile(r"^\s*explorer\s*$", re.M)
+    idx = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
+           and shown.search("".join(c["source"]))]
+    assert idx, f"{TARGET}: no cell displays `explorer`"
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(idx[0])
+    cell.scroll_into_view_if_needed()
+    ratio = cell.locator(".widget-hslider").filter(has_text=re.compile("prune ratio", re.I)).first
+    assert ratio.count(), "the explorer shows no prune-ratio slider"
+    box = ratio.locator("xpath=ancestor::div[contains(@class,'widget-vbox')][last()]")
+    html = box.locator(".widget-html")
+    text = html.filter(has_text=re.compile(r"removes \d+ of the")).first
+    before_img, before_text = _image_src(box), text.inner_text()
+    handle = ratio.locator(".noUi-handle").first
+    handle.focus()
+    t = time.monotonic()
+    handle.press("ArrowRight")
+    moved = _wait_change(lambda: _image_src(box), before_img, 30, "the data map after the threshold moved")
+    _wait_change(lambda: text.inner_text(), before_text, 30, "the line under the data map")
+    move_s = time.monotonic() - t
+    # a cell click opens that point: its groups table
+    cell_button = box.locator(".widget-gridbox button").nth(7)
+    t = time.monotonic()
+    cell_button.click()
+    detail = html.filter(has_text=re.compile(r"worst in bold")).first
+    _wait_text(detail, r"salience [0-9.]+, prevalence [0-9.]+", 30, "the cell's detail after a click")
+    clicked = _wait_change(lambda: _image_src(box), moved, 30, "the data map after a cell click")
+    cell_s = time.monotonic() - t
+    # the stamp toggle: both models train once, then the probabilities show
+    toggle = box.locator("button", has_text=re.compile("stamp the line")).first
+    t = time.monotonic()
+    toggle.click()
+    said = html.filter(has_text=re.compile(r"Toggle the line")).first
+    _wait_text(said, r"with the line", PANEL_RUN_S, "the stamp probe's line after the toggle")
+    stamp_s = time.monotonic() - t
+    cell.screenshot(path=str(ARTIFACTS / f"browser_{stem}_explorer.png"))
+    assert clicked != before_img
+    return (f"explorer: threshold redrawn in {move_s:.1f} s, a cell opened in {cell_s:.1f} s, "
+            f"a stamp answered in {stamp_s:.1f} s (two models trained)")
 
 
 def _failure_screenshot(page, stem):

@@ -81,10 +81,10 @@ LAYERS = [
      "lastlayer", "attribution"},
     {"config", "verdicts", "drivers", "mechanism", "worst", "parts", "results", "flatten", "cache"},
     {"recipe", "build", "arms", "measure", "steps", "pipeline", "sweeps", "atlas", "atlasfile", "builds",
-     "driversbuild",
+     "driversbuild", "explorable",
      "dynamics"},
-    {"charts", "plotting", "report", "maps", "widgets", "playground", "lesson", "exercises",
-     "identifiable"},
+    {"charts", "plotting", "report", "maps", "widgets", "playground", "explorer", "lesson",
+     "exercises", "identifiable"},
     {"cli", "reproduce"},
 ]
 

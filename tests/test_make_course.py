@@ -356,6 +356,11 @@ def test_an_executed_course_has_outputs_html_and_times(tmp_path, monkeypatch):
     index = (out / "html" / "index.html").read_text()
     assert '<a href="00_ok.html">' in index and "01_two.html" in index
     assert (out / "html" / "00_ok.html").stat().st_size > 1000
+    # the static playground is part of the course, linked from its index
+    assert 'href="playground/index.html"' in index
+    page = (out / "html" / "playground" / "index.html").read_text()
+    assert all((out / "html" / "playground" / f).is_file() for f in re.findall(r"src='([^'d][^']*)'",
+                                                                                 page))
     student = nbformat.read(str(out / "student" / "00_ok.ipynb"), as_version=4)
     assert all(c.outputs == [] for c in student.cells if c.cell_type == "code")
 
@@ -448,3 +453,21 @@ def test_html_pages_show_the_playgrounds_figure_and_its_line(tmp_path):
     mc.render_html([path], html_dir)
     page = (html_dir / "07_x.html").read_text()
     assert png in page and "Takeaway: learned in 5 of 5 seeds" in page
+
+
+def test_a_panel_that_saved_nothing_links_the_static_playground(tmp_path):
+    """Where a widget left no state to show (the page would be blank there), the page links the
+    static playground instead, and only when the course has one."""
+    pytest.importorskip("nbconvert")
+    view = {"output_type": "display_data", "metadata": {},
+            "data": {"text/plain": "VBox()", mc.WIDGET_VIEW: {"model_id": "gone", "version_major": 2,
+                                                              "version_minor": 0}}}
+    nb = new_notebook(cells=[new_code_cell("pg", outputs=[nbformat.from_dict(view)])])
+    path = tmp_path / "07_x.ipynb"
+    nbformat.write(nb, str(path))
+    for sub, link in (("with", "playground/index.html"), ("without", None)):
+        html_dir = tmp_path / sub
+        html_dir.mkdir()
+        mc.render_html([path], html_dir, playground=link)
+        page = (html_dir / "07_x.html").read_text()
+        assert ("href='playground/index.html'" in page) == (link is not None)
