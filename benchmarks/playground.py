@@ -75,7 +75,8 @@ def _spread(times):
 def explorer_latency(n, seed):
     """Each interaction of the explorer (spurlab.explorer) with its widgets built, as a learner
     has it (every answer rendered to PNG): ``n`` random moves of one control, ``n // 3`` cell
-    clicks, the first stamp toggle (it trains the two models) and ``n // 3`` toggles after it."""
+    clicks, the first stamp toggle (it trains the two models) and ``n // 3`` toggles after it,
+    and two rounds of the pruner (the first trains the methods' models too)."""
     from spurlab.explorer import Explorer
 
     ex = Explorer()
@@ -109,6 +110,15 @@ def explorer_latency(n, seed):
         ex.state["test_image"] = i
         toggles.append(timed(ex.toggle_stamp, not ex.state["stamped"]))
     out["stamp_toggle"] = _spread(toggles)
+    from spurlab.explorer import PRUNER_BUDGET
+
+    ex.show(thickness=1, salience=0.5, prevalence=0.3, prune_ratio=0.25)
+    r = ex.play(ex.pruner_gallery()[:PRUNER_BUDGET])           # the methods, then the learner
+    r2 = ex.play(ex.pruner_gallery()[-PRUNER_BUDGET:])         # a second round: the learner only
+    out["pruner_methods_s"] = r["methods_s"]
+    out["pruner_retrain_s"] = [r["retrain_s"], r2["retrain_s"]]
+    print(f"explorer pruner: the methods {r['methods_s']} s (once per point), a learner's "
+          f"retrain {r['retrain_s']} s and {r2['retrain_s']} s", flush=True)
     for k in ("move", "cell_click", "stamp_toggle"):
         print(f"explorer {k}: median {out[k]['median_s']} s, p95 {out[k]['p95_s']} s over "
               f"{out[k]['n']}", flush=True)

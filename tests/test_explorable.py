@@ -210,3 +210,13 @@ def test_the_pruner_scores_a_hand_picked_budget_against_the_methods(explorer):
     assert not W["play"].disabled
     W["play"].click()
     assert "round 3" in W["board"].value and W["reveal_el2n"].value
+
+
+def test_the_command_line_exports_the_page(tmp_path, capsys):
+    from spurlab.cli import main
+
+    assert main(["playground", "--export", str(tmp_path / "page")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    text = (tmp_path / "page" / "index.html").read_text()
+    assert "line 1 px, salience 0.5, prevalence 0.3" in text
+    assert "line 2 px, salience 1, prevalence 0.6" in text

@@ -470,4 +470,4 @@ def test_a_panel_that_saved_nothing_links_the_static_playground(tmp_path):
         html_dir.mkdir()
         mc.render_html([path], html_dir, playground=link)
         page = (html_dir / "07_x.html").read_text()
-        assert ("href='playground/index.html'" in page) == (link is not None)
+        assert ('href="playground/index.html"' in page) == (link is not None)
