@@ -110,15 +110,15 @@ def explorer_latency(n, seed):
         ex.state["test_image"] = i
         toggles.append(timed(ex.toggle_stamp, not ex.state["stamped"]))
     out["stamp_toggle"] = _spread(toggles)
-    from spurlab.explorer import PRUNER_BUDGET
+    from spurlab.explorable import PRUNER_BUDGET
 
     ex.show(thickness=1, salience=0.5, prevalence=0.3, prune_ratio=0.25)
     r = ex.play(ex.pruner_gallery()[:PRUNER_BUDGET])           # the methods, then the learner
     r2 = ex.play(ex.pruner_gallery()[-PRUNER_BUDGET:])         # a second round: the learner only
     out["pruner_methods_s"] = r["methods_s"]
     out["pruner_retrain_s"] = [r["retrain_s"], r2["retrain_s"]]
-    print(f"explorer pruner: the methods {r['methods_s']} s (once per point), a learner's "
-          f"retrain {r['retrain_s']} s and {r2['retrain_s']} s", flush=True)
+    print(f"explorer pruner: the methods {r['methods_s']} s (0: read from the shipped file), a "
+          f"learner's retrain {r['retrain_s']} s and {r2['retrain_s']} s", flush=True)
     for k in ("move", "cell_click", "stamp_toggle"):
         print(f"explorer {k}: median {out[k]['median_s']} s, p95 {out[k]['p95_s']} s over "
               f"{out[k]['n']}", flush=True)

@@ -12,7 +12,9 @@ salience, prevalence) of its grid, the one run the learner can look inside:
 - for every prune ratio of the grid and every atlas arm, **which images of c1 it removed** (the
   hardest arm removes those right of the threshold ``100 (1 - p)``) and the retrained model's
   **accuracy in every group** ``2 * class + stamped``, its SMR and clean accuracy; the
-  baseline's likewise.
+  baseline's likewise;
+- the **pruner's methods** (EL2N, random, oracle) on its gallery of c1 under its budget, each
+  retrained over its seeds: what a learner's hand-picked round is scored against.
 
 Built by ``scripts/build_explorable.py`` (the engine, one scenario point per task, resumable from
 ``--state-dir``), read by :func:`load_explorable` (checksummed, a clear error for a missing or
@@ -43,6 +45,72 @@ FORMAT = "spurlab-explorable/1"
 EXPLORABLE_PATH = Path(__file__).resolve().parent / "data" / "explorable.json.gz"
 BUILD = "scripts/build_explorable.py"
 SEED = 0                         # the atlas's first data and training seed: one run to look into
+
+
+# "You are the pruner" (spurlab.explorer): a gallery of c1's training images, the budget a learner
+# removes by hand, and the training seeds every choice is retrained with (the learner's and the
+# methods' alike); the methods' rounds are part of the file
+PRUNER_GALLERY, PRUNER_BUDGET, PRUNER_SEEDS = 48, 12, (0, 1, 2)
+PRUNER_METHODS = ("EL2N", "random", "oracle")
+
+
+def pruner_gallery(n_c1):
+    """Positions in c1 of the images the pruner shows: a fixed seeded sample of
+    :data:`PRUNER_GALLERY` of the class's ``n_c1`` images, in index order."""
+    rng = np.random.default_rng(1234)
+    return np.sort(rng.choice(n_c1, size=min(PRUNER_GALLERY, n_c1), replace=False))
+
+
+def pruner_picks(method, el2n_percentile, carrier):
+    """What a method removes from the gallery under the budget: ``'EL2N'`` the hardest by early
+    EL2N (label-free), ``'random'`` a seeded random draw, ``'oracle'`` the hardest carriers (all
+    of them when fewer than the budget: it knows which images carry the line)."""
+    from ._validate import check_choice
+
+    check_choice("method", method, PRUNER_METHODS)
+    pct, carrier = np.asarray(el2n_percentile), np.asarray(carrier, dtype=bool)
+    g = pruner_gallery(len(pct))
+    if method == "EL2N":
+        return g[np.argsort(-pct[g], kind="stable")][:PRUNER_BUDGET]
+    if method == "random":
+        return np.random.default_rng(99).choice(g, size=PRUNER_BUDGET, replace=False)
+    car = g[carrier[g]]
+    return car[np.argsort(-pct[car], kind="stable")][:PRUNER_BUDGET]
+
+
+def retrain_without(config_string, positions, *, device=None):
+    """The config's recipe retrained without the c1 images at ``positions`` (nothing else
+    removed) for every seed of :data:`PRUNER_SEEDS` (the data: seed 0): the SMR per seed."""
+    from .build import build_scenario
+    from .config import Config
+    from .measure import evaluate
+    from .recipe import fit
+
+    cfg = Config.from_string(config_string)
+    sc = build_scenario(cfg)
+    c1 = np.flatnonzero(sc.train.labels.numpy() == sc.target_class)
+    keep = np.ones(len(sc.train), dtype=bool)
+    keep[c1[np.asarray(positions, dtype=np.int64)]] = False
+    x, y = sc.train.images[keep], sc.train.labels[keep]
+    smr = []
+    for seed in PRUNER_SEEDS:
+        model, _ = fit(cfg, x, y, seed=seed, num_classes=sc.train.num_classes, device=device)
+        smr.append(round(evaluate(model, sc).smr, 5))
+    return smr
+
+
+def _pruner_task(config_string, el2n_percentile, carrier, threads=None):
+    """The pruner's methods at one point: each one's picks and its SMR per seed."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
+    out = {}
+    for m in PRUNER_METHODS:
+        picks = pruner_picks(m, el2n_percentile, carrier)
+        out[m] = {"picks": picks.tolist(), "smr": retrain_without(config_string, picks),
+                  "carriers_removed": int(np.asarray(carrier, dtype=bool)[picks].sum())}
+    return out
 
 
 class ExplorableError(ValueError):
@@ -180,6 +248,29 @@ def build_explorable(path, *, workers=2, executor=None, state_dir=None, command=
         if progress:
             progress(f"{name}: done ({len(got)} of {len(points)}, "
                      f"{time.perf_counter() - t0:.0f} s)")
+    # the pruner's methods at every point: pieces of their own (a build made before them
+    # resumes its points and runs only these)
+    pr_todo = []
+    for name in got:
+        pt = got[name]
+        ident = {"config": pt["config"], "pruner": [PRUNER_GALLERY, PRUNER_BUDGET,
+                                                    list(PRUNER_SEEDS)], "version": __version__}
+        piece = f"pruner-{name}-{fingerprint(ident)[:10]}.json.gz"
+        done = _read_piece(state_dir, piece, ident) if state_dir else None
+        if done is not None:
+            pt["pruner"] = done
+        else:
+            carrier = _unbits(pt["carrier"], len(pt["c1"])).tolist()
+            pr_todo.append((name, (pt["config"], pt["el2n_percentile"], carrier), ident, piece))
+    for (name, _, ident, piece), doc in zip(pr_todo, run_tasks(
+            _pruner_task, [args for _, args, _, _ in pr_todo], workers=workers,
+            executor=executor)):
+        got[name]["pruner"] = doc
+        if state_dir:
+            atomic_write_bytes(os.path.join(state_dir, piece), gzip.compress(
+                json.dumps({"ident": ident, "point": doc}).encode(), mtime=0))
+        if progress:
+            progress(f"{name}: the pruner's methods done ({time.perf_counter() - t0:.0f} s)")
     from .catalog import class_names
 
     names = class_names(base.dataset)
@@ -249,6 +340,7 @@ class ExplorablePoint:
     confidence: np.ndarray
     baseline: dict
     ratios: dict
+    pruner: dict | None = None
 
     def model(self, arm, ratio=None):
         """What a model scored: ``'baseline'``, or an arm at a ratio of the grid: ``smr``,
@@ -301,6 +393,12 @@ class Explorable:
         """The scenario points it holds, as keys ``'t1-s0.5-p0.3'``."""
         return list(self.data["points"])
 
+    @staticmethod
+    def point_key(name):
+        """``(thickness, salience, prevalence)`` of a key such as ``'t1-s0.5-p0.3'``."""
+        t, sal, q = name.split("-")
+        return int(t[1:]), float(sal[1:]), float(q[1:])
+
     def has(self, thickness, salience, prevalence):
         return point_name(thickness, salience, prevalence) in self.data["points"]
 
@@ -316,7 +414,7 @@ class Explorable:
             self._points[name] = ExplorablePoint(
                 int(thickness), float(salience), float(prevalence), d["config"], c1,
                 _unbits(d["carrier"], len(c1)), np.asarray(d["el2n_percentile"]),
-                np.asarray(d["confidence"]), d["baseline"], d["ratios"])
+                np.asarray(d["confidence"]), d["baseline"], d["ratios"], d.get("pruner"))
         return self._points[name]
 
     def group_name(self, group):
@@ -350,4 +448,6 @@ def load_explorable(path=None):
 
 
 __all__ = ["EXPLORABLE_PATH", "Explorable", "ExplorableError", "ExplorablePoint", "FORMAT",
-           "build_explorable", "load_explorable", "point_name"]
+           "PRUNER_BUDGET", "PRUNER_GALLERY", "PRUNER_METHODS", "PRUNER_SEEDS",
+           "build_explorable", "load_explorable", "point_name", "pruner_gallery", "pruner_picks",
+           "retrain_without"]

@@ -42,16 +42,21 @@ import numpy as np
 
 from ._validate import check_choice
 from .charts import OKABE_ITO, model_color, model_label
+from .explorable import (
+    PRUNER_BUDGET,
+    PRUNER_GALLERY,
+    PRUNER_METHODS,
+    PRUNER_SEEDS,
+    pruner_gallery,
+    pruner_picks,
+    retrain_without,
+)
 
 # the carriers' colour where no drivers are shipped for the point; the others' grey
 CARRIER, OTHER = OKABE_ITO[5], "#AAAAAA"
 # arms whose removals follow a threshold on the data map's x axis (the score they rank by)
 THRESHOLD_ARMS = {"hardest": "right", "easiest": "left"}
 GALLERY = 16                    # removed carriers shown under the data map
-# "You are the pruner": a gallery of c1's training images (scores hidden), a budget, and the
-# training seeds every choice is retrained with (the same for the learner and the methods)
-PRUNER_GALLERY, PRUNER_BUDGET, PRUNER_SEEDS = 48, 12, (0, 1, 2)
-PRUNER_METHODS = ("EL2N", "random", "oracle")
 
 
 def _png(fig, dpi=72):
@@ -391,52 +396,27 @@ class Explorer:
 
     # ------------------------------------------------------------------ you are the pruner
     def pruner_gallery(self, state=None):
-        """Positions in c1 (see :attr:`ExplorablePoint.c1`) of the images the pruner shows: a
-        seeded sample of :data:`PRUNER_GALLERY` images of the class, in random order."""
-        p = self.point(state)
-        rng = np.random.default_rng(1234)
-        return np.sort(rng.choice(len(p.c1), size=min(PRUNER_GALLERY, len(p.c1)),
-                                  replace=False))
+        """Positions in c1 of the images the pruner shows (:func:`spurlab.explorable.
+        pruner_gallery`)."""
+        return pruner_gallery(len(self.point(state).c1))
 
     def pruner_picks(self, method, state=None):
-        """What a method removes from the gallery under the budget: ``'EL2N'`` the hardest by
-        early EL2N (label-free), ``'random'`` a seeded random draw, ``'oracle'`` the hardest
-        carriers (all of them when fewer than the budget: it knows which images carry the
-        line)."""
-        check_choice("method", method, PRUNER_METHODS)
+        """What a method removes from the gallery under the budget
+        (:func:`spurlab.explorable.pruner_picks`)."""
         p = self.point(state)
-        g = self.pruner_gallery(state)
-        if method == "EL2N":
-            return g[np.argsort(-p.el2n_percentile[g], kind="stable")][:PRUNER_BUDGET]
-        if method == "random":
-            return np.random.default_rng(99).choice(g, size=PRUNER_BUDGET, replace=False)
-        car = g[p.carrier[g]]
-        return car[np.argsort(-p.el2n_percentile[car], kind="stable")][:PRUNER_BUDGET]
+        return pruner_picks(method, p.el2n_percentile, p.carrier)
 
     def _retrain_without(self, positions, state=None):
-        """Retrain the point's recipe without the c1 images at ``positions`` (and nothing else)
-        for every seed of :data:`PRUNER_SEEDS`; the SMR and carriers removed per seed."""
-        from .config import Config
-        from .measure import evaluate
-        from .recipe import fit
-
         p = self.point(state)
-        sc = self._scenario(p)
-        cfg = Config.from_string(p.config)
-        keep = np.ones(len(sc.train), dtype=bool)
-        keep[p.c1[np.asarray(positions, dtype=np.int64)]] = False
-        x, y = sc.train.images[keep], sc.train.labels[keep]
-        smr = []
-        for seed in PRUNER_SEEDS:
-            model, _ = fit(cfg, x, y, seed=seed, num_classes=sc.train.num_classes,
-                           device=self.device)
-            smr.append(evaluate(model, sc).smr)
-        return {"smr": smr, "carriers_removed": int(p.carrier[np.asarray(positions,
-                                                                          dtype=np.int64)].sum())}
+        return {"smr": retrain_without(p.config, positions, device=self.device),
+                "carriers_removed": int(p.carrier[np.asarray(positions, dtype=np.int64)].sum())}
 
     def pruner_methods(self, state=None):
-        """Every method's removals, retrained over the seeds (once per point, then kept)."""
+        """Every method's picks and SMR per seed: from the explorable file where it holds them
+        (0 s), else retrained here once per point and kept."""
         p = self.point(state)
+        if p.pruner is not None:
+            return p.pruner, 0.0
         key = ("pruner", p.config)
         if key not in self._models:
             t = time.perf_counter()
@@ -489,7 +469,8 @@ class Explorer:
                          f"  carriers removed {v['carriers_removed']}")
         lines.append(round_["vs_el2n"])
         lines.append(f"your retrain took {round_['retrain_s']} s ({len(PRUNER_SEEDS)} models); the "
-                     f"methods' {round_['methods_s']} s, once for this point")
+                     + ("methods' come from the shipped file" if not round_["methods_s"] else
+                        f"methods' {round_['methods_s']} s, once for this point"))
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ the panel

@@ -369,8 +369,8 @@ class Playground:
             ax.set_ylim(0, 1.02)
             ax.set_xlim(-0.6, len(names) - 0.4)
             ax.set_xticks(range(len(names)), [model_label(m) for m in names], fontsize=8)
-            ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
             ax.set_ylabel(ylabel)
+        axes[1].set_yticks([0, 0.25, 0.5, 0.75, 1.0])   # a share of the carriers: all of it
         frame["titles"] = [ax.set_title("", fontsize=9) for ax in axes]
         for k, (ax, (rows_axis, cols_axis, _fixed)) in enumerate(zip(axes[2:], MAPS)):
             ax.set_xlabel(cols_axis.replace("_", " "))
@@ -438,6 +438,14 @@ class Playground:
             dyn.extend(ax0.plot(xs, ys, "D", color="black", ms=5, mfc="white", ls="none",
                                 label="live seed"))
             dyn.append(ax0.legend(fontsize=7, loc="upper right"))
+        # the SMR axis fits the point (a weak signal's bars are a few percent: on a 0-1 axis
+        # they would not show), never beyond 1
+        tops = [iv["ci95"][1] for iv in ([point[m]["smr"] for m in ("baseline", "reference")]
+                                         + [(point["arms"][a] or {}).get("smr") for a in arms]
+                                         if point is not None else []) if iv is not None]
+        tops += [y for row in live for m in models
+                 if (y := row.get(key("smr", m))) is not None]
+        ax0.set_ylim(0, min(1.02, max(0.05, 1.2 * max(tops, default=1.0))))
         t = frame["titles"]
         t[0].set_text("SMR: mean and 95% interval over seeds" + (" (live: diamonds)" if live
                                                                  else ""))

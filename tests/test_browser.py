@@ -1,5 +1,5 @@
 """A real browser drives the Playground notebook (07) in JupyterLab: Run All, move a slider, press
-Verify live; then the explorer's threshold, a cell click and a stamp toggle.
+Verify live; then the explorer's threshold, a cell click, a stamp toggle and a pruner round.
 
 Starts JupyterLab on 127.0.0.1 (a free port, a token, temporary settings, workspaces, config and
 runtime folders, news and update checks off, autosave off) on a temporary copy of
@@ -422,10 +422,28 @@ def _drive_explorer(page, cells, stem):
     said = html.filter(has_text=re.compile(r"Toggle the line")).first
     _wait_text(said, r"with the line", PANEL_RUN_S, "the stamp probe's line after the toggle")
     stamp_s = time.monotonic() - t
+    # one round as the pruner: deal, pick the budget, retrain, read the leaderboard
+    box.locator("button", has_text=re.compile("deal the gallery")).first.click()
+    tiles = box.locator(".widget-gridbox .widget-toggle-button")
+    deadline = time.monotonic() + 30
+    while tiles.count() < 12 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert tiles.count() >= 12, f"the pruner dealt {tiles.count()} images"
+    for i in range(12):
+        tiles.nth(i).click()
+    play = box.locator("button", has_text=re.compile("retrain without my picks")).first
+    _wait_text(html.filter(has_text=re.compile(r"chosen \d+ of")).first, r"chosen 12 of 12", 30,
+               "the pruner's count after 12 picks")
+    t = time.monotonic()
+    play.click()
+    board = html.filter(has_text=re.compile(r"round 1")).first
+    _wait_text(board, r"your retrain took", PANEL_RUN_S, "the pruner's leaderboard")
+    pruner_s = time.monotonic() - t
     cell.screenshot(path=str(ARTIFACTS / f"browser_{stem}_explorer.png"))
     assert clicked != before_img
     return (f"explorer: threshold redrawn in {move_s:.1f} s, a cell opened in {cell_s:.1f} s, "
-            f"a stamp answered in {stamp_s:.1f} s (two models trained)")
+            f"a stamp answered in {stamp_s:.1f} s (two models trained), a pruner round in "
+            f"{pruner_s:.1f} s")
 
 
 def _failure_screenshot(page, stem):

@@ -181,8 +181,10 @@ def test_the_static_export_loads_offline(tmp_path, explorer):
     assert "<table" in text and "data map at p = 0.25" in text
 
 
-def test_the_pruner_scores_a_hand_picked_budget_against_the_methods(explorer):
-    from spurlab.explorer import PRUNER_BUDGET, PRUNER_GALLERY, PRUNER_SEEDS
+def test_the_pruner_scores_a_hand_picked_budget_against_the_methods(explorer, monkeypatch):
+    import dataclasses
+
+    from spurlab.explorable import PRUNER_BUDGET, PRUNER_GALLERY, PRUNER_SEEDS, pruner_picks
 
     explorer.show(thickness=1, salience=0.5, prevalence=0.3, prune_ratio=0.25)
     g = explorer.pruner_gallery()
@@ -193,7 +195,18 @@ def test_the_pruner_scores_a_hand_picked_budget_against_the_methods(explorer):
     assert p.carrier[explorer.pruner_picks("oracle")].all()
     with pytest.raises(ValueError, match=f"exactly {PRUNER_BUDGET} images of the gallery; got 3"):
         explorer.play(g[:3])
-    # a learner who picks what EL2N picks ties with it, seed for seed
+    # the shipped file holds every method's round at every point, as the code defines it
+    for name in explorer.ex.names():
+        q = explorer.ex.point(*explorer.ex.point_key(name))
+        for m in ("EL2N", "random", "oracle"):
+            got = q.pruner[m]
+            assert got["picks"] == pruner_picks(m, q.el2n_percentile, q.carrier).tolist()
+            assert got["carriers_removed"] == int(q.carrier[got["picks"]].sum())
+            assert len(got["smr"]) == len(PRUNER_SEEDS) and all(0 <= v <= 1 for v in got["smr"])
+    # a learner who picks what EL2N picks ties with it, seed for seed (the methods retrained
+    # here, so both sides ran on this machine's floats)
+    live = dataclasses.replace(p, pruner=None)
+    monkeypatch.setattr(explorer, "point", lambda state=None: live)
     r = explorer.play(el2n)
     assert r["summary"]["you"]["smr"] == pytest.approx(r["summary"]["EL2N"]["smr"])
     assert "over 3 seeds" in r["vs_el2n"] and "not shown to differ" in r["vs_el2n"]
@@ -201,6 +214,9 @@ def test_the_pruner_scores_a_hand_picked_budget_against_the_methods(explorer):
     assert [x["round"] for x in explorer.leaderboard] == [1, 2]
     assert mine["retrain_s"] > 0 and len(PRUNER_SEEDS) == 3
     assert "round 2" in explorer.pruner_text(mine)
+    monkeypatch.undo()
+    shipped = explorer.play(el2n)                      # the methods from the file: no training
+    assert shipped["methods_s"] == 0 and "shipped file" in explorer.pruner_text(shipped)
     # the widget: deal, pick the budget, retrain, reveal
     explorer.widget()
     explorer.deal()
@@ -209,7 +225,7 @@ def test_the_pruner_scores_a_hand_picked_budget_against_the_methods(explorer):
         b.children[1].value = True
     assert not W["play"].disabled
     W["play"].click()
-    assert "round 3" in W["board"].value and W["reveal_el2n"].value
+    assert "round 4" in W["board"].value and W["reveal_el2n"].value
 
 
 def test_the_command_line_exports_the_page(tmp_path, capsys):
