@@ -41,6 +41,7 @@ import time
 import numpy as np
 
 from ._validate import check_choice
+from .arms import carriers_by_difficulty
 from .charts import OKABE_ITO, model_color, model_label
 from .explorable import (
     PRUNER_BUDGET,
@@ -220,15 +221,25 @@ class Explorer:
         bx.set_ylim(0, max(0.05, float(hi.max()) * 1.15) if len(hi) else 1)
         bx.set_ylabel("SMR")
         bx.set_title(f"atlas: mean, 95% interval, {a['n_seeds']} seeds", fontsize=10)
-        hard = car & (x >= 50)
         name = model_label(arm).replace(chr(10), " ")
         if ran:
             got, n = p.carriers_removed(arm, ratio)
+            # the hard carriers as spurlab.mechanism defines them: the hardest quarter of the
+            # carriers by the early scores (here at seed 0; the atlas's share is over seeds)
+            cut = carriers_by_difficulty(np.flatnonzero(removed), car, np.zeros(len(x), int), 0,
+                                         x)
+            hard = (a["arms"].get(arm) or {}).get("hard_removed")
+            over = ("" if hard is None else
+                    f"; over the atlas's {hard['n']} seeds it removed {hard['mean']:.0%} "
+                    f"[{hard['ci95'][0]:.0%}, {hard['ci95'][1]:.0%}] of them")
+            hard_now = ("" if cut["hard_removed"] is None else
+                        f" and {round(cut['hard_removed'] * cut['n_hard'])} of the "
+                        f"{cut['n_hard']} hard ones (the hardest quarter of the carriers by "
+                        f"early EL2N)")
             text = (f"{a['verdict_text']}. {name} at p = {ratio:g} removes {int(removed.sum())} "
-                    f"of the {len(x)} images of c1, {got} of its {n} carriers, "
-                    f"{int((removed & hard).sum())} of the {int(hard.sum())} hard carriers (EL2N "
-                    f"percentile >= 50; seed 0); SMR after it {self._atlas_smr(a, arm)} against "
-                    f"the baseline's {a['baseline']['smr']['mean']:.1%}.")
+                    f"of the {len(x)} images of c1 at seed 0, {got} of its {n} carriers"
+                    f"{hard_now}{over}; SMR after it {self._atlas_smr(a, arm)} against the "
+                    f"baseline's {a['baseline']['smr']['mean']:.1%} (atlas, over seeds).")
         else:
             text = (f"{a['verdict_text']}. {name} did not run at p = {ratio:g}: c1 has too few "
                     "images without the line to remove that many and spare the carriers.")

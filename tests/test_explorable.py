@@ -109,6 +109,13 @@ def test_the_slider_moves_the_threshold_and_the_text(explorer):
     got = [int(x) for x in re.findall(r"removes (\d+) of the (\d+) images", after)[0]]
     p = explorer.point()
     assert got == [int(p.removed("hardest", 0.4).sum()), len(p.c1)]
+    # the hard carriers as spurlab.mechanism counts them: the hardest quarter of the carriers
+    k, n_hard = (int(x) for x in re.findall(r"and (\d+) of the (\d+) hard ones", after)[0])
+    car = np.flatnonzero(p.carrier)
+    assert n_hard == -(-len(car) // 4)
+    top = car[np.argsort(-p.el2n_percentile[car], kind="stable")][:n_hard]
+    assert k <= n_hard and "over the atlas's 5 seeds it removed" in after
+    assert k == int(p.removed("hardest", 0.4)[top].sum()) or len(set(p.el2n_percentile[car])) < len(car)
     fig, text, images = explorer.data_map()
     ax = fig.axes[0]
     assert ax.get_xlabel().startswith("early-EL2N percentile") and ax.get_title()
