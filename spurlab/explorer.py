@@ -121,7 +121,8 @@ class Explorer:
         self.drivers = drivers or None
         self.device = device
         self.timings = {}           # what each interaction took, seconds (the benchmark reads it)
-        self._models = {}           # (config, arm, ratio) -> (baseline model, arm model, seconds)
+        self._models = {}           # what trained here, kept: the stamp probe's two models per
+                                    # (config, arm, ratio); the pruner's methods where not shipped
         self._widgets = None
         self._dealt = None
         self.leaderboard = []       # the pruner's rounds, in order (play)
@@ -133,8 +134,9 @@ class Explorer:
 
     # ------------------------------------------------------------------ what it shows
     def point(self, state=None):
-        """The explorable's point at the current (or given) settings."""
-        s = state or self.state
+        """The explorable's point at the current settings, changed by ``state`` (a dict of some
+        of them)."""
+        s = {**self.state, **(state or {})}
         return self.ex.point(s["thickness"], s["salience"], s["prevalence"])
 
     def _scenario(self, point):
