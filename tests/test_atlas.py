@@ -372,6 +372,8 @@ def test_the_atlas_ships_in_the_wheel(tmp_path):
     assert "spurlab/data/atlas.json.gz" in names, names
     assert "spurlab/data/playground.ipynb" in names, names          # spurlab playground's page
     assert "spurlab/data/claim5_strong.json" in names, names      # notebook 05's claim-5 table
+    assert "spurlab/data/explorable.json.gz" in names, names      # notebook 07's explorer
+    assert "spurlab/data/drivers.json.gz" in names, names         # notebook 02's drivers
 
 
 def test_point_text_says_the_verdict_first_and_refuses_nothing_off_the_grid(tiny_atlas):
