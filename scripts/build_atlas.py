@@ -27,18 +27,15 @@ import time
 import spurlab as sl
 from spurlab.atlas import ATLAS_PATH
 from spurlab.builds import build_atlas
-from spurlab.sweeps import build_executor
+from spurlab.sweeps import build_executor, check_executor_arguments, executor_arguments
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(ATLAS_PATH), help="output file (default: the shipped atlas)")
-    p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
-    p.add_argument("--dask", action="store_true", help="run on a local Dask cluster instead")
-    p.add_argument("--scheduler", default=None,
-                   help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (its "
-                        "workers must see the same --cache-dir through SPURLAB_CACHE_DIR to resume "
-                        "from it; --state-dir pieces are written here)")
+    executor_arguments(p, " (its workers must see the same --cache-dir through "
+                          "SPURLAB_CACHE_DIR to resume from it; --state-dir pieces are written "
+                          "here)")
     p.add_argument("--cache-dir", default=".atlas-cache", help="disk cache (resume from it)")
     p.add_argument("--state-dir", default=None,
                    help="folder of finished pieces, one per (thickness, prevalence): commit it as "
@@ -48,10 +45,7 @@ def main(argv=None):
                    help="a 2 x 2 x 2 x 2 grid, 2 arms, 2 seeds at the smoke scale (a plumbing "
                         "check)")
     a = p.parse_args(argv)
-    if a.workers < 1:
-        p.error(f"--workers must be >= 1; got {a.workers}")
-    if a.dask and a.scheduler:
-        p.error("give --dask (start a local cluster) or --scheduler ADDRESS (use one), not both")
+    check_executor_arguments(p, a)
     command = "python " + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:]))
     kw = {}
     if a.smoke:

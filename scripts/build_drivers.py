@@ -21,25 +21,19 @@ import time
 import spurlab as sl
 from spurlab.drivers import DRIVERS_PATH
 from spurlab.driversbuild import build_drivers
-from spurlab.sweeps import build_executor
+from spurlab.sweeps import build_executor, check_executor_arguments, executor_arguments
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(DRIVERS_PATH), help="output file (default: the shipped one)")
-    p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
-    p.add_argument("--dask", action="store_true", help="run on a local Dask cluster instead")
-    p.add_argument("--scheduler", default=None,
-                   help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    executor_arguments(p)
     p.add_argument("--state-dir", default=None, help="folder of finished pieces (commit it)")
     p.add_argument("--points", nargs="+", default=None, help="default and/or strong (default both)")
     p.add_argument("--smoke", action="store_true",
                    help="the smoke scale, 1 subset per carrier, 1 subset seed, 2 group seeds")
     a = p.parse_args(argv)
-    if a.workers < 1:
-        p.error(f"--workers must be >= 1; got {a.workers}")
-    if a.dask and a.scheduler:
-        p.error("give --dask (start a local cluster) or --scheduler ADDRESS (use one), not both")
+    check_executor_arguments(p, a)
     command = "python " + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:]))
     kw = dict(points=a.points, state_dir=a.state_dir, command=command)
     if a.smoke:

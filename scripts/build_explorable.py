@@ -18,7 +18,7 @@ import time
 
 import spurlab as sl
 from spurlab.explorable import EXPLORABLE_PATH, build_explorable
-from spurlab.sweeps import build_executor
+from spurlab.sweeps import build_executor, check_executor_arguments, executor_arguments
 
 
 def _point(text):
@@ -33,17 +33,12 @@ def _point(text):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(EXPLORABLE_PATH), help="output file (default: the shipped one)")
-    p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
-    p.add_argument("--dask", action="store_true", help="run on a local Dask cluster instead")
-    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    executor_arguments(p)
     p.add_argument("--state-dir", default=None, help="folder of finished points (commit it)")
     p.add_argument("--points", nargs="+", type=_point, default=None,
                    help="scenario points THICKNESS,SALIENCE,PREVALENCE (default: the atlas grid)")
     a = p.parse_args(argv)
-    if a.workers < 1:
-        p.error(f"--workers must be >= 1; got {a.workers}")
-    if a.dask and a.scheduler:
-        p.error("give --dask (start a local cluster) or --scheduler ADDRESS (use one), not both")
+    check_executor_arguments(p, a)
     command = "python " + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:]))
     t = time.perf_counter()
     with build_executor(dask=a.dask, scheduler=a.scheduler, workers=a.workers) as client:

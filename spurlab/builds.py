@@ -118,9 +118,10 @@ def _piece(config, grid, arms, seeds, thickness, prevalence):
                    f"{fingerprint(ident)[:12]}.json.gz")
 
 
-def _load_piece(state_dir, ident, name):
-    """The rows of a finished piece, or None when it is not there yet; a piece of another build
-    under the same name is refused."""
+def _load_piece(state_dir, ident, name, key="rows"):
+    """The ``key`` (rows) of a finished piece, or None when it is not there yet; a piece of
+    another build under the same name is refused. The atlas, drivers and explorable builds
+    share it."""
     path = os.path.join(state_dir, name)
     if not os.path.exists(path):
         return None
@@ -132,7 +133,7 @@ def _load_piece(state_dir, ident, name):
     if doc.get("ident") != ident:
         raise ValueError(f"state_dir piece {path!r} belongs to another build (config, grid, arms, "
                          "seeds or spurlab version differ); use another state_dir or delete it")
-    return doc["rows"]
+    return doc[key]
 
 
 def _build(path, config, grid, arms, seeds, workers, executor, command, progress, state_dir=None):

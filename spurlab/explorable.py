@@ -210,6 +210,7 @@ def build_explorable(path, *, workers=2, executor=None, state_dir=None, command=
     """
     from ._version import __version__
     from .atlas import ATLAS_ARMS, load_atlas
+    from .builds import _load_piece
     from .cache import fingerprint
     from .device import get_device, usable_cpus
     from .files import atomic_write_bytes, environment
@@ -230,7 +231,7 @@ def build_explorable(path, *, workers=2, executor=None, state_dir=None, command=
         ident = {"config": cfg, "ratios": ratios, "arms": arms, "version": __version__}
         name = point_name(t, s, q)
         piece = f"{name}-{fingerprint(ident)[:10]}.json.gz"
-        done = _read_piece(state_dir, piece, ident) if state_dir else None
+        done = _load_piece(state_dir, ident, piece, key="point") if state_dir else None
         if done is not None:
             got[name] = done
         else:
@@ -256,7 +257,7 @@ def build_explorable(path, *, workers=2, executor=None, state_dir=None, command=
         ident = {"config": pt["config"], "pruner": [PRUNER_GALLERY, PRUNER_BUDGET,
                                                     list(PRUNER_SEEDS)], "version": __version__}
         piece = f"pruner-{name}-{fingerprint(ident)[:10]}.json.gz"
-        done = _read_piece(state_dir, piece, ident) if state_dir else None
+        done = _load_piece(state_dir, ident, piece, key="point") if state_dir else None
         if done is not None:
             pt["pruner"] = done
         else:
@@ -287,21 +288,6 @@ def build_explorable(path, *, workers=2, executor=None, state_dir=None, command=
     atomic_write_bytes(path, gzip.compress(json.dumps(doc, separators=(",", ":")).encode(),
                                            mtime=0))
     return doc
-
-
-def _read_piece(state_dir, piece, ident):
-    path = os.path.join(state_dir, piece)
-    if not os.path.exists(path):
-        return None
-    try:
-        doc = json.loads(gzip.decompress(open(path, "rb").read()))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"state_dir piece {path!r} cannot be read ({exc}); delete it to run that "
-                         "point again") from None
-    if doc.get("ident") != ident:
-        raise ValueError(f"state_dir piece {path!r} belongs to another build; use another "
-                         "state_dir or delete it")
-    return doc["point"]
 
 
 def checksum(doc):

@@ -273,6 +273,27 @@ def build_executor(*, dask=False, scheduler=None, workers=2):
         yield None
 
 
+def executor_arguments(parser, scheduler_note=""):
+    """Add a build script's ``--workers``, ``--dask`` and ``--scheduler`` (what
+    :func:`build_executor` takes) to an ``argparse`` parser; :func:`check_executor_arguments`
+    refuses bad values."""
+    parser.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    parser.add_argument("--dask", action="store_true", help="run on a local Dask cluster instead")
+    parser.add_argument("--scheduler", default=None,
+                        help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786"
+                             + scheduler_note)
+
+
+def check_executor_arguments(parser, args):
+    """Refuse ``--workers`` below 1 and ``--dask`` with ``--scheduler``, by name (argparse's
+    error: usage, the message, exit status 2)."""
+    if args.workers < 1:
+        parser.error(f"--workers must be >= 1; got {args.workers}")
+    if args.dask and args.scheduler:
+        parser.error("give --dask (start a local cluster) or --scheduler ADDRESS (use one), not "
+                     "both")
+
+
 @contextlib.contextmanager
 def local_cluster(n_workers=None):
     """A local Dask cluster set up for spurlab's work, as a ``dask.distributed.Client``:
