@@ -101,11 +101,13 @@ def test_the_scan_catches_a_stated_result(tmp_path):
 
 def settings():
     """Numbers the package defines as settings a notebook's prose may name: the defaults, the
-    presets, the strong signal and the atlas's grid, each also as a percentage; the confidence
-    level of every interval (95)."""
+    presets, the strong signal and the atlas's grid, each also as a percentage; the explorer's
+    pruner (its gallery, budget and number of seeds); the confidence level of every interval
+    (95)."""
     import spurlab as sl
     from spurlab.atlas import ATLAS_GRID
     from spurlab.config import PRESETS
+    from spurlab.explorable import PRUNER_BUDGET, PRUNER_GALLERY, PRUNER_SEEDS
 
     values = set()
     for d in (sl.DEFAULTS, sl.STRONG_SIGNAL, *(c.to_dict() for c in PRESETS.values())):
@@ -114,7 +116,8 @@ def settings():
                 values |= {float(v), round(float(v) * 100, 6)}
     for axis in ATLAS_GRID.values():
         values |= {float(v) for v in axis} | {round(float(v) * 100, 6) for v in axis}
-    return values | {95.0}
+    pruner = {float(PRUNER_GALLERY), float(PRUNER_BUDGET), float(len(PRUNER_SEEDS))}
+    return values | pruner | {95.0}
 
 
 YEAR_OR_ID = re.compile(r"\b(?:19|20)\d\d\b(?!\.\d)|\b\d{4}\.\d{4,5}\b")   # years, arXiv ids
