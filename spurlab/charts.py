@@ -96,6 +96,17 @@ def model_label(name):
     return key
 
 
+def model_name(name):
+    """A model's label on one line, for texts (:func:`model_label` without its line breaks).
+
+    Examples
+    --------
+    >>> model_name("hardest/global")
+    'hardest (global)'
+    """
+    return model_label(name).replace("\n", " ")
+
+
 def _halo():
     """A thin white edge round error bars: they stay visible on a dark bar (the baseline's)."""
     from matplotlib import patheffects
@@ -686,5 +697,5 @@ def rows_gallery(rows, *, title, colors=None, size=1.3):
 
 
 __all__ = ["MODEL_ALIASES", "MODEL_STYLE", "OKABE_ITO", "bars_with_spread", "difficulty_grid",
-           "fit_xticks", "gallery", "lines_with_spread", "model_color", "model_label", "overlaid_hist",
-           "rows_gallery", "stacked_bars"]
+           "fit_xticks", "gallery", "lines_with_spread", "model_color", "model_label", "model_name",
+           "overlaid_hist", "rows_gallery", "stacked_bars"]

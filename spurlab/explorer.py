@@ -42,7 +42,7 @@ import numpy as np
 
 from ._validate import check_choice
 from .arms import carriers_by_difficulty
-from .charts import OKABE_ITO, model_color, model_label
+from .charts import OKABE_ITO, model_color, model_label, model_name
 from .explorable import (
     PRUNER_BUDGET,
     PRUNER_GALLERY,
@@ -208,7 +208,7 @@ class Explorer:
         ax.set_xlabel("early-EL2N percentile within c1 (100 = hardest)")
         ax.set_ylabel("confidence (mean p(true class))")
         ax.set_title(f"Data map of c1 ({self.ex.class_names[self.ex.target_class]}), seed 0: "
-                     f"{model_label(arm).replace(chr(10), ' ')} at p = {ratio:g}", fontsize=10)
+                     f"{model_name(arm)} at p = {ratio:g}", fontsize=10)
         ax.legend(fontsize=7, loc="lower left", ncol=2)
         a = self.atlas.point(s["salience"], s["prevalence"], ratio, thickness=s["thickness"])
         models = ["baseline", "reference", arm]
@@ -223,7 +223,7 @@ class Explorer:
         bx.set_ylim(0, max(0.05, float(hi.max()) * 1.15) if len(hi) else 1)
         bx.set_ylabel("SMR")
         bx.set_title(f"atlas: mean, 95% interval, {a['n_seeds']} seeds", fontsize=10)
-        name = model_label(arm).replace(chr(10), " ")
+        name = model_name(arm)
         if ran:
             got, n = p.carriers_removed(arm, ratio)
             # the hard carriers as spurlab.mechanism defines them: the hardest quarter of the
@@ -300,7 +300,7 @@ class Explorer:
         import base64
 
         models = list(detail["group_accuracy"])
-        head = "".join(f"<th>{html.escape(model_label(m).replace(chr(10), ' '))}</th>"
+        head = "".join(f"<th>{html.escape(model_name(m))}</th>"
                        for m in models)
         rows = []
         for g, name in enumerate(detail["groups"]):
@@ -387,7 +387,7 @@ class Explorer:
         k = len(names)
         for j, (m, pr) in enumerate(result["probs"].items()):
             bx.bar(np.arange(k) + (j - 0.5) * 0.4, pr, width=0.4, color=model_color(m),
-                   label=f"{model_label(m).replace(chr(10), ' ')}: {names[int(pr.argmax())]}")
+                   label=f"{model_name(m)}: {names[int(pr.argmax())]}")
         bx.axvspan(self.ex.target_class - 0.5, self.ex.target_class + 0.5, color="#CC79A7",
                    alpha=0.15, label=f"c1 = {names[self.ex.target_class]}")
         bx.set_xticks(range(k), names, fontsize=8)
@@ -401,7 +401,7 @@ class Explorer:
     def stamp_text(self, result):
         names = self.ex.class_names
         c1 = self.ex.target_class
-        said = ", ".join(f"{model_label(m).replace(chr(10), ' ')} says {names[int(p.argmax())]} "
+        said = ", ".join(f"{model_name(m)} says {names[int(p.argmax())]} "
                          f"(p(c1) = {p[c1]:.2f})" for m, p in result["probs"].items())
         return (f"A {names[result['truth']]} {'with' if result['stamped'] else 'without'} the line: "
                 f"{said}. Toggle the line and watch p(c1) (models trained here in "
@@ -641,7 +641,7 @@ class Explorer:
             W[k] = w.SelectionSlider(options=[(f"{v:g}", v) for v in self.grid[k]],
                                      value=self.state[k], description=desc, layout=lay,
                                      style=style)
-        W["arm"] = w.Dropdown(options=[(model_label(a).replace("\n", " "), a)
+        W["arm"] = w.Dropdown(options=[(model_name(a), a)
                                        for a in self.ex.arms], value=self.state["arm"],
                               description="arm")
 

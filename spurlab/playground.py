@@ -29,7 +29,7 @@ from IPython.display import display
 
 from ._validate import check_choice, check_seeds
 from .atlas import ATLAS_ARMS, ATLAS_GRID, ATLAS_SEEDS, AtlasError, load_atlas
-from .charts import _halo, model_color, model_label
+from .charts import _halo, model_color, model_label, model_name
 from .flatten import key
 from .stats import RATE, seed_interval, t95
 
@@ -39,11 +39,6 @@ TYPED_BOUNDS = {"salience": (0.0, 1.0), "prevalence": (0.0, 1.0), "prune_ratio":
 MAPS = (("salience", "prune_ratio", "prevalence"), ("salience", "prevalence", "prune_ratio"))
 # the atlas's arms as every figure names them (spurlab.charts.MODEL_STYLE)
 ARM_LABELS = {a: model_label(a) for a in ATLAS_ARMS}
-
-
-def _name(model):
-    """A model's label on one line, for the panel's texts."""
-    return model_label(model).replace("\n", " ")
 
 
 def prediction_range(values):
@@ -140,7 +135,7 @@ class Playground:
                         "prevalence": sel("prevalence", "prevalence (share of c1)",
                                           base.prevalence),
                         "prune_ratio": sel("prune_ratio", "prune ratio p", base.prune_ratio)}
-        self.strategy = w.Dropdown(options=[(_name(a), a) for a in arms],
+        self.strategy = w.Dropdown(options=[(model_name(a), a) for a in arms],
                                    value="hardest" if "hardest" in arms else arms[0],
                                    description="strategy")
         self.typed = {k: w.FloatText(value=self.sliders[k].value, description=k,
@@ -452,7 +447,7 @@ class Playground:
         t[1].set_text("Carriers each arm removed (of "
                       f"{point['carriers'] if point else '?'})")
         for k, (rows_axis, cols_axis, fixed) in enumerate(MAPS):
-            t[2 + k].set_text(f"SMR({_name(arm)}) - SMR(baseline)\nat "
+            t[2 + k].set_text(f"SMR({model_name(arm)}) - SMR(baseline)\nat "
                               f"{fixed.replace('_', ' ')} {v[fixed]:g}, {v['thickness']}-px line"
                               "\n(blue: lower; x: no shortcut learned)")
             if self.atlas is None:
@@ -480,14 +475,14 @@ class Playground:
         else:
             a = point["arms"].get(arm)
             if a is None:
-                head = (f"{point['verdict_text']}; arm {_name(arm)!r} cannot run "
+                head = (f"{point['verdict_text']}; arm {model_name(arm)!r} cannot run "
                         "here (too few non-carriers to spare)")
             else:
                 d = point["vs_hardest"].get("random") if arm == "hardest" else \
                     point["vs_hardest"].get(arm)
                 vs = f"; {d.text()}" if d is not None else ""
                 head = (f"{point['verdict_text']}. Pruning {point['prune_ratio']:g} by "
-                        f"{_name(arm)} takes SMR from "
+                        f"{model_name(arm)} takes SMR from "
                         f"{point['baseline']['smr']['mean']:.3f} to {a['smr']['mean']:.3f} "
                         f"(no-carrier model {point['reference']['smr']['mean']:.3f}){vs}")
                 ov = point["overlap_hardest_oracle"]
@@ -499,7 +494,7 @@ class Playground:
         if live:
             iv = seed_interval([x[key("smr", x["arm"])] for x in live], bounds=RATE)
             head += (f"\nTakeaway (live, {iv['n']} of {len(self.seeds)} seeds): SMR after "
-                     f"{_name(live[0]['arm'])} {iv['mean']:.3f}"
+                     f"{model_name(live[0]['arm'])} {iv['mean']:.3f}"
                      + (f" [{iv['ci95'][0]:.3f}, {iv['ci95'][1]:.3f}]" if iv["n"] > 1 else ""))
             flags = [x for x in live if x["flag"]]
             head += (f"; {len(flags)} seed(s) outside the atlas's range" if flags
