@@ -237,8 +237,8 @@ def reference_verdict(rows, n_carriers):
                      f"{where}")
     if "hardest" in by and "easiest" in by:
         if "none" in by:
-            learned = [p for p in REFERENCE_PLACEMENTS if _probe_difference(by, p, "none")[1]
-                       and _probe_difference(by, p, "none")[2] > 0]
+            above = [_probe_difference(by, p, "none") for p in REFERENCE_PLACEMENTS]
+            learned = [d for d in above if d[1] and d[2] > 0]
             if not learned:
                 lines.append("no shortcut learned: neither placement's probe is shown above the "
                               "model without carriers, so hardest vs easiest compares noise")
