@@ -503,7 +503,8 @@ NAMES_CLASSES = {"difficulty_grid", "stacked_bars", "overlaid_hist", "rows_galle
 # public names of the three modules that are not figures
 NOT_FIGURES = {"GROUP_COLORS", "METRIC_LABELS", "MODEL_ALIASES", "MODEL_STYLE", "OKABE_ITO",
                "DIVERGING", "SEQUENTIAL", "MARK_UP", "arm_differences", "fit_xticks", "grid_position",
-               "model_color", "model_label", "pruning_takeaway", "seed_values", "seeds_table",
+               "model_color", "model_label", "model_name", "pruning_takeaway", "seed_values",
+               "seeds_table",
                "shortcut_summary", "show"}
 CASES = [(n, "shapes") for n in FIGURES] + [(n, "fashion_mnist") for n in FIGURES
                                             if n in NAMES_CLASSES]
